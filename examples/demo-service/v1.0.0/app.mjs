@@ -1,0 +1,12 @@
+// The demo service, v1.0.0: a tiny orders API in the web-standard fetch-handler shape.
+const orders = [
+  { id: 'o-1001', item: 'coffee beans', quantity: 2 },
+  { id: 'o-1002', item: 'filter papers', quantity: 1 },
+];
+
+export async function fetch(request, env) {
+  const { pathname } = new URL(request.url);
+  if (pathname === '/health') return Response.json({ ok: true, version: env.version });
+  if (pathname === '/api/orders') return Response.json({ status: 'ok', orders });
+  return new Response('not found', { status: 404 });
+}

@@ -1,0 +1,151 @@
+import {
+  CreateAliasCommand,
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionUpdatedV2,
+  type AliasConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
+import type { DeployRequest, DeployResult, DeployTarget } from '../lib/ports.js';
+import { call } from './transient.js';
+
+/**
+ * Deploys to a Lambda function behind an alias: new code from the promoted S3 copy, a
+ * published (immutable) version described `tagflow <version>`, then the alias moved to it
+ * with all canary weights cleared. The result's `ref` is the Lambda version number, which
+ * a later rollback hands back so only the alias moves.
+ */
+
+const DESCRIPTION_PREFIX = 'tagflow ';
+const errName = (err: unknown) => (err as { name?: string })?.name;
+const errText = (err: unknown) => `${errName(err) ?? 'Error'}: ${(err as { message?: string })?.message ?? String(err)}`;
+/** Lambda reports CodeSha256 as base64; manifests hold hex. */
+const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+/** Clearing AdditionalVersionWeights ends any canary split: all traffic to FunctionVersion. */
+const NO_SPLIT = { AdditionalVersionWeights: {} };
+
+export class LambdaAliasTarget implements DeployTarget {
+  private readonly waitMaxSeconds: number;
+
+  constructor(
+    private readonly lambda: LambdaClient,
+    opts: { waitMaxSeconds?: number } = {},
+  ) {
+    this.waitMaxSeconds = opts.waitMaxSeconds ?? 300;
+  }
+
+  async deploy(req: DeployRequest): Promise<DeployResult> {
+    const target = req.target;
+    if (target.type !== 'lambda-alias') throw new DeployFailed(`LambdaAliasTarget cannot deploy to a ${target.type} target`);
+    const fn = target.functionName.replaceAll('{service}', req.service).replaceAll('{environment}', req.environment);
+    const alias = target.alias;
+
+    // Rollback to a version published here before: its code is already in Lambda, so only
+    // the alias moves (seconds). A ref that is not a version number (e.g. recorded by
+    // another target type) falls through to a full deploy.
+    if (req.ref && /^\d+$/.test(req.ref)) {
+      await call(`Lambda UpdateAlias ${fn}:${alias} → ${req.ref}`, () =>
+        this.lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: req.ref, RoutingConfig: NO_SPLIT })),
+      );
+      return { ref: req.ref };
+    }
+
+    const current = await this.readAlias(fn, alias);
+    const previousVersion = current?.FunctionVersion ? await this.tagflowVersionOf(fn, current.FunctionVersion) : undefined;
+
+    // Image builds would need the repository URI, which the target config does not carry
+    // (yet): deploy the zip when the build has one, and say so clearly when it has not.
+    const file = req.artifact.files.find((f) => f.path === target.artifact);
+    if (!file) {
+      throw new DeployFailed(
+        req.artifact.imageDigest
+          ? `${req.version} is an image build (${req.artifact.imageDigest}) without ${target.artifact}; the lambda-alias target deploys zips only (image deploys are not supported yet)`
+          : `${req.version} has no ${target.artifact} in its build (files: ${req.artifact.files.map((f) => f.path).join(', ') || 'none'}); set "artifact" in the target config`,
+      );
+    }
+    const key = `${req.location.prefix}files/${target.artifact}`;
+    const updated = await call(`Lambda UpdateFunctionCode ${fn} from s3://${req.location.bucket}/${key}`, () =>
+      this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: req.location.bucket, S3Key: key })),
+    );
+    // Lambda hashes what it took; it must be the bytes the manifest names.
+    if (updated.CodeSha256 !== hexToBase64(file.sha256)) {
+      throw new ArtifactIntegrityError(`${fn} took code with SHA-256 ${updated.CodeSha256} (base64), the manifest says ${hexToBase64(file.sha256)} for ${target.artifact}`);
+    }
+
+    const ready = await this.waitUpdated(fn);
+
+    let published;
+    try {
+      // CodeSha256 (and the revision the waiter saw) make Lambda refuse to publish if anyone
+      // changed the function between our update and this publish.
+      published = await call(`Lambda PublishVersion ${fn}`, () =>
+        this.lambda.send(
+          new PublishVersionCommand({ FunctionName: fn, CodeSha256: updated.CodeSha256, Description: `${DESCRIPTION_PREFIX}${req.version}`, ...(ready ? { RevisionId: ready } : {}) }),
+        ),
+      );
+    } catch (err) {
+      if (errName(err) !== 'PreconditionFailedException') throw err;
+      throw new DeployFailed(`${fn} changed while tagflow was deploying ${req.version} (another deploy or a manual change?); PublishVersion refused: ${errText(err)}`);
+    }
+    const version = published.Version;
+    if (!version) throw new DeployFailed(`Lambda PublishVersion ${fn} returned no version number`);
+
+    if (!current) {
+      await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));
+    } else {
+      try {
+        await call(`Lambda UpdateAlias ${fn}:${alias} → ${version}`, () =>
+          this.lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, RoutingConfig: NO_SPLIT, RevisionId: current.RevisionId })),
+        );
+      } catch (err) {
+        if (errName(err) !== 'PreconditionFailedException') throw err;
+        throw new DeployFailed(`alias ${fn}:${alias} changed since tagflow read it; version ${version} (${req.version}) is published but not live: ${errText(err)}`);
+      }
+    }
+    return { ref: version, ...(previousVersion ? { previousVersion } : {}) };
+  }
+
+  private async readAlias(fn: string, alias: string): Promise<AliasConfiguration | undefined> {
+    try {
+      return await call(`Lambda GetAlias ${fn}:${alias}`, () => this.lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias })));
+    } catch (err) {
+      if (errName(err) === 'ResourceNotFoundException') return undefined;
+      throw err;
+    }
+  }
+
+  /** What tagflow version a Lambda version holds, from the description tagflow gave it. */
+  private async tagflowVersionOf(fn: string, lambdaVersion: string): Promise<string> {
+    const conf = await call(`Lambda GetFunctionConfiguration ${fn}:${lambdaVersion}`, () =>
+      this.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn, Qualifier: lambdaVersion })),
+    );
+    const d = conf.Description ?? '';
+    // Not published by tagflow: report the Lambda version, which is still evidence.
+    return d.startsWith(DESCRIPTION_PREFIX) ? d.slice(DESCRIPTION_PREFIX.length) : `lambda:${lambdaVersion}`;
+  }
+
+  /** Waits for LastUpdateStatus Successful; returns the function's RevisionId then. */
+  private async waitUpdated(fn: string): Promise<string | undefined> {
+    try {
+      // A timeout (name TimeoutError) becomes DependencyUnavailable through call().
+      const res = await call(`Lambda wait for ${fn} update`, () => waitUntilFunctionUpdatedV2({ client: this.lambda, maxWaitTime: this.waitMaxSeconds }, { FunctionName: fn }));
+      return res.reason?.Configuration?.RevisionId;
+    } catch (err) {
+      if (errName(err) === 'DependencyUnavailable') throw err;
+      // The waiter's error message is its result as JSON; the reason Lambda gives is inside.
+      let reason = errText(err);
+      try {
+        const parsed = JSON.parse((err as Error).message) as { reason?: { Configuration?: { LastUpdateStatusReason?: string; LastUpdateStatusReasonCode?: string } } };
+        const c = parsed.reason?.Configuration;
+        if (c?.LastUpdateStatusReason) reason = `${c.LastUpdateStatusReasonCode ?? 'Failed'}: ${c.LastUpdateStatusReason}`;
+      } catch {
+        // not JSON: keep the message as it is
+      }
+      throw new DeployFailed(`updating the code of ${fn} failed: ${reason}`);
+    }
+  }
+}

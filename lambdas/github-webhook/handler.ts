@@ -1,0 +1,50 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { EventBus } from '../adapters/event-bus.js';
+import { jsonLogger } from '../adapters/json-logger.js';
+import { call } from '../adapters/transient.js';
+import { parseConfigText, type PipelineConfig } from '../lib/config.js';
+import { receiveWebhook, type TagPushedEvent } from '../lib/github-webhook.js';
+import type { Logger } from '../lib/ports.js';
+import { once } from '../lib/step-handler.js';
+
+export interface WebhookDeps {
+  secret: () => Promise<string>;
+  config: () => Promise<PipelineConfig>;
+  publish: (event: TagPushedEvent) => Promise<void>;
+  log: Logger;
+}
+
+/** The function URL's handler: verify, filter, put one `Tag Pushed` event; never leak why a signature failed beyond 401. */
+export const makeHandler = (deps: () => WebhookDeps) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({ timeoutEarlyInMillis: 0 }).handler(async (event) => {
+    const d = deps();
+    const result = receiveWebhook({ headers: event.headers ?? {}, body: event.body ?? '', isBase64Encoded: event.isBase64Encoded }, await d.secret(), await d.config());
+    if (result.event) await d.publish(result.event);
+    d.log.info('webhook', { status: result.status, message: result.message, delivery: event.headers?.['x-github-delivery'] });
+    return { statusCode: result.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: result.message }) };
+  });
+
+const awsWebhookDeps = once((): WebhookDeps => {
+  const secretArn = process.env.WEBHOOK_SECRET_ARN;
+  const busName = process.env.EVENT_BUS_NAME;
+  const configText = process.env.TAGFLOW_CONFIG;
+  if (!secretArn || !busName || !configText) throw new Error('WEBHOOK_SECRET_ARN, EVENT_BUS_NAME and TAGFLOW_CONFIG must be set; the stack sets them');
+  const secrets = new SecretsManagerClient({});
+  const bus = new EventBus(new EventBridgeClient({}), busName);
+  const config = parseConfigText(configText, 'TAGFLOW_CONFIG');
+  return {
+    secret: once(async () => {
+      const res = await call('Secrets Manager GetSecretValue', () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
+      if (!res.SecretString) throw new Error(`secret ${secretArn} has no string value`);
+      return res.SecretString;
+    }),
+    config: async () => config,
+    publish: (e) => bus.put([e]),
+    log: jsonLogger({ function: process.env.AWS_LAMBDA_FUNCTION_NAME }),
+  };
+});
+
+export const handler = makeHandler(awsWebhookDeps);

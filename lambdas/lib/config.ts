@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { describeIssues } from './validation.js';
+import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
+
+/**
+ * The pipeline config: one typed file (`tagflow.config.json`). Every release carries a
+ * snapshot of its service's part of it through the state machine and into the ledger.
+ */
+
+const httpCheck = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('http').default('http'),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  /** Absolute URL, or a path joined to the environment's endpoint. */
+  url: z.string().optional(),
+  path: z.string().startsWith('/').optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expectStatus: z.number().int().min(100).max(599).default(200),
+  bodyContains: z.string().optional(),
+  /** A JSONPath such as `$.status` or `$.items[0].id` in the response body, compared with `equals`. */
+  jsonPath: z.string().startsWith('$').optional(),
+  equals: z.unknown().optional(),
+  maxLatencyMs: z.number().int().positive().default(3000),
+  retries: z.number().int().min(0).max(10).default(2),
+  retryDelayMs: z.number().int().min(0).max(60_000).default(1000),
+}).refine((c) => (c.url === undefined) !== (c.path === undefined), {
+  message: 'give exactly one of "url" (absolute) or "path" (joined to the environment endpoint)',
+});
+
+const invokeCheck = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('invoke'),
+  payload: z.unknown().default({}),
+  jsonPath: z.string().startsWith('$').optional(),
+  equals: z.unknown().optional(),
+  maxLatencyMs: z.number().int().positive().default(10_000),
+  retries: z.number().int().min(0).max(10).default(1),
+  retryDelayMs: z.number().int().min(0).max(60_000).default(1000),
+});
+
+const smokeCheck = z.union([invokeCheck, httpCheck]);
+
+const localTarget = z.strictObject({ type: z.literal('local') });
+const lambdaAliasTarget = z.strictObject({
+  type: z.literal('lambda-alias'),
+  /** Function name or ARN; `{service}` and `{environment}` are filled in. */
+  functionName: z.string().min(1),
+  alias: z.string().min(1).default('live'),
+  /** Path of the deployment zip inside the build (ignored for image builds). */
+  artifact: z.string().min(1).default('function.zip'),
+});
+const target = z.discriminatedUnion('type', [localTarget, lambdaAliasTarget]);
+
+const environment = z.strictObject({
+  name: z.string().regex(ENVIRONMENT_PATTERN, 'lower-case letters, digits and dashes, starting with a letter'),
+  /** Base URL the smoke checks' `path`s are joined to (the local target supplies its own). */
+  endpoint: z.string().url().optional(),
+  target: target.optional(),
+  smoke: z.array(smokeCheck).default([]),
+  /** Alarm names whose ALARM state rolls this environment back. */
+  alarms: z.array(z.string().min(1)).default([]),
+});
+
+const service = z.strictObject({
+  triggers: z
+    .strictObject({
+      github: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected "owner/repo"').optional(),
+      codecommit: z.string().min(1).optional(),
+      ecr: z.string().min(1).optional(),
+    })
+    .default({}),
+  target: target.default({ type: 'local' }),
+  tests: z
+    .strictObject({
+      requiredSuites: z.array(z.string().min(1)).default([]),
+    })
+    .default({ requiredSuites: [] }),
+  /** Pre-release versions (v1.2.0-rc.1) stop after this environment; null: they go all the way. Default: "staging" when there is one. */
+  prereleaseStopsAfter: z.string().nullable().optional(),
+  environments: z.array(environment).min(1, 'a service needs at least one environment'),
+});
+
+export const pipelineConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  services: z.record(z.string().regex(SERVICE_PATTERN, 'service names are lower-case letters, digits and dashes'), service),
+});
+
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+export type ServiceConfig = z.infer<typeof service>;
+export type EnvironmentConfig = z.infer<typeof environment>;
+export type SmokeCheck = z.infer<typeof smokeCheck>;
+export type HttpCheck = z.infer<typeof httpCheck>;
+export type InvokeCheck = z.infer<typeof invokeCheck>;
+export type TargetConfig = z.infer<typeof target>;
+
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  '': Object.keys(pipelineConfigSchema.shape),
+  service: Object.keys(service.shape),
+  environment: Object.keys(environment.shape),
+  triggers: ['github', 'codecommit', 'ecr'],
+  smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],
+};
+
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
+  const names = path.filter((p) => typeof p === 'string');
+  if (path.length === 0) return KNOWN_KEYS['']!;
+  if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
+  if (names.includes('smoke')) return KNOWN_KEYS.smoke!;
+  if (names.includes('environments')) return KNOWN_KEYS.environment!;
+  if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service!;
+  return [];
+}
+
+/** Parses and checks the whole config; throws `ConfigError` naming every bad field. */
+export function parseConfig(raw: unknown, source = 'tagflow.config.json'): PipelineConfig {
+  const result = pipelineConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(describeIssues(result.error, knownKeysAt), source);
+  const config = result.data;
+  const issues = [];
+  for (const [name, svc] of Object.entries(config.services)) {
+    const seen = new Set<string>();
+    svc.environments.forEach((env, i) => {
+      if (seen.has(env.name)) issues.push({ field: `services.${name}.environments[${i}].name`, problem: `"${env.name}" appears twice` });
+      seen.add(env.name);
+    });
+    if (typeof svc.prereleaseStopsAfter === 'string' && !seen.has(svc.prereleaseStopsAfter)) {
+      issues.push({
+        field: `services.${name}.prereleaseStopsAfter`,
+        problem: `"${svc.prereleaseStopsAfter}" is not one of this service's environments (${[...seen].join(', ')}); use one of them or null`,
+      });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues, source);
+  return config;
+}
+
+export function parseConfigText(text: string, source = 'tagflow.config.json'): PipelineConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ field: '(file)', problem: `not valid JSON: ${(err as Error).message}` }], source);
+  }
+  return parseConfig(raw, source);
+}
+
+/** The deploy target an environment uses: its own, or its service's. */
+export const targetFor = (svc: ServiceConfig, env: EnvironmentConfig): TargetConfig => env.target ?? svc.target;

@@ -1,0 +1,89 @@
+/**
+ * Errors the state machines route on. Each sets `name` literally: the ASL `Retry` and
+ * `Catch` blocks match on it, and bundlers rename classes.
+ */
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `environments[1]` or `service`. */
+  field: string;
+  problem: string;
+}
+
+export abstract class TagflowError extends Error {
+  abstract override readonly name: string;
+}
+
+export class InvalidInput extends TagflowError {
+  override readonly name = 'InvalidInput';
+  constructor(
+    readonly issues: FieldIssue[],
+    readonly example?: string,
+  ) {
+    super(
+      issues.map((i) => `${i.field}: ${i.problem}`).join('; ') +
+        (example ? `. A valid input looks like ${example}` : ''),
+    );
+  }
+}
+
+export class ConfigError extends TagflowError {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly issues: FieldIssue[],
+    readonly source = 'tagflow.config.json',
+  ) {
+    super(`${source} is invalid: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`);
+  }
+}
+
+export class UnknownService extends TagflowError {
+  override readonly name = 'UnknownService';
+}
+
+export class TestsPending extends TagflowError {
+  override readonly name = 'TestsPending';
+}
+
+export class TestsFailed extends TagflowError {
+  override readonly name = 'TestsFailed';
+}
+
+export class ArtifactNotFound extends TagflowError {
+  override readonly name = 'ArtifactNotFound';
+}
+
+export class ArtifactIntegrityError extends TagflowError {
+  override readonly name = 'ArtifactIntegrityError';
+}
+
+export class ReleaseLocked extends TagflowError {
+  override readonly name = 'ReleaseLocked';
+}
+
+/** The environment state changed under us (another writer, or our lock expired). */
+export class LockLost extends TagflowError {
+  override readonly name = 'LockLost';
+}
+
+export class DeployFailed extends TagflowError {
+  override readonly name = 'DeployFailed';
+}
+
+export class SmokeTestFailed extends TagflowError {
+  override readonly name = 'SmokeTestFailed';
+}
+
+export class RollbackFailed extends TagflowError {
+  override readonly name = 'RollbackFailed';
+}
+
+/** A dependency (S3, DynamoDB, Lambda API) kept failing after the SDK's own retries. */
+export class DependencyUnavailable extends TagflowError {
+  override readonly name = 'DependencyUnavailable';
+}
+
+export const errorName = (err: unknown): string =>
+  err instanceof Error ? err.name : typeof err === 'string' ? err : 'Error';
+
+export const errorMessage = (err: unknown): string =>
+  err instanceof Error ? err.message : String(err);

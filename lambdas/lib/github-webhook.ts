@@ -1,0 +1,95 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { PipelineConfig } from './config.js';
+import { serviceForRepository } from './triggers.js';
+import { parseVersion } from './version.js';
+
+/**
+ * The GitHub webhook receiver's core: verify `X-Hub-Signature-256`, keep only version-tag
+ * pushes of configured repositories, and turn each into a tagflow `Tag Pushed` event.
+ */
+
+export interface WebhookRequest {
+  headers: Record<string, string | undefined>;
+  body: string;
+  isBase64Encoded?: boolean;
+}
+
+export interface TagPushedEvent {
+  Source: 'tagflow';
+  DetailType: 'Tag Pushed';
+  Detail: { repository: string; service: string; tag: string; commit?: string; sender?: string; deliveryId?: string };
+}
+
+export interface WebhookResult {
+  status: number;
+  message: string;
+  event?: TagPushedEvent;
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const header = (h: Record<string, string | undefined>, name: string) => {
+  for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === name) return v;
+  return undefined;
+};
+
+/** Constant-time check of GitHub's `sha256=<hex>` HMAC of the raw body. */
+export function signatureValid(rawBody: Buffer, signature: string | undefined, secret: string): boolean {
+  if (!signature || !/^sha256=[0-9a-f]{64}$/.test(signature) || secret.length === 0) return false;
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
+  const given = Buffer.from(signature.slice('sha256='.length), 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function sign(rawBody: string | Buffer, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 256 ? v : undefined);
+
+export function receiveWebhook(req: WebhookRequest, secret: string, config: PipelineConfig): WebhookResult {
+  const raw = req.isBase64Encoded ? Buffer.from(req.body ?? '', 'base64') : Buffer.from(req.body ?? '', 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) return { status: 413, message: 'payload too large' };
+  if (!signatureValid(raw, header(req.headers, 'x-hub-signature-256'), secret)) return { status: 401, message: 'invalid or missing X-Hub-Signature-256' };
+
+  const kind = header(req.headers, 'x-github-event');
+  if (kind === 'ping') return { status: 200, message: 'pong' };
+  if (kind !== 'push' && kind !== 'create') return { status: 202, message: `ignored: ${String(kind ?? 'no').slice(0, 40)} events do not start releases` };
+
+  let payload: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { status: 400, message: 'payload is not a JSON object' };
+    payload = parsed as Record<string, unknown>;
+  } catch {
+    return { status: 400, message: 'payload is not valid JSON' };
+  }
+
+  const repository = str((payload.repository as { full_name?: unknown } | undefined)?.full_name);
+  if (!repository) return { status: 400, message: 'payload has no repository.full_name' };
+
+  let tag: string | undefined;
+  let commit: string | undefined;
+  if (kind === 'push') {
+    const ref = str(payload.ref);
+    if (!ref?.startsWith('refs/tags/')) return { status: 202, message: `ignored: ${ref ? 'a branch push' : 'a push without ref'}` };
+    if (payload.deleted === true) return { status: 202, message: 'ignored: a tag deletion' };
+    tag = ref.slice('refs/tags/'.length);
+    const after = str(payload.after);
+    if (after && /^[0-9a-f]{40}$/.test(after)) commit = after;
+  } else {
+    if (payload.ref_type !== 'tag') return { status: 202, message: 'ignored: a branch was created' };
+    tag = str(payload.ref);
+  }
+  if (!tag || !parseVersion(tag)) return { status: 202, message: `ignored: tag ${JSON.stringify((tag ?? '').slice(0, 80))} is not a version tag (vMAJOR.MINOR.PATCH)` };
+  const service = serviceForRepository(config, 'github', repository);
+  if (!service) return { status: 202, message: `ignored: no service in the pipeline config is fed by ${repository}` };
+
+  const sender = str((payload.sender as { login?: unknown } | undefined)?.login);
+  const deliveryId = str(header(req.headers, 'x-github-delivery'));
+  return {
+    status: 202,
+    message: `release of ${service} ${tag} requested`,
+    event: { Source: 'tagflow', DetailType: 'Tag Pushed', Detail: { repository, service, tag, ...(commit ? { commit } : {}), ...(sender ? { sender } : {}), ...(deliveryId ? { deliveryId } : {}) } },
+  };
+}

@@ -1,0 +1,139 @@
+import type { PipelineConfig, TargetConfig } from './config.js';
+import type {
+  Decision,
+  EnvironmentState,
+  OutcomeRecord,
+  ReleaseRecord,
+  ResolvedArtifact,
+} from './types.js';
+
+/** Ports: what the core needs from the world. Adapters implement them for AWS and locally. */
+
+export interface ObjectLocation {
+  bucket: string;
+  key: string;
+}
+
+export interface ObjectStore {
+  /** The whole object, or undefined when it does not exist. */
+  get(loc: ObjectLocation): Promise<Uint8Array | undefined>;
+  /** The object as a stream of chunks (for hashing large files), or undefined. */
+  stream(loc: ObjectLocation): Promise<AsyncIterable<Uint8Array> | undefined>;
+  put(loc: ObjectLocation, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /** Server-side copy: the bytes never pass through the caller. */
+  copy(from: ObjectLocation, to: ObjectLocation): Promise<void>;
+}
+
+export type ClaimResult = { claimed: true } | { claimed: false; existing: ReleaseRecord };
+
+export type LockResult =
+  | { acquired: true; state: EnvironmentState }
+  | { acquired: false; holder: string; expiresAt: number };
+
+export interface Ledger {
+  /** Creates the release record unless one exists for service+version (conditional write). */
+  claimRelease(record: ReleaseRecord): Promise<ClaimResult>;
+  getRelease(service: string, version: string): Promise<ReleaseRecord | undefined>;
+  /** Adds the image digest to a release claimed by another trigger, if it has none yet. */
+  attachImageDigest(service: string, version: string, imageDigest: string): Promise<boolean>;
+  recordDecision(decision: Decision): Promise<void>;
+  decisions(service: string, version: string): Promise<Decision[]>;
+  /** Writes the outcome once; a second write for the same release is ignored. */
+  recordOutcome(outcome: OutcomeRecord): Promise<void>;
+  getOutcome(service: string, version: string): Promise<OutcomeRecord | undefined>;
+  /**
+   * Takes the environment lock for `holder` unless another holder's lock is unexpired; a
+   * rollback may take it over from `takeOverFrom`, the release execution it has just stopped.
+   */
+  acquireLock(service: string, environment: string, holder: string, nowMs: number, ttlMs: number, takeOverFrom?: string): Promise<LockResult>;
+  /** One rollback per environment and bad version, however often an alarm flaps. */
+  claimRollback(service: string, environment: string, fromVersion: string, executionId: string, nowIso: string): Promise<{ claimed: true } | { claimed: false; by: string; at: string }>;
+  /** Drops the lock if `holder` still has it; a no-op otherwise. */
+  releaseLock(service: string, environment: string, holder: string): Promise<void>;
+  getEnvironment(service: string, environment: string): Promise<EnvironmentState | undefined>;
+  /**
+   * Writes the environment state if `holder` still holds the lock and nobody wrote since
+   * `state.revision` (optimistic concurrency); throws `LockLost` otherwise.
+   */
+  putEnvironment(state: EnvironmentState, holder: string): Promise<EnvironmentState>;
+  environments(service: string): Promise<EnvironmentState[]>;
+  releases(service: string): Promise<{ release: ReleaseRecord; outcome?: OutcomeRecord }[]>;
+  services(): Promise<string[]>;
+}
+
+export interface DeployRequest {
+  service: string;
+  environment: string;
+  version: string;
+  target: TargetConfig;
+  /** Where the promoted bytes live for this environment. */
+  location: { bucket: string; prefix: string };
+  artifact: ResolvedArtifact;
+  /** The target handle recorded when this version was deployed here before (rollbacks). */
+  ref?: string;
+}
+
+export interface DeployResult {
+  /** Target-specific handle of what now serves traffic (e.g. Lambda version "17"). */
+  ref: string;
+  /** What served traffic before, as the target reports it. */
+  previousVersion?: string;
+}
+
+export interface DeployTarget {
+  deploy(req: DeployRequest): Promise<DeployResult>;
+  /** Base URL smoke checks use, when the target serves HTTP itself (the local fleet). */
+  endpoint?(service: string, environment: string): Promise<string | undefined>;
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+  latencyMs: number;
+}
+
+export interface HttpProbe {
+  request(req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpResponse>;
+}
+
+export interface FunctionInvoker {
+  invoke(req: { functionName: string; qualifier: string; payload: unknown; timeoutMs: number }): Promise<{ payload: unknown; functionError?: string; latencyMs: number }>;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Logger {
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+/** Where artifacts live: CI's uploads, and each environment's promoted copy. */
+export interface Locations {
+  artifactsBucket: string;
+  environmentsBucket: string;
+}
+
+export interface Deps {
+  /** The pipeline config, validated (read once per cold start by the adapters). */
+  config: () => Promise<PipelineConfig>;
+  ledger: Ledger;
+  store: ObjectStore;
+  locations: Locations;
+  /** Picks the adapter for a target config. */
+  targets: (target: TargetConfig) => DeployTarget;
+  http: HttpProbe;
+  invoker?: FunctionInvoker;
+  clock: Clock;
+  log: Logger;
+  /** How long an environment lock lives before another execution may take it. */
+  lockTtlMs: number;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

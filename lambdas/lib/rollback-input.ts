@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { PipelineConfig } from './config.js';
+import { InvalidInput } from './errors.js';
+import { describeIssues } from './validation.js';
+import { ENVIRONMENT_PATTERN, SERVICE_PATTERN, versionProblem } from './version.js';
+import type { EventEnvelope } from './triggers.js';
+
+/** The rollback machine's inputs: what on-call pastes into the console, or an alarm's state change. */
+
+export const MANUAL_ROLLBACK_EXAMPLE = '{"service":"checkout","environment":"prod","reason":"error rate up since v2.4.0"}';
+
+export const manualRollbackSchema = z.strictObject({
+  service: z.string({ error: 'expected a service name, e.g. "checkout"' }).regex(SERVICE_PATTERN, 'lower-case letters, digits and dashes, starting with a letter'),
+  environment: z.string({ error: 'expected an environment name, e.g. "prod"' }).regex(ENVIRONMENT_PATTERN, 'lower-case letters, digits and dashes, starting with a letter'),
+  reason: z.string({ error: 'say why you are rolling back (it goes in the ledger)' }).min(3, 'say why you are rolling back (it goes in the ledger)').max(1000),
+  toVersion: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = versionProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+});
+
+export interface RollbackRequest {
+  service: string;
+  environment: string;
+  reason: string;
+  toVersion?: string;
+  trigger: { kind: 'manual' | 'alarm'; detail?: string };
+}
+
+export function parseManualRollback(input: unknown): RollbackRequest {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidInput([{ field: '(input)', problem: 'expected a JSON object' }], MANUAL_ROLLBACK_EXAMPLE);
+  }
+  const result = manualRollbackSchema.safeParse(input);
+  if (!result.success) throw new InvalidInput(describeIssues(result.error, (p) => (p.length === 0 ? Object.keys(manualRollbackSchema.shape) : [])), MANUAL_ROLLBACK_EXAMPLE);
+  const m = result.data;
+  return { service: m.service, environment: m.environment, reason: m.reason, ...(m.toVersion ? { toVersion: m.toVersion } : {}), trigger: { kind: 'manual' } };
+}
+
+function tagValue(tags: unknown, key: string): string | undefined {
+  if (Array.isArray(tags)) {
+    const found = tags.find((t) => t && typeof t === 'object' && ((t as { Key?: unknown }).Key ?? (t as { key?: unknown }).key) === key) as { Value?: unknown; value?: unknown } | undefined;
+    const v = found?.Value ?? found?.value;
+    return typeof v === 'string' ? v : undefined;
+  }
+  if (tags && typeof tags === 'object') {
+    const v = (tags as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A `CloudWatch Alarm State Change` into ALARM, for an alarm that belongs to a service's
+ * environment: through its `tagflow:service` / `tagflow:environment` tags when the event
+ * carries them, else through the config's `alarms` lists.
+ */
+export function fromAlarm(e: EventEnvelope, config: PipelineConfig): RollbackRequest | { ignore: string } {
+  const d = e.detail as { alarmName?: unknown; state?: { value?: unknown; reason?: unknown }; alarmTags?: unknown; tags?: unknown };
+  const alarmName = typeof d.alarmName === 'string' ? d.alarmName : undefined;
+  if (!alarmName) return { ignore: 'alarm event has no detail.alarmName' };
+  if (d.state?.value !== 'ALARM') return { ignore: `alarm ${alarmName} went to ${String(d.state?.value)}, not ALARM` };
+  const tags = d.alarmTags ?? d.tags;
+  let service = tagValue(tags, 'tagflow:service');
+  let environment = tagValue(tags, 'tagflow:environment');
+  if (!service || !environment) {
+    for (const [name, svc] of Object.entries(config.services)) {
+      const env = svc.environments.find((en) => en.alarms.includes(alarmName));
+      if (env) [service, environment] = [name, env.name];
+    }
+  }
+  if (!service || !environment) return { ignore: `alarm ${alarmName} has no tagflow:service/tagflow:environment tags and no service lists it under an environment's "alarms"` };
+  if (!SERVICE_PATTERN.test(service) || !ENVIRONMENT_PATTERN.test(environment)) return { ignore: `alarm ${alarmName} names an invalid service or environment` };
+  const why = typeof d.state?.reason === 'string' ? `: ${d.state.reason.slice(0, 300)}` : '';
+  return { service, environment, reason: `alarm ${alarmName} in ALARM${why}`, trigger: { kind: 'alarm', detail: alarmName } };
+}

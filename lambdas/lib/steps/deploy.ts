@@ -1,0 +1,77 @@
+import { targetFor, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { decide, emptyEnvironment } from '../decisions.js';
+import { DeployFailed, LockLost, errorMessage } from '../errors.js';
+import type { Deps } from '../ports.js';
+import type { EnvironmentState, ReleaseRequest, ResolvedArtifact } from '../types.js';
+import type { Promoted } from './promote.js';
+
+export interface DeployInput {
+  releaseId: string;
+  executionId: string;
+  release: ReleaseRequest;
+  service: ServiceConfig;
+  environment: EnvironmentConfig;
+  artifact: ResolvedArtifact;
+  promoted: Promoted;
+}
+
+export interface DeployOutput {
+  version: string;
+  previousVersion?: string;
+  ref: string;
+}
+
+/** Shifts the environment to a version through its deploy target and records it under the lock. */
+export async function shiftTo(
+  args: { state: EnvironmentState; version: string; holder: string; releaseId: string; service: ServiceConfig; environment: EnvironmentConfig; artifact: ResolvedArtifact; location: Promoted; ref?: string },
+  deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>,
+): Promise<{ state: EnvironmentState; ref: string; reportedPrevious?: string }> {
+  const target = targetFor(args.service, args.environment);
+  let result;
+  try {
+    result = await deps.targets(target).deploy({
+      service: args.state.service,
+      environment: args.environment.name,
+      version: args.version,
+      target,
+      location: { bucket: args.location.bucket, prefix: args.location.prefix },
+      artifact: args.artifact,
+      ...(args.ref ? { ref: args.ref } : {}),
+    });
+  } catch (err) {
+    throw new DeployFailed(`deploying ${args.version} to ${args.environment.name} through ${target.type} failed: ${errorMessage(err)}`);
+  }
+  const state = await deps.ledger.putEnvironment(
+    {
+      ...args.state,
+      version: args.version,
+      healthy: false,
+      refs: { ...args.state.refs, [args.version]: result.ref },
+      lastReleaseId: args.releaseId,
+      updatedAt: deps.clock.now().toISOString(),
+    },
+    args.holder,
+  );
+  return { state, ref: result.ref, ...(result.previousVersion ? { reportedPrevious: result.previousVersion } : {}) };
+}
+
+/** Step 6c: all traffic to the new version (canary weights come with the canary loop). */
+export async function deploy(input: DeployInput, deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>): Promise<DeployOutput> {
+  const { release } = input;
+  const env = input.environment.name;
+  const before = (await deps.ledger.getEnvironment(release.service, env)) ?? emptyEnvironment(release.service, env);
+  if (before.lockHolder !== input.executionId) throw new LockLost(`${env} of ${release.service} is not locked by this execution (holder: ${before.lockHolder ?? 'none'}); refusing to deploy`);
+
+  const { ref, reportedPrevious } = await shiftTo(
+    { state: before, version: release.version, holder: input.executionId, releaseId: input.releaseId, service: input.service, environment: input.environment, artifact: input.artifact, location: input.promoted },
+    deps,
+  );
+  await decide(deps, release, {
+    step: 'deploy',
+    environment: env,
+    verdict: 'done',
+    summary: `${env} now serves ${release.version} (was ${before.version ?? 'nothing'})`,
+    evidence: { ref, previousVersion: before.version, targetReportedPrevious: reportedPrevious, previousHealthy: before.healthy },
+  });
+  return { version: release.version, ...(before.version ? { previousVersion: before.version } : {}), ref };
+}

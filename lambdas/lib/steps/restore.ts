@@ -1,0 +1,99 @@
+import type { EnvironmentConfig, ServiceConfig } from '../config.js';
+import { decide, emptyEnvironment, withGood } from '../decisions.js';
+import { ArtifactNotFound, RollbackFailed } from '../errors.js';
+import { environmentManifestKey, environmentPrefix } from '../keys.js';
+import { parseManifest, resolvedFrom } from '../manifest.js';
+import { readJson } from '../store-json.js';
+import type { Deps } from '../ports.js';
+import type { ResolvedArtifact } from '../types.js';
+import { shiftTo } from './deploy.js';
+import { checkEnvironment } from './smoke.js';
+
+export interface RestoreArgs {
+  serviceName: string;
+  service: ServiceConfig;
+  environment: EnvironmentConfig;
+  /** Restore this version; by default the newest known-good version that is not live. */
+  toVersion?: string;
+  /** Never restore to this version (the one being rolled back). */
+  avoid?: string;
+  holder: string;
+  releaseId: string;
+  /** Whose record the decision goes in. */
+  recordAs: { service: string; version: string };
+  reason: string;
+  /** Record "nothing to roll back" when `to` already serves, healthy (alarms); otherwise shift anyway, since a failed deploy may have left the target half-switched. */
+  skipIfLive?: boolean;
+}
+
+export type RestoreOutcome =
+  | { rolledBack: true; from?: string; to: string; checksPassed: number; shiftMs: number }
+  | { rolledBack: false; reason: string; current?: string };
+
+async function promotedArtifact(deps: Pick<Deps, 'store' | 'locations'>, env: string, service: string, version: string): Promise<ResolvedArtifact> {
+  const bucket = deps.locations.environmentsBucket;
+  const key = environmentManifestKey(env, service, version);
+  const raw = await readJson(deps.store, { bucket, key });
+  if (!raw) throw new ArtifactNotFound(`the promoted copy of ${service} ${version} is missing from s3://${bucket}/${key}`);
+  return resolvedFrom(parseManifest(raw.ok ? raw.value : null, `s3://${bucket}/${key}`), key);
+}
+
+/**
+ * Puts an environment back on a known-good version (all traffic), verifies it with the smoke
+ * checks and records why. The caller holds the environment lock.
+ */
+export async function restoreEnvironment(args: RestoreArgs, deps: Deps): Promise<RestoreOutcome> {
+  const env = args.environment.name;
+  const state = (await deps.ledger.getEnvironment(args.serviceName, env)) ?? emptyEnvironment(args.serviceName, env);
+  const to = args.toVersion ?? state.goodVersions.find((v) => v !== args.avoid);
+  if (!to) {
+    const reason = `no known-good version of ${args.serviceName} to return ${env} to (it serves ${state.version ?? 'nothing'})`;
+    await deps.ledger.putEnvironment({ ...state, healthy: state.version === args.avoid ? false : state.healthy, lastOutcome: 'failed', updatedAt: deps.clock.now().toISOString() }, args.holder);
+    await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary: `${reason}; ${args.reason}` });
+    return { rolledBack: false, reason, ...(state.version ? { current: state.version } : {}) };
+  }
+  if (args.skipIfLive && state.version === to && state.healthy) {
+    const reason = `${env} already serves known-good ${to}: nothing to roll back`;
+    await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'skipped', summary: reason });
+    return { rolledBack: false, reason, current: to };
+  }
+
+  const started = Date.now();
+  const artifact = await promotedArtifact(deps, env, args.serviceName, to);
+  const shifted = await shiftTo(
+    {
+      state,
+      version: to,
+      holder: args.holder,
+      releaseId: args.releaseId,
+      service: args.service,
+      environment: args.environment,
+      artifact,
+      location: { bucket: deps.locations.environmentsBucket, prefix: environmentPrefix(env, args.serviceName, to) },
+      ...(state.refs[to] ? { ref: state.refs[to] } : {}),
+    },
+    deps,
+  );
+  const shiftMs = Date.now() - started;
+
+  const checks = await checkEnvironment(args.service, args.environment, { service: args.serviceName, version: to }, deps);
+  const failed = checks.filter((c) => !c.passed);
+  const evidence = { from: state.version, to, checks, shiftMs, cause: args.reason };
+  if (failed.length > 0) {
+    const summary = `rolled ${env} back to ${to}, but its smoke checks fail too: ${failed.map((c) => `${c.name}: ${c.reason}`).join('; ')}`;
+    await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary, evidence });
+    throw new RollbackFailed(summary);
+  }
+  await deps.ledger.putEnvironment(
+    { ...shifted.state, healthy: true, goodVersions: withGood(shifted.state.goodVersions, to), lastOutcome: 'rolled-back', updatedAt: deps.clock.now().toISOString() },
+    args.holder,
+  );
+  await decide(deps, args.recordAs, {
+    step: 'rollback',
+    environment: env,
+    verdict: 'done',
+    summary: `rolled ${env} back from ${state.version ?? 'nothing'} to ${to}: ${args.reason}`,
+    evidence,
+  });
+  return { rolledBack: true, ...(state.version ? { from: state.version } : {}), to, checksPassed: checks.length, shiftMs };
+}

@@ -1,0 +1,138 @@
+import type { EnvironmentConfig, ServiceConfig } from './config.js';
+
+/** How a release was started. */
+export type TriggerKind = 'manual' | 'tag-push' | 'image-push' | 'codecommit-tag' | 'github-webhook';
+
+export interface Trigger {
+  kind: TriggerKind;
+  /** Free-form origin, e.g. the repository or the event id. */
+  detail?: string;
+}
+
+/** A normalised release request: every trigger becomes this. */
+export interface ReleaseRequest {
+  service: string;
+  version: string;
+  commit?: string;
+  imageDigest?: string;
+  trigger: Trigger;
+  emergency?: { reason: string };
+}
+
+/**
+ * The document the release state machine carries from the first state to the last. Every
+ * Lambda step reads what it needs from here; none re-reads the config mid-release.
+ */
+export interface ReleaseContext {
+  releaseId: string;
+  executionId: string;
+  release: ReleaseRequest;
+  /** The service's config as it was when the release started (also kept in the ledger). */
+  service: ServiceConfig;
+  /** The environments this release goes through, in order. */
+  plan: EnvironmentConfig[];
+}
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface BuildManifest {
+  service: string;
+  version: string;
+  commit: string;
+  build?: string;
+  imageDigest?: string;
+  /** The module the local fleet loads, or the zip a Lambda target deploys. */
+  entry?: string;
+  createdAt: string;
+  files: ManifestFile[];
+}
+
+export interface ResolvedArtifact {
+  manifestKey: string;
+  commit: string;
+  imageDigest?: string;
+  entry?: string;
+  files: ManifestFile[];
+  totalBytes: number;
+}
+
+export interface SuiteResult {
+  name: string;
+  passed: number;
+  failed: number;
+  skipped?: number;
+}
+
+export interface TestReport {
+  service: string;
+  commit: string;
+  finishedAt: string;
+  suites: SuiteResult[];
+}
+
+/** What one environment is running, as the ledger knows it. */
+export interface EnvironmentState {
+  service: string;
+  environment: string;
+  /** The version serving traffic now. */
+  version?: string;
+  /** Whether `version` passed its checks. */
+  healthy: boolean;
+  /** Known-good versions, newest first (bounded); the rollback target is the first that is not `version`. */
+  goodVersions: string[];
+  /** Target-specific handle of each version deployed here (e.g. a Lambda version number). */
+  refs: Record<string, string>;
+  lastReleaseId?: string;
+  lastOutcome?: string;
+  updatedAt?: string;
+  revision: number;
+  lockHolder?: string;
+  lockExpiresAt?: number;
+}
+
+export type ReleaseOutcome = 'succeeded' | 'failed' | 'rolled-back';
+
+export interface ReleaseRecord {
+  releaseId: string;
+  service: string;
+  version: string;
+  commit?: string;
+  imageDigest?: string;
+  trigger: Trigger;
+  executionId: string;
+  startedAt: string;
+  plan: string[];
+  /** The service config this release used, as JSON. */
+  configSnapshot: string;
+}
+
+export interface OutcomeRecord {
+  releaseId: string;
+  service: string;
+  version: string;
+  outcome: ReleaseOutcome;
+  reason?: string;
+  error?: string;
+  environments: string[];
+  finishedAt: string;
+  executionId: string;
+}
+
+/** One decision the pipeline took, with the evidence it took it on. */
+export interface Decision {
+  releaseId: string;
+  service: string;
+  version: string;
+  at: string;
+  step: string;
+  environment?: string;
+  verdict: 'passed' | 'failed' | 'waiting' | 'skipped' | 'done';
+  summary: string;
+  evidence?: unknown;
+}
+
+export const releaseIdOf = (service: string, version: string): string => `${service}@${version}`;

@@ -1,0 +1,31 @@
+/**
+ * The release pipeline's Lambda steps: folder name under lambdas/ and the ASL placeholder
+ * that stands for its ARN. The CDK stack and the local runtime both read this list; the
+ * ASL files use the placeholders.
+ */
+export const STEP_NAMES = [
+  'normalise',
+  'claim',
+  'tests-gate',
+  'resolve-artifact',
+  'acquire-lock',
+  'promote',
+  'deploy',
+  'smoke',
+  'record-stage',
+  'rollback-stage',
+  'release-lock',
+  'record-outcome',
+  'normalise-rollback',
+  'prepare-rollback',
+  'rollback',
+] as const;
+
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** `tests-gate` → `TestsGateFnArn`. */
+export const placeholderOf = (step: string): string =>
+  `${step
+    .split('-')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('')}FnArn`;

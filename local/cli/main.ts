@@ -1,0 +1,221 @@
+import '../runtime/polyfills.js';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { LOCAL_LOCATIONS, LocalRuntime, type EventLog, type ExecutionHandle, type ExecutionSummary } from '../runtime/runtime.js';
+import { publishBuild, reportTests } from '../runtime/ci.js';
+import { loadConfigFile } from './config-file.js';
+import { bold, describeOutcome, dim, progressPrinter, red } from './progress.js';
+import { statusTable } from './status.js';
+import type { PipelineConfig } from '../../lambdas/lib/config.js';
+
+const USAGE = `tagflow — release pipeline (local runtime)
+
+  tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
+  tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
+  tagflow local start-execution --machine release|rollback --input INPUT.json
+  tagflow local send-event --file EVENT.json
+  tagflow local publish-build --service S --version V --commit SHA --dir DIR [--entry FILE] [--build N]
+  tagflow local report-tests --service S --commit SHA --suite NAME:PASSED:FAILED [--suite …]
+  tagflow status [--service S]
+  tagflow history --service S [--version V]
+
+Every command takes --config FILE (default ./tagflow.config.json) and --data-dir DIR
+(default ./.tagflow; delete it to start over).`;
+
+class UsageError extends Error {}
+
+const options = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  service: { type: 'string' },
+  version: { type: 'string' },
+  commit: { type: 'string' },
+  environments: { type: 'string' },
+  environment: { type: 'string' },
+  reason: { type: 'string' },
+  'to-version': { type: 'string' },
+  machine: { type: 'string' },
+  input: { type: 'string' },
+  file: { type: 'string' },
+  dir: { type: 'string' },
+  entry: { type: 'string' },
+  build: { type: 'string' },
+  suite: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+function need(flags: Flags, name: keyof Flags, example: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${String(name)} is required, e.g. --${String(name)} ${example}`);
+  return value;
+}
+
+function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${what} file ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${what} file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>): Promise<T> {
+  const config = loadConfigFile(flags.config);
+  const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config });
+  try {
+    return await fn(runtime, config);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Runs executions with the live progress view; returns whether all succeeded. */
+export async function follow(start: (onEvent: (e: EventLog) => void) => ExecutionHandle, title: string): Promise<ExecutionSummary> {
+  console.log(bold(`▶ ${title}`));
+  const handle = start(progressPrinter((l) => console.log(l)));
+  console.log(dim(`  execution ${handle.executionArn}`));
+  const summary = await handle.done;
+  console.log(describeOutcome(summary));
+  return summary;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const [group, command] = positionals;
+  if (flags.help || !group) {
+    console.log(USAGE);
+    return flags.help ? 0 : 2;
+  }
+
+  if (group === 'status') {
+    return withRuntime(flags, async (rt, config) => {
+      for (const line of await statusTable(rt.deps.ledger, config, flags.service)) console.log(line);
+      console.log(dim(`ledger: ${rt.options.dataDir}/ledger (DynamoDB API via dynalite)`));
+      return 0;
+    });
+  }
+  if (group === 'history') {
+    const service = need(flags, 'service', 'checkout');
+    return withRuntime(flags, async (rt) => {
+      const releases = await rt.deps.ledger.releases(service);
+      for (const { release, outcome } of releases) {
+        if (flags.version && release.version !== flags.version) continue;
+        console.log(bold(`${release.version}  ${outcome?.outcome ?? 'in progress'}  ${dim(release.startedAt)}`));
+        for (const d of await rt.deps.ledger.decisions(service, release.version)) {
+          console.log(`  ${dim(d.at)} ${d.step.padEnd(16)} ${(d.environment ?? '').padEnd(8)} ${d.verdict.padEnd(7)} ${d.summary}`);
+        }
+      }
+      if (releases.length === 0) console.log(`no releases of ${service} in ${rt.options.dataDir}`);
+      return 0;
+    });
+  }
+  if (group !== 'local') throw new UsageError(`unknown command "${group}"`);
+
+  switch (command) {
+    case 'release': {
+      const input = {
+        service: need(flags, 'service', 'checkout'),
+        version: need(flags, 'version', 'v1.4.0'),
+        ...(flags.commit ? { commit: flags.commit } : {}),
+        ...(flags.environments ? { environments: flags.environments.split(',').map((e) => e.trim()) } : {}),
+      };
+      return withRuntime(flags, async (rt) => {
+        const s = await follow((onEvent) => rt.startExecution('release', input, { onEvent }), `release ${input.service} ${input.version}`);
+        return s.status === 'SUCCEEDED' ? 0 : 1;
+      });
+    }
+    case 'rollback': {
+      const input = {
+        service: need(flags, 'service', 'checkout'),
+        environment: need(flags, 'environment', 'prod'),
+        reason: need(flags, 'reason', '"error rate up since v2.4.0"'),
+        ...(flags['to-version'] ? { toVersion: flags['to-version'] } : {}),
+      };
+      return withRuntime(flags, async (rt) => {
+        const s = await follow((onEvent) => rt.startExecution('rollback', input, { onEvent }), `rollback ${input.service} ${input.environment}`);
+        return s.status === 'SUCCEEDED' ? 0 : 1;
+      });
+    }
+    case 'start-execution': {
+      const machine = need(flags, 'machine', 'release');
+      if (machine !== 'release' && machine !== 'rollback') throw new UsageError(`--machine must be "release" or "rollback", not "${machine}"`);
+      const input = readJsonFile(need(flags, 'input', 'input.json'), 'input');
+      return withRuntime(flags, async (rt) => {
+        const s = await follow((onEvent) => rt.startExecution(machine, input, { onEvent }), `start-execution ${machine}`);
+        return s.status === 'SUCCEEDED' ? 0 : 1;
+      });
+    }
+    case 'send-event': {
+      const event = readJsonFile(need(flags, 'file', 'event.json'), 'event');
+      return withRuntime(flags, async (rt) => {
+        const printer = progressPrinter((l) => console.log(l));
+        const result = rt.sendEvent(event, { onEvent: printer });
+        if (result.started.length === 0) {
+          console.log(`no rule matched this event; nothing started. ${result.unmatched ?? ''}`);
+          return 0;
+        }
+        let ok = true;
+        for (const { rule, execution } of result.started) {
+          console.log(bold(`▶ rule ${rule} started ${execution.executionArn}`));
+          const s = await execution.done;
+          console.log(describeOutcome(s));
+          ok &&= s.status === 'SUCCEEDED';
+        }
+        return ok ? 0 : 1;
+      });
+    }
+    case 'publish-build': {
+      const b = {
+        service: need(flags, 'service', 'checkout'),
+        version: need(flags, 'version', 'v1.4.0'),
+        commit: need(flags, 'commit', '<40-hex sha>'),
+        dir: need(flags, 'dir', 'dist/'),
+        ...(flags.entry ? { entry: flags.entry } : {}),
+        ...(flags.build ? { build: flags.build } : {}),
+      };
+      return withRuntime(flags, async (rt) => {
+        const m = await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, b);
+        console.log(`published ${m.service} ${m.version}: ${m.files.length} files, commit ${m.commit.slice(0, 12)}`);
+        return 0;
+      });
+    }
+    case 'report-tests': {
+      const service = need(flags, 'service', 'checkout');
+      const commit = need(flags, 'commit', '<40-hex sha>');
+      const suites = (flags.suite ?? []).map((s) => {
+        const [name, passed, failed] = s.split(':');
+        if (!name || !/^\d+$/.test(passed ?? '') || !/^\d+$/.test(failed ?? '')) throw new UsageError(`--suite ${s}: expected NAME:PASSED:FAILED, e.g. --suite unit:120:0`);
+        return { name, passed: Number(passed), failed: Number(failed) };
+      });
+      if (suites.length === 0) throw new UsageError('give at least one --suite NAME:PASSED:FAILED');
+      return withRuntime(flags, async (rt) => {
+        await reportTests(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, commit, suites);
+        console.log(`reported ${suites.length} suites for ${service} at ${commit.slice(0, 12)}`);
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(`unknown command "local ${command ?? ''}"`);
+  }
+}
+
+export function runCli(argv: string[]): void {
+  main(argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${red('error:')} ${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`${red('error:')} ${(err as Error).message}`);
+    process.exit(1);
+  },
+);
+}

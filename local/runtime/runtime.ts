@@ -1,0 +1,279 @@
+import './polyfills.js';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import { DynamoDbLedger } from '../../lambdas/adapters/dynamodb-ledger.js';
+import { fetchProbe } from '../../lambdas/adapters/fetch-probe.js';
+import { silentLogger } from '../../lambdas/adapters/json-logger.js';
+import { S3Store } from '../../lambdas/adapters/s3-store.js';
+import type { PipelineConfig, TargetConfig } from '../../lambdas/lib/config.js';
+import { type Clock, type Deps, type Locations, type Logger, systemClock } from '../../lambdas/lib/ports.js';
+import { stepHandler } from '../../lambdas/lib/step-handler.js';
+import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
+import { type MachineName, readAsl, substitute, taskStates } from './asl.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
+import { LocalFleet } from './fleet.js';
+import { asLambda } from './local-lambda.js';
+import { STEP_RUNS } from './step-runs.js';
+import { existsSync } from 'node:fs';
+import { aslPath } from './asl.js';
+import { explainNoMatch, rulesMatching } from '../../lambdas/lib/event-rules.js';
+
+export const LOCAL_LOCATIONS: Locations = { artifactsBucket: 'tagflow-artifacts', environmentsBucket: 'tagflow-environments' };
+export const LOCAL_TABLE = 'tagflow-ledger';
+export const LOCAL_BUS = 'tagflow';
+
+export const localFunctionArn = (step: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:tagflow-${step}`;
+export const localMachineArn = (machine: MachineName) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:tagflow-${machine}`;
+
+/** The substitutions CloudFormation would apply, with local ARNs. */
+export function localSubstitutions(): Record<string, string> {
+  const subs: Record<string, string> = { EventBusName: LOCAL_BUS };
+  for (const step of STEP_NAMES) subs[placeholderOf(step)] = localFunctionArn(step);
+  return subs;
+}
+
+export interface RuntimeOptions {
+  dataDir: string;
+  config: PipelineConfig;
+  clock?: Clock;
+  log?: Logger;
+  lockTtlMs?: number;
+  /** Retry pauses by state name, in ms (local runs need not wait 20 s for a lock). */
+  retryIntervals?: Record<string, number | number[]>;
+}
+
+export type EventLog = Parameters<NonNullable<Parameters<typeof consume>[1]>>[0];
+
+export interface ExecutionSummary {
+  executionArn: string;
+  name: string;
+  machine: MachineName;
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  /** The failure's readable message (the Lambda runtime's JSON unwrapped). */
+  cause?: string;
+  startedAt: string;
+  stoppedAt: string;
+  history: EventLog[];
+}
+
+export interface ExecutionHandle {
+  executionArn: string;
+  name: string;
+  done: Promise<ExecutionSummary>;
+  abort(): void;
+}
+
+export interface PutEvent {
+  Source: string;
+  DetailType: string;
+  Detail: unknown;
+  EventBusName?: string;
+}
+
+async function consume(logs: AsyncGenerator<unknown>, onEvent: (e: { type: string; timestamp: number; [k: string]: unknown }) => void) {
+  for await (const e of logs) onEvent(e as { type: string; timestamp: number });
+}
+
+function readableCause(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  const text = typeof cause === 'string' ? cause : JSON.stringify(cause);
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // plain text
+  }
+  return text;
+}
+
+/**
+ * The embedded runtime: the real ASL in an ASL interpreter, the real step handlers in-process,
+ * the S3 and DynamoDB APIs on loopback, and a local fleet as the deploy target.
+ */
+export class LocalRuntime {
+  readonly deps: Deps;
+  readonly fleet: LocalFleet;
+  /** Events the pipeline put on its bus, in order. */
+  readonly emitted: (PutEvent & { time: string })[] = [];
+  private readonly machines = new Map<MachineName, StateMachine>();
+  private readonly overrides = new Map<MachineName, Record<string, (input: never) => Promise<unknown>>>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly byArn = new Map<string, ExecutionHandle>();
+
+  private constructor(
+    readonly options: RuntimeOptions,
+    readonly aws: LocalAwsServices,
+  ) {
+    const store = new S3Store(aws.s3);
+    this.fleet = new LocalFleet(options.dataDir, store);
+    this.deps = {
+      config: async () => options.config,
+      ledger: new DynamoDbLedger(aws.dynamodb, LOCAL_TABLE),
+      store,
+      locations: LOCAL_LOCATIONS,
+      targets: (target: TargetConfig) => {
+        if (target.type === 'local') return this.fleet;
+        throw new Error(`deploy target "${target.type}" deploys to AWS; the local runtime runs targets of type "local"`);
+      },
+      http: fetchProbe,
+      clock: options.clock ?? systemClock,
+      log: options.log ?? silentLogger,
+      lockTtlMs: options.lockTtlMs ?? 15 * 60_000,
+    };
+  }
+
+  static async start(options: RuntimeOptions): Promise<LocalRuntime> {
+    mkdirSync(join(options.dataDir, 'executions'), { recursive: true });
+    const aws = await startAwsServices(options.dataDir, Object.values(LOCAL_LOCATIONS), LOCAL_TABLE);
+    const runtime = new LocalRuntime(options, aws);
+    try {
+      await runtime.fleet.restore();
+      await runtime.loadMachines();
+    } catch (err) {
+      await runtime.close();
+      throw err;
+    }
+    return runtime;
+  }
+
+  private async loadMachines(): Promise<void> {
+    const lambdas = new Map<string, (input: unknown) => Promise<unknown>>();
+    for (const step of STEP_NAMES) {
+      lambdas.set(localFunctionArn(step), asLambda(`tagflow-${step}`, stepHandler(step, STEP_RUNS[step], () => this.deps) as never));
+    }
+    for (const machine of ['release', 'rollback'] as const) {
+      if (!existsSync(aslPath(machine))) continue;
+      const definition = JSON.parse(substitute(readAsl(machine), localSubstitutions()));
+      this.machines.set(machine, new StateMachine(definition));
+      const handlers: Record<string, (input: never) => Promise<unknown>> = {};
+      for (const { name, resource } of taskStates(definition)) {
+        const lambda = lambdas.get(resource);
+        if (lambda) handlers[name] = lambda as (input: never) => Promise<unknown>;
+        else if (resource === 'arn:aws:states:::events:putEvents') handlers[name] = ((input: { Entries: PutEvent[] }) => this.putEvents(input.Entries)) as never;
+        else if (resource === 'arn:aws:states:::aws-sdk:sfn:stopExecution') handlers[name] = ((input: { ExecutionArn: string }) => this.stopExecution(input.ExecutionArn)) as never;
+        else throw new Error(`${machine}.asl.json state "${name}" uses ${resource}, which the local runtime cannot run`);
+      }
+      this.overrides.set(machine, handlers);
+    }
+  }
+
+  /** The local event bus: records what the pipeline emits (events.jsonl in the data folder). */
+  async putEvents(entries: PutEvent[]): Promise<{ FailedEntryCount: number; Entries: { EventId: string }[] }> {
+    const time = this.deps.clock.now().toISOString();
+    for (const entry of entries) {
+      const event = { ...entry, time };
+      this.emitted.push(event);
+      appendFileSync(join(this.options.dataDir, 'events.jsonl'), `${JSON.stringify(event)}\n`);
+    }
+    return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+  }
+
+  hasMachine(machine: MachineName): boolean {
+    return this.machines.has(machine);
+  }
+
+  startExecution(machine: MachineName, input: unknown, opts: { name?: string; onEvent?: (e: EventLog) => void } = {}): ExecutionHandle {
+    const sm = this.machines.get(machine);
+    if (!sm) throw new Error(`no state machine "${machine}" (state-machines/${machine}.asl.json) in this checkout`);
+    const name = opts.name ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:tagflow-${machine}:${name}`;
+    const startedAt = new Date().toISOString();
+    const runOptions: RunOptions = {
+      overrides: {
+        taskResourceLocalHandlers: this.overrides.get(machine) as never,
+        ...(this.options.retryIntervals ? { retryIntervalOverrides: this.options.retryIntervals } : {}),
+      },
+      context: { Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tagflow-local` }, StateMachine: { Id: localMachineArn(machine), Name: `tagflow-${machine}` } } as never,
+    };
+    const execution = sm.run(input as never, runOptions);
+    const history: EventLog[] = [];
+    const logs = consume(execution.eventLogs as AsyncGenerator<unknown>, (e) => {
+      history.push(e);
+      opts.onEvent?.(e);
+    });
+    const done = (async (): Promise<ExecutionSummary> => {
+      let summary: ExecutionSummary;
+      try {
+        const output = await execution.result;
+        summary = { executionArn, name, machine, status: 'SUCCEEDED', input, output, startedAt, stoppedAt: new Date().toISOString(), history };
+      } catch (err) {
+        const cause = (err as { cause?: { name?: string; message?: string } }).cause ?? (err as { name?: string; message?: string });
+        const aborted = (err as Error).name === 'ExecutionAbortedError';
+        summary = {
+          executionArn, name, machine, status: aborted ? 'ABORTED' : 'FAILED', input,
+          error: cause?.name ?? 'Error', ...(cause?.message !== undefined ? { cause: readableCause(cause.message)! } : {}),
+          startedAt, stoppedAt: new Date().toISOString(), history,
+        };
+      }
+      await logs.catch(() => undefined);
+      writeFileSync(join(this.options.dataDir, 'executions', `${machine}-${name}.json`), JSON.stringify(summary, null, 2));
+      return summary;
+    })();
+    const handle: ExecutionHandle = { executionArn, name, done, abort: () => execution.abort() };
+    this.running.add(done);
+    this.byArn.set(executionArn, handle);
+    void done.finally(() => {
+      this.running.delete(done);
+      this.byArn.delete(executionArn);
+    });
+    return handle;
+  }
+
+  /** Step Functions' StopExecution, for the local executions of this runtime. */
+  async stopExecution(executionArn: string): Promise<{ StopDate: string }> {
+    const handle = this.byArn.get(executionArn);
+    if (!handle) {
+      const err = new Error(`Execution Does Not Exist: '${executionArn}'`);
+      err.name = 'Sfn.ExecutionDoesNotExistException';
+      throw err;
+    }
+    handle.abort();
+    return { StopDate: new Date().toISOString() };
+  }
+
+  /**
+   * What EventBridge does with an event: fills in the envelope, matches it against the same
+   * rules the stack deploys, and starts the machine of each matching rule with the event as input.
+   */
+  sendEvent(raw: unknown, opts: { onEvent?: (e: EventLog) => void } = {}): { event: Record<string, unknown>; started: { rule: string; execution: ExecutionHandle }[]; unmatched?: string } {
+    const problems = envelopeProblems(raw);
+    if (problems.length) throw new Error(`not an EventBridge event: ${problems.join('; ')}`);
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      time: this.deps.clock.now().toISOString(),
+      resources: [],
+      ...(raw as Record<string, unknown>),
+    };
+    const matches = rulesMatching(event);
+    if (matches.length === 0) return { event, started: [], unmatched: explainNoMatch(event) };
+    const started = matches.map(({ rule }) => {
+      if (!this.machines.has(rule.machine)) throw new Error(`rule ${rule.name} matched, but its ${rule.machine} state machine is not in this checkout`);
+      return { rule: rule.name, execution: this.startExecution(rule.machine, event, opts) };
+    });
+    return { event, started };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+    await this.fleet.close();
+    await this.aws.close();
+  }
+}
+
+function envelopeProblems(raw: unknown): string[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return ['expected a JSON object with "source", "detail-type" and "detail"'];
+  const e = raw as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof e.source !== 'string' || !e.source) problems.push('"source" must be a non-empty string, e.g. "tagflow"');
+  if (typeof e['detail-type'] !== 'string' || !e['detail-type']) problems.push('"detail-type" must be a non-empty string, e.g. "Tag Pushed"');
+  if (e.detail === null || typeof e.detail !== 'object' || Array.isArray(e.detail)) problems.push('"detail" must be a JSON object');
+  return problems;
+}

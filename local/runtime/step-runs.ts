@@ -1,0 +1,36 @@
+import { run as acquireLock } from '../../lambdas/acquire-lock/handler.js';
+import { run as claim } from '../../lambdas/claim/handler.js';
+import { run as deploy } from '../../lambdas/deploy/handler.js';
+import { run as normalise } from '../../lambdas/normalise/handler.js';
+import { run as normaliseRollback } from '../../lambdas/normalise-rollback/handler.js';
+import { run as prepareRollback } from '../../lambdas/prepare-rollback/handler.js';
+import { run as rollback } from '../../lambdas/rollback/handler.js';
+import { run as promote } from '../../lambdas/promote/handler.js';
+import { run as recordOutcome } from '../../lambdas/record-outcome/handler.js';
+import { run as recordStage } from '../../lambdas/record-stage/handler.js';
+import { run as releaseLock } from '../../lambdas/release-lock/handler.js';
+import { run as resolveArtifact } from '../../lambdas/resolve-artifact/handler.js';
+import { run as rollbackStage } from '../../lambdas/rollback-stage/handler.js';
+import { run as smoke } from '../../lambdas/smoke/handler.js';
+import { run as testsGate } from '../../lambdas/tests-gate/handler.js';
+import type { StepFn } from '../../lambdas/lib/step-handler.js';
+import type { StepName } from '../../lambdas/steps.js';
+
+/** Each step's core entry, exactly as its Lambda handler runs it (the record keeps every step listed). */
+export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
+  normalise,
+  claim,
+  'tests-gate': testsGate,
+  'resolve-artifact': resolveArtifact,
+  'acquire-lock': acquireLock,
+  promote,
+  deploy,
+  smoke,
+  'record-stage': recordStage,
+  'rollback-stage': rollbackStage,
+  'release-lock': releaseLock,
+  'record-outcome': recordOutcome,
+  'normalise-rollback': normaliseRollback,
+  'prepare-rollback': prepareRollback,
+  rollback,
+};

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbLedger } from '../../lambdas/adapters/dynamodb-ledger.js';
+import { LockLost } from '../../lambdas/lib/errors.js';
+import type { ReleaseRecord } from '../../lambdas/lib/types.js';
+import { startAwsServices, type LocalAwsServices } from '../../local/runtime/aws-services.js';
+
+/** The ledger's conditional writes, against a real DynamoDB API (dynalite on loopback). */
+
+let aws: LocalAwsServices;
+let ledger: DynamoDbLedger;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tagflow-ledger-'));
+  aws = await startAwsServices(dir, [], 'ledger-test');
+  ledger = new DynamoDbLedger(aws.dynamodb, 'ledger-test');
+});
+afterAll(async () => {
+  await aws?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const record = (version: string, executionId: string): ReleaseRecord => ({
+  releaseId: `api@${version}`, service: 'api', version, trigger: { kind: 'manual' }, executionId, startedAt: new Date().toISOString(), plan: ['dev'], configSnapshot: '{}',
+});
+
+describe('DynamoDB ledger', () => {
+  it('claims a release once, however many claims race', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => ledger.claimRelease(record('v1.0.0', `exec-${i}`))));
+    const winners = results.filter((r) => r.claimed);
+    expect(winners).toHaveLength(1);
+    const existing = results.find((r) => !r.claimed) as { existing: ReleaseRecord };
+    expect(existing.existing.version).toBe('v1.0.0');
+    expect(await ledger.services()).toEqual(['api']);
+  });
+
+  it('gives an environment lock to exactly one of many racing holders', async () => {
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.acquireLock('api', 'prod', `exec-${i}`, now, 60_000)));
+    expect(results.filter((r) => r.acquired)).toHaveLength(1);
+    const loser = results.find((r) => !r.acquired) as { holder: string; expiresAt: number };
+    expect(loser.expiresAt).toBe(now + 60_000);
+    // Re-entrant for its holder; released only by its holder.
+    const holder = (await ledger.getEnvironment('api', 'prod'))!.lockHolder!;
+    expect((await ledger.acquireLock('api', 'prod', holder, now + 1, 60_000)).acquired).toBe(true);
+    await ledger.releaseLock('api', 'prod', 'someone-else');
+    expect((await ledger.getEnvironment('api', 'prod'))!.lockHolder).toBe(holder);
+    await ledger.releaseLock('api', 'prod', holder);
+    expect((await ledger.getEnvironment('api', 'prod'))!.lockHolder).toBeUndefined();
+  });
+
+  it('lets a new holder take a lock whose holder crashed and let it expire', async () => {
+    const now = Date.now();
+    expect((await ledger.acquireLock('api', 'staging', 'crashed', now - 120_000, 60_000)).acquired).toBe(true);
+    expect((await ledger.acquireLock('api', 'staging', 'fresh', now, 60_000)).acquired).toBe(true);
+    expect((await ledger.getEnvironment('api', 'staging'))!.lockHolder).toBe('fresh');
+  });
+
+  it('refuses a state write from a holder that lost the lock, or from a stale revision', async () => {
+    const now = Date.now();
+    const got = await ledger.acquireLock('api', 'dev', 'a', now - 120_000, 60_000);
+    if (!got.acquired) throw new Error('expected the lock');
+    await ledger.acquireLock('api', 'dev', 'b', now, 60_000); // a's lock expired: b takes over
+    await expect(ledger.putEnvironment({ ...got.state, version: 'v9.9.9' }, 'a')).rejects.toBeInstanceOf(LockLost);
+
+    const current = (await ledger.getEnvironment('api', 'dev'))!;
+    const written = await ledger.putEnvironment({ ...current, version: 'v1.0.0', healthy: true }, 'b');
+    expect(written.revision).toBe(current.revision + 1);
+    await expect(ledger.putEnvironment({ ...current, version: 'v0.0.1' }, 'b')).rejects.toThrow(/changed under this execution/);
+    expect((await ledger.getEnvironment('api', 'dev'))!.version).toBe('v1.0.0');
+  });
+
+  it('writes an outcome once and keeps decisions in order', async () => {
+    const base = { releaseId: 'api@v1.0.0', service: 'api', version: 'v1.0.0', environments: [], finishedAt: 'now', executionId: 'x' };
+    await ledger.recordOutcome({ ...base, outcome: 'failed', reason: 'first' });
+    await ledger.recordOutcome({ ...base, outcome: 'succeeded', reason: 'second' });
+    expect(await ledger.getOutcome('api', 'v1.0.0')).toMatchObject({ outcome: 'failed', reason: 'first' });
+    for (const step of ['claim', 'tests-gate', 'promote']) {
+      await ledger.recordDecision({ releaseId: 'api@v1.0.0', service: 'api', version: 'v1.0.0', at: '2026-01-01T00:00:00.000Z', step, verdict: 'passed', summary: step });
+    }
+    expect((await ledger.decisions('api', 'v1.0.0')).map((d) => d.step)).toEqual(['claim', 'tests-gate', 'promote']);
+    expect((await ledger.releases('api'))[0]).toMatchObject({ release: { version: 'v1.0.0' }, outcome: { outcome: 'failed' } });
+  });
+});

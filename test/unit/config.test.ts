@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, parseConfigText } from '../../lambdas/lib/config.js';
+import { ConfigError } from '../../lambdas/lib/errors.js';
+
+const example = () => JSON.parse(readFileSync('examples/tagflow.config.json', 'utf8'));
+const problems = (raw: unknown) => {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues;
+  }
+  throw new Error('expected ConfigError');
+};
+
+describe('pipeline config', () => {
+  it('parses the example config with defaults filled in', () => {
+    const config = parseConfig(example());
+    const staging = config.services.demo!.environments[1]!;
+    expect(staging.name).toBe('staging');
+    expect(staging.smoke[1]).toMatchObject({ type: 'http', method: 'GET', path: '/api/orders', expectStatus: 200 });
+  });
+
+  it('names the field of a typo deep inside a service', () => {
+    const raw = example();
+    raw.services.demo.environments[2].smoke[0].expectStatuss = 200;
+    expect(problems(raw)).toEqual([{ field: 'services.demo.environments[2].smoke[0].expectStatuss', problem: 'unknown field; did you mean "expectStatus"?' }]);
+  });
+
+  it('refuses duplicate environments and a pre-release stop that does not exist', () => {
+    const raw = example();
+    raw.services.demo.environments[1].name = 'dev';
+    raw.services.demo.prereleaseStopsAfter = 'qa';
+    const found = problems(raw);
+    expect(found.map((p) => p.field)).toContain('services.demo.environments[1].name');
+    expect(found.map((p) => p.field)).toContain('services.demo.prereleaseStopsAfter');
+  });
+
+  it('requires exactly one of url or path in an HTTP check', () => {
+    const raw = example();
+    raw.services.demo.environments[0].smoke[0] = { name: 'x' };
+    expect(problems(raw)[0]!.field).toBe('services.demo.environments[0].smoke[0]');
+  });
+
+  it('reports invalid JSON with the file name', () => {
+    expect(() => parseConfigText('{ nope', 'my.json')).toThrow(/my\.json is invalid: \(file\): not valid JSON/);
+  });
+});

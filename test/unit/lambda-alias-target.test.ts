@@ -1,0 +1,139 @@
+import {
+  CreateAliasCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  PreconditionFailedException,
+  PublishVersionCommand,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { createHash } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { LambdaAliasTarget } from '../../lambdas/adapters/lambda-alias-target.js';
+import type { DeployRequest } from '../../lambdas/lib/ports.js';
+
+const zip = Buffer.from('PK fake zip bytes');
+const hex = createHash('sha256').update(zip).digest('hex');
+const b64 = createHash('sha256').update(zip).digest('base64');
+const FN = 'api-prod';
+const meta = { $metadata: { httpStatusCode: 429 } };
+
+const lambdaMock = mockClient(LambdaClient);
+const client = new LambdaClient({ region: 'us-east-1', maxAttempts: 1 });
+const target = new LambdaAliasTarget(client, { waitMaxSeconds: 5 });
+
+function request(over: Partial<DeployRequest> = {}): DeployRequest {
+  return {
+    service: 'api',
+    environment: 'prod',
+    version: 'v1.4.0',
+    target: { type: 'lambda-alias', functionName: '{service}-{environment}', alias: 'live', artifact: 'function.zip' },
+    location: { bucket: 'envs', prefix: 'prod/api/v1.4.0/' },
+    artifact: { manifestKey: 'builds/api/v1.4.0/manifest.json', commit: 'abc1234', files: [{ path: 'function.zip', size: zip.length, sha256: hex }], totalBytes: zip.length },
+    ...over,
+  };
+}
+
+/** A function whose alias `live` serves version 6, published by tagflow as v1.3.0. */
+function happyLambda() {
+  lambdaMock.on(GetAliasCommand).resolves({ Name: 'live', FunctionVersion: '6', RevisionId: 'alias-rev-1', RoutingConfig: { AdditionalVersionWeights: { '5': 0.1 } } });
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({ Version: '6', Description: 'tagflow v1.3.0' });
+  lambdaMock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: b64, LastUpdateStatus: 'InProgress' });
+  lambdaMock.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Successful', RevisionId: 'fn-rev-2' } });
+  lambdaMock.on(PublishVersionCommand).resolves({ Version: '7', CodeSha256: b64 });
+  lambdaMock.on(UpdateAliasCommand).resolves({ FunctionVersion: '7' });
+}
+
+const commandNames = () => lambdaMock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+
+beforeEach(() => lambdaMock.reset());
+
+describe('LambdaAliasTarget', () => {
+  it('updates code from the promoted zip, waits, publishes, then moves the alias with weights cleared', async () => {
+    happyLambda();
+    const res = await target.deploy(request());
+
+    expect(res).toEqual({ ref: '7', previousVersion: 'v1.3.0' });
+    expect(commandNames()).toEqual(['GetAliasCommand', 'GetFunctionConfigurationCommand', 'UpdateFunctionCodeCommand', 'GetFunctionCommand', 'PublishVersionCommand', 'UpdateAliasCommand']);
+    expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, { FunctionName: FN, Qualifier: '6' });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, { FunctionName: FN, S3Bucket: 'envs', S3Key: 'prod/api/v1.4.0/files/function.zip' });
+    expect(lambdaMock).toHaveReceivedCommandWith(PublishVersionCommand, { FunctionName: FN, CodeSha256: b64, Description: 'tagflow v1.4.0', RevisionId: 'fn-rev-2' });
+    expect(lambdaMock).toHaveReceivedCommandExactlyOnceWith(UpdateAliasCommand, {
+      FunctionName: FN,
+      Name: 'live',
+      FunctionVersion: '7',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+      RevisionId: 'alias-rev-1',
+    });
+    expect(lambdaMock).not.toHaveReceivedCommand(CreateAliasCommand);
+  });
+
+  it('reports a version not published by tagflow as its Lambda version number', async () => {
+    happyLambda();
+    lambdaMock.on(GetFunctionConfigurationCommand).resolves({ Version: '6', Description: 'hand-made' });
+    expect((await target.deploy(request())).previousVersion).toBe('lambda:6');
+  });
+
+  it('rolls back to a known Lambda version by moving the alias only', async () => {
+    lambdaMock.on(UpdateAliasCommand).resolves({ FunctionVersion: '4' });
+    const res = await target.deploy(request({ version: 'v1.2.0', ref: '4' }));
+
+    expect(res).toEqual({ ref: '4' });
+    expect(lambdaMock.calls()).toHaveLength(1);
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: FN, Name: 'live', FunctionVersion: '4', RoutingConfig: { AdditionalVersionWeights: {} } });
+  });
+
+  it('creates the alias after publishing when it does not exist yet', async () => {
+    happyLambda();
+    lambdaMock.on(GetAliasCommand).rejects(new ResourceNotFoundException({ message: 'Cannot find alias arn: live', $metadata: { httpStatusCode: 404 } }));
+    lambdaMock.on(CreateAliasCommand).resolves({ FunctionVersion: '7' });
+
+    const res = await target.deploy(request());
+    expect(res).toEqual({ ref: '7' });
+    expect(lambdaMock).toHaveReceivedCommandExactlyOnceWith(CreateAliasCommand, { FunctionName: FN, Name: 'live', FunctionVersion: '7' });
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateAliasCommand);
+    expect(lambdaMock).not.toHaveReceivedCommand(GetFunctionConfigurationCommand);
+    expect(commandNames().indexOf('PublishVersionCommand')).toBeLessThan(commandNames().indexOf('CreateAliasCommand'));
+  });
+
+  it('turns throttling that outlived the SDK retries into DependencyUnavailable naming the call', async () => {
+    happyLambda();
+    lambdaMock.on(UpdateFunctionCodeCommand).rejects(new TooManyRequestsException({ message: 'Rate exceeded', ...meta }));
+    await expect(target.deploy(request())).rejects.toMatchObject({ name: 'DependencyUnavailable', message: expect.stringContaining('Lambda UpdateFunctionCode api-prod') });
+    expect(lambdaMock).not.toHaveReceivedCommand(PublishVersionCommand);
+  });
+
+  it('refuses to go on when the function changed before publishing', async () => {
+    happyLambda();
+    lambdaMock.on(PublishVersionCommand).rejects(new PreconditionFailedException({ message: 'CodeSha256 does not match', $metadata: { httpStatusCode: 412 } }));
+    await expect(target.deploy(request())).rejects.toMatchObject({ name: 'DeployFailed', message: expect.stringMatching(/api-prod changed while tagflow was deploying v1\.4\.0.*CodeSha256 does not match/) });
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateAliasCommand);
+  });
+
+  it('refuses code whose hash is not the manifest one, before publishing', async () => {
+    happyLambda();
+    lambdaMock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: 'c29tZXRoaW5nIGVsc2U=' });
+    await expect(target.deploy(request())).rejects.toMatchObject({ name: 'ArtifactIntegrityError' });
+    expect(lambdaMock).not.toHaveReceivedCommand(PublishVersionCommand);
+  });
+
+  it('reports the reason Lambda gives when the code update fails', async () => {
+    happyLambda();
+    lambdaMock.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Failed', LastUpdateStatusReasonCode: 'InvalidZipFileException', LastUpdateStatusReason: 'Could not unzip uploaded file' } });
+    await expect(target.deploy(request())).rejects.toMatchObject({ name: 'DeployFailed', message: expect.stringContaining('InvalidZipFileException: Could not unzip uploaded file') });
+    expect(lambdaMock).not.toHaveReceivedCommand(PublishVersionCommand);
+  });
+
+  it('says clearly that image-only builds are not supported', async () => {
+    happyLambda();
+    const req = request({ artifact: { manifestKey: 'm', commit: 'abc1234', imageDigest: `sha256:${'a'.repeat(64)}`, files: [], totalBytes: 0 } });
+    await expect(target.deploy(req)).rejects.toMatchObject({ name: 'DeployFailed', message: expect.stringContaining('image deploys are not supported') });
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+  });
+});
