@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { parseConfigText, type PipelineConfig, type TargetConfig } from '../lib/config.js';
-import type { DeployTarget, Deps } from '../lib/ports.js';
+import type { DeployTarget, Deps, MetricsSource } from '../lib/ports.js';
 import { systemClock } from '../lib/ports.js';
 import { once } from '../lib/step-handler.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
@@ -37,6 +37,9 @@ export const awsDeps = once((): Deps => {
     targets: (target: TargetConfig): DeployTarget => {
       if (target.type === 'lambda-alias') return aliasTarget;
       throw new Error(`deploy target "${target.type}" runs only in the local runtime; in AWS use "lambda-alias"`);
+    },
+    metrics: (target: TargetConfig): MetricsSource => {
+      throw new Error(`canary metrics for ${target.type} targets in AWS need the CloudWatch adapter, which is not built yet; canary environments run in the local runtime only`);
     },
     http: fetchProbe,
     invoker: new LambdaInvoker(lambda),

@@ -180,6 +180,7 @@ export class DynamoDbLedger implements Ledger {
       lastReleaseId: state.lastReleaseId,
       lastOutcome: state.lastOutcome,
       updatedAt: state.updatedAt,
+      canary: state.canary,
       revision: next,
     };
     const set = Object.entries(fields).filter(([, v]) => v !== undefined);

@@ -73,6 +73,16 @@ export class SmokeTestFailed extends TagflowError {
   override readonly name = 'SmokeTestFailed';
 }
 
+/** The judge found the canary worse than the baseline (or the traffic misrouted). */
+export class CanaryFailed extends TagflowError {
+  override readonly name = 'CanaryFailed';
+}
+
+/** The bake bound passed without enough evidence either way, and the config says fail safe. */
+export class CanaryInconclusive extends TagflowError {
+  override readonly name = 'CanaryInconclusive';
+}
+
 export class RollbackFailed extends TagflowError {
   override readonly name = 'RollbackFailed';
 }

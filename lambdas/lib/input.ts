@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput } from './errors.js';
 import type { ReleaseRequest } from './types.js';
 import { describeIssues } from './validation.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ArtifactIntegrityError } from './errors.js';
 import { isSafeRelativePath } from './keys.js';
 import type { BuildManifest, ManifestFile, ResolvedArtifact, TestReport } from './types.js';

@@ -81,9 +81,50 @@ export interface DeployResult {
 }
 
 export interface DeployTarget {
+  /** All traffic to `req.version` (clears any canary split). */
   deploy(req: DeployRequest): Promise<DeployResult>;
+  /**
+   * Deploys `req.version` beside the live (baseline) version and sends it `weightPercent` of
+   * the traffic. `ref` in the result is the canary's handle; `baselineRef` the live one's.
+   */
+  startCanary?(req: DeployRequest, weightPercent: number): Promise<DeployResult & { baselineRef?: string }>;
+  /** Moves the canary's share of traffic; 100 makes the canary the live version with all traffic. */
+  setCanaryWeight?(req: CanaryWeightRequest, weightPercent: number): Promise<void>;
   /** Base URL smoke checks use, when the target serves HTTP itself (the local fleet). */
   endpoint?(service: string, environment: string): Promise<string | undefined>;
+}
+
+export interface CanaryWeightRequest {
+  service: string;
+  environment: string;
+  target: TargetConfig;
+  canary: { version: string; ref: string };
+  baseline: { version: string; ref?: string };
+}
+
+/** Cumulative per-arm counts since a step began, as the judge reads them. */
+export interface ArmMetrics {
+  requests: number;
+  errors: number;
+  /** Requests slower than `slowThresholdMs`. */
+  slow: number;
+}
+
+export interface MetricsQuery {
+  service: string;
+  environment: string;
+  target: TargetConfig;
+  canary: { version: string; ref: string };
+  baseline: { version: string; ref?: string };
+  /** ISO times: the step's start and now. */
+  since: string;
+  until: string;
+  /** Latency threshold for "slow"; when absent the source derives one from the baseline (its p99). */
+  slowThresholdMs?: number;
+}
+
+export interface MetricsSource {
+  armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics; slowThresholdMs: number }>;
 }
 
 export interface HttpResponse {
@@ -125,6 +166,8 @@ export interface Deps {
   locations: Locations;
   /** Picks the adapter for a target config. */
   targets: (target: TargetConfig) => DeployTarget;
+  /** Picks the metrics source for a target config (canary analysis). */
+  metrics: (target: TargetConfig) => MetricsSource;
   http: HttpProbe;
   invoker?: FunctionInvoker;
   clock: Clock;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PipelineConfig } from './config.js';
 import { InvalidInput } from './errors.js';
 import { describeIssues } from './validation.js';

@@ -1,5 +1,5 @@
 import type { HttpCheck, InvokeCheck, SmokeCheck, TargetConfig } from './config.js';
-import { errorMessage } from './errors.js';
+import { DependencyUnavailable, errorMessage } from './errors.js';
 import { evaluatePath, jsonEquals } from './json-path.js';
 import type { Clock, FunctionInvoker, HttpProbe } from './ports.js';
 
@@ -74,6 +74,9 @@ async function runCheck(check: SmokeCheck, ctx: SmokeContext): Promise<CheckResu
     try {
       last = check.type === 'invoke' ? await invokeAttempt(check, ctx) : await httpAttempt(check, ctx);
     } catch (err) {
+      // Our own API being throttled says nothing about the version under test: let the
+      // state machine retry the step rather than roll back a good release.
+      if (err instanceof DependencyUnavailable && attempt > check.retries) throw err;
       last = { passed: false, reason: errorMessage(err) };
     }
     if (last.passed) return { name: check.name, attempts: attempt, ...last };

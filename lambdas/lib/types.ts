@@ -92,6 +92,18 @@ export interface EnvironmentState {
   revision: number;
   lockHolder?: string;
   lockExpiresAt?: number;
+  /** A canary in progress: the new version's share of traffic beside `version` (the baseline). */
+  canary?: CanaryState | null;
+}
+
+export interface CanaryState {
+  version: string;
+  ref: string;
+  baselineRef?: string;
+  weight: number;
+  stepIndex: number;
+  stepStartedAt: string;
+  polls: number;
 }
 
 export type ReleaseOutcome = 'succeeded' | 'failed' | 'rolled-back';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FieldIssue } from './errors.js';
 
 /** A key as a person can read it: plain names as they are, anything else quoted and cut short. */

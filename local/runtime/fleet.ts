@@ -4,32 +4,58 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ArtifactIntegrityError } from '../../lambdas/lib/errors.js';
-import { digest } from '../../lambdas/lib/manifest.js';
-import type { DeployRequest, DeployResult, DeployTarget, ObjectStore } from '../../lambdas/lib/ports.js';
+import { sha256Hex } from '../../lambdas/lib/manifest.js';
+import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ObjectStore } from '../../lambdas/lib/ports.js';
 
 /**
- * The local service fleet: each service+environment is an HTTP server on loopback that serves
- * the version deployed to it. A version is the promoted artifact's entry module, exporting
- * `fetch(request, env)` (the web-standard handler shape), loaded from the bytes promotion copied.
+ * The local service fleet: each service+environment is an HTTP server on loopback. It serves
+ * the live version, and during a canary a weighted router sends each request to the canary
+ * with the configured probability. A version is the promoted build's entry module, exporting
+ * `fetch(request, env)` (the web-standard handler shape), loaded from the promoted bytes.
+ * Every request is counted per version (status, latency) so canary analysis judges real numbers.
  */
 
 type FetchHandler = (request: Request, env: { service: string; environment: string; version: string }) => Response | Promise<Response>;
 
-interface Slot {
-  /** When traffic last moved to `version` (ms, high resolution), for measuring rollbacks. */
-  switchedAt?: number;
-  server?: Server;
-  endpoint?: string;
-  version?: string;
-  handler?: FetchHandler;
+interface Loaded {
+  version: string;
+  handler: FetchHandler;
+  record: VersionRecord;
 }
 
-interface FleetRecord {
+interface VersionRecord {
   version: string;
   dir: string;
   entry: string;
   sha256: string;
 }
+
+export interface RequestSample {
+  at: number;
+  version: string;
+  status: number;
+  latencyMs: number;
+}
+
+interface Slot {
+  live?: Loaded;
+  canary?: Loaded & { weight: number };
+  /** When traffic last moved (ms since epoch, high resolution), for measuring rollbacks. */
+  switchedAt?: number;
+  server?: Server;
+  endpoint?: string;
+  samples: RequestSample[];
+}
+
+interface FleetState {
+  live: VersionRecord;
+  canary?: VersionRecord & { weight: number };
+}
+
+/** Samples kept per environment: enough for an hour of a busy local canary. */
+const MAX_SAMPLES = 500_000;
+
+const now = () => performance.timeOrigin + performance.now();
 
 export class LocalFleet implements DeployTarget {
   private readonly slots = new Map<string, Slot>();
@@ -38,37 +64,54 @@ export class LocalFleet implements DeployTarget {
   constructor(
     private readonly dataDir: string,
     private readonly store: ObjectStore,
+    private readonly random: () => number = Math.random,
   ) {
     this.statePath = join(dataDir, 'fleet.json');
   }
 
-  private readState(): Record<string, FleetRecord> {
-    return existsSync(this.statePath) ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as Record<string, FleetRecord>) : {};
+  private readState(): Record<string, FleetState> {
+    return existsSync(this.statePath) ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as Record<string, FleetState>) : {};
+  }
+
+  private writeState(key: string, slot: Slot): void {
+    const state = this.readState();
+    if (slot.live) state[key] = { live: slot.live.record, ...(slot.canary ? { canary: { ...slot.canary.record, weight: slot.canary.weight } } : {}) };
+    writeFileSync(this.statePath, JSON.stringify(state, null, 2));
   }
 
   /** What each environment served when this data folder was last used, loaded again. */
   async restore(): Promise<void> {
     for (const [key, rec] of Object.entries(this.readState())) {
       const slot = this.slot(key);
-      slot.version = rec.version;
-      slot.handler = await load(join(rec.dir, rec.entry), rec.sha256);
+      slot.live = await load(rec.live);
+      if (rec.canary) slot.canary = { ...(await load(rec.canary)), weight: rec.canary.weight };
     }
   }
 
   version(service: string, environment: string): string | undefined {
-    return this.slots.get(`${service}/${environment}`)?.version;
+    return this.slots.get(`${service}/${environment}`)?.live?.version;
+  }
+
+  canary(service: string, environment: string): { version: string; weight: number } | undefined {
+    const c = this.slots.get(`${service}/${environment}`)?.canary;
+    return c ? { version: c.version, weight: c.weight } : undefined;
   }
 
   lastSwitch(service: string, environment: string): { version?: string; at?: number } {
     const slot = this.slots.get(`${service}/${environment}`);
-    return { ...(slot?.version ? { version: slot.version } : {}), ...(slot?.switchedAt ? { at: slot.switchedAt } : {}) };
+    return { ...(slot?.live ? { version: slot.live.version } : {}), ...(slot?.switchedAt ? { at: slot.switchedAt } : {}) };
+  }
+
+  /** Requests served by an environment between two times (ms since epoch). */
+  samples(service: string, environment: string, since: number, until: number): RequestSample[] {
+    return (this.slots.get(`${service}/${environment}`)?.samples ?? []).filter((s) => s.at >= since && s.at <= until);
   }
 
   async endpoint(service: string, environment: string): Promise<string> {
-    const key = `${service}/${environment}`;
-    const slot = this.slot(key);
+    const slot = this.slot(`${service}/${environment}`);
     if (slot.endpoint) return slot.endpoint;
     const server = createServer((req, res) => void this.serve(service, environment, slot, req, res));
+    server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     slot.server = server;
     slot.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -76,36 +119,49 @@ export class LocalFleet implements DeployTarget {
   }
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
-    const entry = req.artifact.entry;
-    if (!entry) throw new Error(`the build of ${req.service} ${req.version} names no entry module; the local target needs "entry" in the manifest`);
-    const dir = join(this.dataDir, 'fleet', req.service, req.environment, req.version);
-    let entrySha = '';
-    for (const file of req.artifact.files) {
-      const key = `${req.location.prefix}files/${file.path}`;
-      const bytes = await this.store.get({ bucket: req.location.bucket, key });
-      if (!bytes) throw new ArtifactIntegrityError(`promoted file s3://${req.location.bucket}/${key} is missing`);
-      const actual = await digest((async function* () { yield bytes; })());
-      if (actual.sha256 !== file.sha256) throw new ArtifactIntegrityError(`promoted file ${file.path} changed since promotion (SHA-256 ${actual.sha256})`);
-      const path = join(dir, file.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, bytes);
-      if (file.path === entry) entrySha = file.sha256;
-    }
-    const handler = await load(join(dir, entry), entrySha);
     const key = `${req.service}/${req.environment}`;
     const slot = this.slot(key);
-    const previousVersion = slot.version;
-    slot.handler = handler;
-    slot.version = req.version;
-    slot.switchedAt = performance.timeOrigin + performance.now();
-    const state = this.readState();
-    state[key] = { version: req.version, dir, entry, sha256: entrySha };
-    writeFileSync(this.statePath, JSON.stringify(state, null, 2));
+    const previousVersion = slot.live?.version;
+    slot.live = await this.fetchVersion(req);
+    delete slot.canary;
+    slot.switchedAt = now();
+    this.writeState(key, slot);
     return { ref: req.version, ...(previousVersion ? { previousVersion } : {}) };
   }
 
+  async startCanary(req: DeployRequest, weightPercent: number): Promise<DeployResult & { baselineRef?: string }> {
+    const key = `${req.service}/${req.environment}`;
+    const slot = this.slot(key);
+    if (!slot.live) return this.deploy(req); // nothing live: no baseline to compare with
+    slot.canary = { ...(await this.fetchVersion(req)), weight: checkWeight(weightPercent) };
+    this.writeState(key, slot);
+    return { ref: req.version, baselineRef: slot.live.version, previousVersion: slot.live.version };
+  }
+
+  async setCanaryWeight(req: CanaryWeightRequest, weightPercent: number): Promise<void> {
+    const key = `${req.service}/${req.environment}`;
+    const slot = this.slot(key);
+    if (!slot.canary || slot.canary.version !== req.canary.version) throw new Error(`no canary of ${req.canary.version} in ${req.environment} of ${req.service}`);
+    const weight = checkWeight(weightPercent);
+    if (weight === 100) {
+      slot.live = slot.canary;
+      delete slot.canary;
+      slot.switchedAt = now();
+    } else slot.canary.weight = weight;
+    this.writeState(key, slot);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.slots.values()].map((s) => (s.server ? new Promise<void>((r) => s.server!.close(() => r())) : undefined)));
+    await Promise.all(
+      [...this.slots.values()].map((s) =>
+        s.server
+          ? new Promise<void>((r) => {
+              s.server!.closeAllConnections();
+              s.server!.close(() => r());
+            })
+          : undefined,
+      ),
+    );
     for (const s of this.slots.values()) {
       delete s.server;
       delete s.endpoint;
@@ -114,13 +170,37 @@ export class LocalFleet implements DeployTarget {
 
   private slot(key: string): Slot {
     let slot = this.slots.get(key);
-    if (!slot) this.slots.set(key, (slot = {}));
+    if (!slot) this.slots.set(key, (slot = { samples: [] }));
     return slot;
   }
 
+  /** Copies a promoted version's files out of the store (checking each SHA-256) and loads its entry module. */
+  private async fetchVersion(req: DeployRequest): Promise<Loaded> {
+    const entry = req.artifact.entry;
+    if (!entry) throw new Error(`the build of ${req.service} ${req.version} names no entry module; the local target needs "entry" in the manifest`);
+    const dir = join(this.dataDir, 'fleet', req.service, req.environment, req.version);
+    let entrySha = '';
+    for (const file of req.artifact.files) {
+      const key = `${req.location.prefix}files/${file.path}`;
+      const bytes = await this.store.get({ bucket: req.location.bucket, key });
+      if (!bytes) throw new ArtifactIntegrityError(`promoted file s3://${req.location.bucket}/${key} is missing`);
+      const actual = sha256Hex(bytes);
+      if (actual !== file.sha256) throw new ArtifactIntegrityError(`promoted file ${file.path} changed since promotion (SHA-256 ${actual})`);
+      const path = join(dir, file.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, bytes);
+      if (file.path === entry) entrySha = file.sha256;
+    }
+    return load({ version: req.version, dir, entry, sha256: entrySha });
+  }
+
   private async serve(service: string, environment: string, slot: Slot, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = now();
+    const target = slot.canary && this.random() * 100 < slot.canary.weight ? slot.canary : slot.live;
+    let status = 500;
     try {
-      if (!slot.handler || !slot.version) {
+      if (!target) {
+        status = 503;
         res.writeHead(503, { 'content-type': 'text/plain' }).end(`nothing is deployed to ${service} ${environment}`);
         return;
       }
@@ -132,20 +212,34 @@ export class LocalFleet implements DeployTarget {
         headers: Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
         ...(body ? { body } : {}),
       });
-      const response = await slot.handler(request, { service, environment, version: slot.version });
-      const headers: Record<string, string> = { 'x-tagflow-version': slot.version };
+      const response = await target.handler(request, { service, environment, version: target.version });
+      status = response.status;
+      const headers: Record<string, string> = { 'x-tagflow-version': target.version };
       response.headers.forEach((value, name) => (headers[name] = value));
       res.writeHead(response.status, headers);
       res.end(Buffer.from(await response.arrayBuffer()));
     } catch (err) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`the service threw: ${(err as Error).message}`);
+      status = 500;
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`the service threw: ${(err as Error).message}`);
+    } finally {
+      if (target) {
+        slot.samples.push({ at: started, version: target.version, status, latencyMs: now() - started });
+        if (slot.samples.length > MAX_SAMPLES) slot.samples.splice(0, slot.samples.length - MAX_SAMPLES);
+      }
     }
   }
 }
 
-async function load(path: string, sha: string): Promise<FetchHandler> {
-  const mod = (await import(`${pathToFileURL(path).href}?sha256=${sha}`)) as { fetch?: FetchHandler; default?: { fetch?: FetchHandler } };
+function checkWeight(weight: number): number {
+  if (!Number.isFinite(weight) || weight < 0 || weight > 100) throw new Error(`canary weight must be 0–100 percent, got ${weight}`);
+  return weight;
+}
+
+async function load(record: VersionRecord): Promise<Loaded> {
+  const path = join(record.dir, record.entry);
+  const mod = (await import(`${pathToFileURL(path).href}?sha256=${record.sha256}`)) as { fetch?: FetchHandler; default?: { fetch?: FetchHandler } };
   const handler = mod.fetch ?? mod.default?.fetch;
   if (typeof handler !== 'function') throw new Error(`${path} exports no fetch(request) handler`);
-  return handler;
+  return { version: record.version, handler, record };
 }

@@ -14,6 +14,7 @@ import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
 import { type MachineName, readAsl, substitute, taskStates } from './asl.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
 import { LocalFleet } from './fleet.js';
+import { FleetMetrics } from './fleet-metrics.js';
 import { asLambda } from './local-lambda.js';
 import { STEP_RUNS } from './step-runs.js';
 import { existsSync } from 'node:fs';
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   lockTtlMs?: number;
   /** Retry pauses by state name, in ms (local runs need not wait 20 s for a lock). */
   retryIntervals?: Record<string, number | number[]>;
+  /** Wait durations by state name, in ms: compresses time (a canary's bake polls) without changing the counts. */
+  waits?: Record<string, number>;
 }
 
 export type EventLog = Parameters<NonNullable<Parameters<typeof consume>[1]>>[0];
@@ -98,6 +101,7 @@ function readableCause(cause: unknown): string | undefined {
 export class LocalRuntime {
   readonly deps: Deps;
   readonly fleet: LocalFleet;
+  private readonly fleetMetrics: FleetMetrics;
   /** Events the pipeline put on its bus, in order. */
   readonly emitted: (PutEvent & { time: string })[] = [];
   private readonly machines = new Map<MachineName, StateMachine>();
@@ -111,6 +115,7 @@ export class LocalRuntime {
   ) {
     const store = new S3Store(aws.s3);
     this.fleet = new LocalFleet(options.dataDir, store);
+    this.fleetMetrics = new FleetMetrics(this.fleet);
     this.deps = {
       config: async () => options.config,
       ledger: new DynamoDbLedger(aws.dynamodb, LOCAL_TABLE),
@@ -119,6 +124,10 @@ export class LocalRuntime {
       targets: (target: TargetConfig) => {
         if (target.type === 'local') return this.fleet;
         throw new Error(`deploy target "${target.type}" deploys to AWS; the local runtime runs targets of type "local"`);
+      },
+      metrics: (target: TargetConfig) => {
+        if (target.type === 'local') return this.fleetMetrics;
+        throw new Error(`metrics for deploy target "${target.type}" come from CloudWatch in AWS; the local runtime judges targets of type "local"`);
       },
       http: fetchProbe,
       clock: options.clock ?? systemClock,
@@ -187,6 +196,7 @@ export class LocalRuntime {
       overrides: {
         taskResourceLocalHandlers: this.overrides.get(machine) as never,
         ...(this.options.retryIntervals ? { retryIntervalOverrides: this.options.retryIntervals } : {}),
+        ...(this.options.waits ? { waitTimeOverrides: this.options.waits } : {}),
       },
       context: { Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tagflow-local` }, StateMachine: { Id: localMachineArn(machine), Name: `tagflow-${machine}` } } as never,
     };

@@ -1,6 +1,9 @@
 import { run as acquireLock } from '../../lambdas/acquire-lock/handler.js';
 import { run as claim } from '../../lambdas/claim/handler.js';
 import { run as deploy } from '../../lambdas/deploy/handler.js';
+import { run as judgeCanary } from '../../lambdas/judge-canary/handler.js';
+import { run as shiftCanary } from '../../lambdas/shift-canary/handler.js';
+import { run as startCanary } from '../../lambdas/start-canary/handler.js';
 import { run as normalise } from '../../lambdas/normalise/handler.js';
 import { run as normaliseRollback } from '../../lambdas/normalise-rollback/handler.js';
 import { run as prepareRollback } from '../../lambdas/prepare-rollback/handler.js';
@@ -25,6 +28,9 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'acquire-lock': acquireLock,
   promote,
   deploy,
+  'start-canary': startCanary,
+  'judge-canary': judgeCanary,
+  'shift-canary': shiftCanary,
   smoke,
   'record-stage': recordStage,
   'rollback-stage': rollbackStage,

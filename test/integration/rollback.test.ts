@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/lib/config.js';
-import { BAD_DIR, ROOT, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { BAD_DIR, ROOT, demoConfig, startHarness, statesEntered, type Harness } from '../support/harness.js';
 
 /** The real rollback.asl.json, started by alarms and by hand, against the local runtime. */
 
@@ -90,7 +89,7 @@ describe('rollback machine', () => {
   });
 
   it('stops a release that is still running in the environment before rolling back', async () => {
-    const config = parseConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')));
+    const config = demoConfig();
     const [, staging, prodEnv] = config.services.demo!.environments;
     staging!.smoke = staging!.smoke.filter((c) => c.name === 'health');
     // prod retries /api/orders for ~3 s: v1.1.0 (whose orders endpoint fails) holds prod's lock meanwhile.

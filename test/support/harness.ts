@@ -8,9 +8,15 @@ import { publishBuild, reportTests } from '../../local/runtime/ci.js';
 import { LOCAL_LOCATIONS, LocalRuntime, type RuntimeOptions } from '../../local/runtime/runtime.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const demoConfig = (): PipelineConfig => parseConfigText(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'));
+/** The demo's pipeline config; without prod's canary unless asked (a canary needs traffic to be judged). */
+export function demoConfig(opts: { canary?: boolean } = {}): PipelineConfig {
+  const config = parseConfigText(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'));
+  if (!opts.canary) for (const env of config.services.demo!.environments) delete env.canary;
+  return config;
+}
 export const GOOD_DIR = join(ROOT, 'examples', 'demo-service', 'v1.0.0');
 export const BAD_DIR = join(ROOT, 'examples', 'demo-service', 'v1.1.0');
+export const ERRORS_X5_DIR = join(ROOT, 'examples', 'demo-service', 'v1.2.0');
 export const GREEN: SuiteResult[] = [
   { name: 'unit', passed: 12, failed: 0 },
   { name: 'integration', passed: 3, failed: 0 },

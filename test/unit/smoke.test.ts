@@ -69,3 +69,12 @@ describe('JSONPath subset', () => {
     expect(() => evaluatePath('$..a', doc)).toThrow(/unsupported JSONPath/);
   });
 });
+
+describe('smoke checks and our own dependencies', () => {
+  it('rethrows DependencyUnavailable so the step is retried, not failed', async () => {
+    const { DependencyUnavailable } = await import('../../lambdas/lib/errors.js');
+    const invoker = { invoke: async () => { throw new DependencyUnavailable('Lambda Invoke failed after retries: TooManyRequestsException'); } };
+    const checks = parseConfig({ services: { api: { target: { type: 'lambda-alias', functionName: 'api-{environment}' }, environments: [{ name: 'dev', smoke: [{ name: 'i', type: 'invoke', retries: 1 }] }] } } }).services.api!.environments[0]!.smoke;
+    await expect(runSmokeChecks(checks, { ...ctx(probe([])), target: { type: 'lambda-alias', functionName: 'api-{environment}', alias: 'live', artifact: 'function.zip' }, invoker })).rejects.toBeInstanceOf(DependencyUnavailable);
+  });
+});

@@ -1,4 +1,6 @@
 // The demo service, v1.0.0: a tiny orders API in the web-standard fetch-handler shape.
+// Like any real service it has a background error rate: 1% of order reads time out upstream.
+const UPSTREAM_ERROR_RATE = 0.01;
 const orders = [
   { id: 'o-1001', item: 'coffee beans', quantity: 2 },
   { id: 'o-1002', item: 'filter papers', quantity: 1 },
@@ -7,6 +9,9 @@ const orders = [
 export async function fetch(request, env) {
   const { pathname } = new URL(request.url);
   if (pathname === '/health') return Response.json({ ok: true, version: env.version });
-  if (pathname === '/api/orders') return Response.json({ status: 'ok', orders });
+  if (pathname === '/api/orders') {
+    if (Math.random() < UPSTREAM_ERROR_RATE) return Response.json({ status: 'error', message: 'upstream timeout' }, { status: 503 });
+    return Response.json({ status: 'ok', orders });
+  }
   return new Response('not found', { status: 404 });
 }

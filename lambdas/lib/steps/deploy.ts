@@ -1,6 +1,6 @@
 import { targetFor, type EnvironmentConfig, type ServiceConfig } from '../config.js';
 import { decide, emptyEnvironment } from '../decisions.js';
-import { DeployFailed, LockLost, errorMessage } from '../errors.js';
+import { DeployFailed, LockLost, TagflowError, errorMessage } from '../errors.js';
 import type { Deps } from '../ports.js';
 import type { EnvironmentState, ReleaseRequest, ResolvedArtifact } from '../types.js';
 import type { Promoted } from './promote.js';
@@ -39,6 +39,9 @@ export async function shiftTo(
       ...(args.ref ? { ref: args.ref } : {}),
     });
   } catch (err) {
+    // Named errors keep their names: DependencyUnavailable is retried by the state machine,
+    // ArtifactIntegrityError must not read as a deploy problem.
+    if (err instanceof TagflowError) throw err;
     throw new DeployFailed(`deploying ${args.version} to ${args.environment.name} through ${target.type} failed: ${errorMessage(err)}`);
   }
   const state = await deps.ledger.putEnvironment(
@@ -47,6 +50,7 @@ export async function shiftTo(
       version: args.version,
       healthy: false,
       refs: { ...args.state.refs, [args.version]: result.ref },
+      canary: null,
       lastReleaseId: args.releaseId,
       updatedAt: deps.clock.now().toISOString(),
     },

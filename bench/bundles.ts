@@ -1,0 +1,121 @@
+/**
+ * Bundle size and cold import time of every step handler, bundled exactly as the stack
+ * bundles them (infra/bundling.ts). Writes its section of bench/RESULTS.md.
+ *
+ *   npx tsx bench/bundles.ts [--runs 5]
+ *
+ * "Init" is the time to import the bundle (load, parse, evaluate its module graph) in a fresh
+ * `node` process, measured inside that process: the part of a Lambda cold start our code
+ * controls. Also measured, to back the choices in infra/bundling.ts: the same handlers with
+ * `@aws-sdk/*` left external (resolved from node_modules, as the runtime's SDK would be), and
+ * with `--enable-source-maps` (which the functions run with).
+ */
+import { execSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { version as esbuildVersion, type Metafile } from 'esbuild';
+import { STEP_NAMES } from '../lambdas/steps.js';
+import { bundleHandlers, DUMMY_ENV, importInFreshNode, type Bundle } from '../infra/bundle-handlers.js';
+import { BUNDLE_TARGET, EXTERNAL_MODULES } from '../infra/bundling.js';
+import { writeResultsSection } from './results.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
+const START = '<!-- bench/bundles.ts: start -->';
+const END = '<!-- bench/bundles.ts: end -->';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+const ms = (x: number) => x.toFixed(0);
+
+async function initTimes(bundle: Bundle, env: Record<string, string>, nodeOptions?: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await importInFreshNode(bundle.file, env, nodeOptions ? { nodeOptions } : {});
+    if (!r.ok || r.importMs === undefined) throw new Error(`${bundle.step}: import failed: ${r.error}`);
+    times.push(r.importMs);
+  }
+  return median(times);
+}
+
+/** The packages that weigh most in one output, e.g. `zod 460.3, @smithy/core 152.3, …`. */
+function largestPackages(metafile: Metafile, outputSuffix: string, top = 6): string {
+  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(outputSuffix))?.[1];
+  if (!output) return 'n/a';
+  const by = new Map<string, number>();
+  for (const [path, input] of Object.entries(output.inputs)) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/').slice(0, 2).join('/');
+    by.set(pkg, (by.get(pkg) ?? 0) + input.bytesInOutput);
+  }
+  return [...by].sort((a, b) => b[1] - a[1]).slice(0, top).map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`).join(', ');
+}
+
+async function main() {
+  const env = { ...DUMMY_ENV, TAGFLOW_CONFIG: JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'))) };
+  const work = mkdtempSync(join(tmpdir(), 'tagflow-bench-'));
+  try {
+    const t0 = performance.now();
+    let metafile: Metafile | undefined;
+    const bundled = await bundleHandlers(ROOT, STEP_NAMES, join(work, 'bundled'), { onMetafile: (m) => (metafile = m) });
+    const buildMs = performance.now() - t0;
+    // The external variant imports @aws-sdk/* from node_modules, found through a link beside it.
+    mkdirSync(join(work, 'external'));
+    symlinkSync(join(ROOT, 'node_modules'), join(work, 'external', 'node_modules'), 'dir');
+    const external = await bundleHandlers(ROOT, STEP_NAMES, join(work, 'external'), { external: ['@aws-sdk/*'] });
+
+    const rows: string[] = [];
+    const totals = { bundled: 0, external: 0 };
+    for (const [i, b] of bundled.entries()) {
+      const e = external[i]!;
+      const init = await initTimes(b, env);
+      const initMaps = await initTimes(b, env, '--enable-source-maps');
+      const initExternal = await initTimes(e, env);
+      totals.bundled += init;
+      totals.external += initExternal;
+      rows.push(`| ${b.step} | ${kb(b.bytes)} | ${kb(b.mapBytes)} | ${ms(init)} | ${ms(initMaps)} | ${kb(e.bytes)} | ${ms(initExternal)} |`);
+      process.stdout.write(`${rows.at(-1)}\n`);
+    }
+
+    const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+    const load = loadavg().map((l) => l.toFixed(1)).join(', ');
+    const largest = metafile ? largestPackages(metafile, 'deploy/index.mjs') : 'n/a';
+    const nproc = execSync('nproc').toString().trim();
+    const section = [
+      START,
+      '## Step handler bundles',
+      '',
+      `- date: ${new Date().toISOString()}`,
+      `- machine: ${nproc} CPUs (\`nproc\`), ${cpu}, ${process.platform}/${process.arch}; Node ${process.version}; load average at the end ${load} (a shared machine: rows vary by tens of ms)`,
+      `- command: \`npx tsx bench/bundles.ts\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
+      `- bundle: the construct's options (infra/bundling.ts): ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
+      `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} runs; handlers build their SDK clients on first use, so this is module load and evaluation only`,
+      '- Lambda runs nodejs22.x on arm64 (Graviton) at 512 MB, a fraction of a vCPU: absolute times there are higher; compare the columns',
+      '',
+      '| handler | bundle KB | map KB | init ms | init ms, --enable-source-maps | KB, SDK external | init ms, SDK external |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows,
+      '',
+      `Sum of medians: SDK bundled ${ms(totals.bundled)} ms, SDK external (from node_modules) ${ms(totals.external)} ms.`,
+      '',
+      `Largest parts of one bundle (deploy, KB in the minified output): ${largest}. Every handler imports \`lambdas/adapters/aws-deps.ts\`, which builds all the adapters, so all bundles are about the same size.`,
+      END,
+    ].join('\n');
+
+    writeResultsSection(RESULTS, START, END, section);
+    console.log(`\nwrote ${RESULTS}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * What the stack needs to know about an Amazon States Language file: the `${…}` definition
+ * substitutions it expects and the timeout of each Lambda Task, so the functions' own
+ * timeouts follow the one definition instead of a second list that drifts.
+ */
+export interface AslFacts {
+  /** Every `${Name}` the definition uses, e.g. `TestsGateFnArn`, `EventBusName`. */
+  placeholders: Set<string>;
+  /** For each `${…}` used as a Task `Resource`: the smallest `TimeoutSeconds` among those Tasks. */
+  taskTimeouts: Map<string, number>;
+  /** The literal service-integration Resources (`arn:aws:states:::events:putEvents`, …). */
+  integrations: Set<string>;
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+export function placeholdersIn(text: string): Set<string> {
+  return new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!));
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Visits every state, including those inside Parallel branches and Map processors. */
+function eachState(machine: Json, visit: (state: Json) => void): void {
+  const states = machine.States;
+  if (!isObject(states)) return;
+  for (const state of Object.values(states)) {
+    if (!isObject(state)) continue;
+    visit(state);
+    for (const branch of Array.isArray(state.Branches) ? state.Branches : []) if (isObject(branch)) eachState(branch, visit);
+    for (const inner of [state.Iterator, state.ItemProcessor]) if (isObject(inner)) eachState(inner, visit);
+  }
+}
+
+export function aslFacts(text: string, source: string): AslFacts {
+  let machine: unknown;
+  try {
+    machine = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(machine)) throw new Error(`${source}: expected a state machine object`);
+  const taskTimeouts = new Map<string, number>();
+  const integrations = new Set<string>();
+  eachState(machine, (state) => {
+    if (state.Type !== 'Task' || typeof state.Resource !== 'string') return;
+    const placeholder = /^\$\{([A-Za-z0-9_]+)\}$/.exec(state.Resource)?.[1];
+    if (!placeholder) {
+      integrations.add(state.Resource);
+      return;
+    }
+    const timeout = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : Infinity;
+    taskTimeouts.set(placeholder, Math.min(taskTimeouts.get(placeholder) ?? Infinity, timeout));
+  });
+  return { placeholders: placeholdersIn(text), taskTimeouts, integrations };
+}
+
+export const readAslFacts = (file: string): AslFacts => aslFacts(readFileSync(file, 'utf8'), file);

@@ -1,0 +1,39 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { targetFor, type PipelineConfig } from '../lambdas/lib/config.js';
+
+export interface LambdaAliasTarget {
+  service: string;
+  environment: string;
+  /** `functionName` with `{service}` and `{environment}` filled in: a name or a full ARN. */
+  functionName: string;
+  alias: string;
+}
+
+/** Every `lambda-alias` deploy target the config names, one per service+environment. */
+export function lambdaAliasTargets(config: PipelineConfig): LambdaAliasTarget[] {
+  const out: LambdaAliasTarget[] = [];
+  for (const [service, svc] of Object.entries(config.services)) {
+    for (const env of svc.environments) {
+      const target = targetFor(svc, env);
+      if (target.type !== 'lambda-alias') continue;
+      const functionName = target.functionName.replaceAll('{service}', service).replaceAll('{environment}', env.name);
+      out.push({ service, environment: env.name, functionName, alias: target.alias });
+    }
+  }
+  return out;
+}
+
+/**
+ * The unqualified function ARN of a target: a full ARN as given, or a name in this stack's
+ * account and region. (A name with a `:qualifier` keeps only the function part: the target
+ * addresses versions and its alias itself.)
+ */
+export function functionArnOf(stack: Stack, functionName: string): string {
+  if (functionName.startsWith('arn:')) return functionName.split(':').slice(0, 7).join(':');
+  return stack.formatArn({ service: 'lambda', resource: 'function', resourceName: functionName.split(':')[0]!, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** Distinct unqualified ARNs of all the config's lambda-alias targets, sorted for a stable template. */
+export function targetFunctionArns(stack: Stack, config: PipelineConfig): string[] {
+  return [...new Set(lambdaAliasTargets(config).map((t) => functionArnOf(stack, t.functionName)))].sort();
+}

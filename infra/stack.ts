@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from '../lambdas/lib/config.js';
+import type { EventRule } from '../lambdas/lib/event-rules.js';
+import { placeholderOf, STEP_NAMES, type StepName } from '../lambdas/steps.js';
+import { readAslFacts } from './asl.js';
+import { AslStateMachine } from './asl-state-machine.js';
+import { targetFunctionArns } from './deploy-targets.js';
+import { Ledger } from './ledger.js';
+import { Monitoring } from './monitoring.js';
+import { acknowledgeWildcardResource } from './nag.js';
+import { grantStepAccess, STEP_ACCESS } from './step-access.js';
+import { StepFunction } from './step-function.js';
+import { Storage } from './storage.js';
+import { pipelineBus, Triggers } from './triggers.js';
+
+export interface TagflowStackProps extends StackProps {
+  /** The repository root: `lambdas/`, `state-machines/`, `package-lock.json`. */
+  projectRoot: string;
+  /** The validated pipeline config (for IAM scoping: environments, deploy targets). */
+  config: PipelineConfig;
+  /** The same config as minified JSON: the functions' TAGFLOW_CONFIG, parsed again at cold start. */
+  configJson: string;
+  /** The rules that start the machines (`EVENT_RULES`). */
+  eventRules: readonly EventRule[];
+  /** Put the pipeline's events on the account's default bus instead of a dedicated one. @default false */
+  useDefaultBus?: boolean;
+  /** @default 'tagflow' */
+  eventBusName?: string;
+  /** How long an environment lock outlives a crashed execution. @default 30 minutes */
+  lockTtl?: Duration;
+}
+
+/**
+ * Lambda's limit for all environment variables of a function together is 4 KB; the config is
+ * the big one. Past this, move it to S3 or SSM (not done: the example configs are ~1 KB).
+ */
+const MAX_CONFIG_BYTES = 3_072;
+
+/** `Deploy`, `TestsGate`: the construct id part of a step. */
+const idOf = (step: string) => placeholderOf(step).replace(/FnArn$/, '');
+
+/**
+ * The whole pipeline in one stack: storage, the ledger, one function per step, the release
+ * (and rollback) state machines from their ASL files, the rules that start them, and alarms.
+ *
+ * The GitHub webhook receiver (`lambdas/github-webhook`, a function URL that turns a signed tag
+ * push into a `Tag Pushed` event) joins this stack beside the triggers: it needs
+ * events:PutEvents on the pipeline bus and read access to its webhook secret, and nothing here
+ * has to change for it, since the `tag-pushed` rule already starts the release machine.
+ */
+export class TagflowStack extends Stack {
+  readonly storage: Storage;
+  readonly ledger: Ledger;
+  /** The bus the machines put their events on and `tagflow` rules listen to. */
+  readonly bus: IEventBus;
+  readonly functions = new Map<StepName, StepFunction>();
+  readonly release: AslStateMachine;
+  readonly rollback: AslStateMachine | undefined;
+  readonly triggers: Triggers;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: TagflowStackProps) {
+    super(scope, id, props);
+    if (Buffer.byteLength(props.configJson) > MAX_CONFIG_BYTES) {
+      throw new Error(`the pipeline config is ${Buffer.byteLength(props.configJson)} bytes minified; Lambda allows 4 KB of environment variables per function, so it must stay under ${MAX_CONFIG_BYTES} bytes`);
+    }
+
+    this.storage = new Storage(this, 'Storage');
+    this.ledger = new Ledger(this, 'Ledger');
+    const { bus, defaultBus } = pipelineBus(this, { useDefaultBus: props.useDefaultBus ?? false, busName: props.eventBusName ?? 'tagflow' });
+    this.bus = bus;
+
+    const files = {
+      release: join(props.projectRoot, 'state-machines', 'release.asl.json'),
+      rollback: join(props.projectRoot, 'state-machines', 'rollback.asl.json'),
+    };
+    const hasRollback = existsSync(files.rollback);
+    // Each function's timeout is the shortest Task timeout that calls it in either machine.
+    const taskTimeouts = [files.release, ...(hasRollback ? [files.rollback] : [])].map((f) => readAslFacts(f).taskTimeouts);
+
+    const environment = {
+      LEDGER_TABLE: this.ledger.table.tableName,
+      ARTIFACTS_BUCKET: this.storage.artifacts.bucketName,
+      ENVIRONMENTS_BUCKET: this.storage.environments.bucketName,
+      TAGFLOW_CONFIG: props.configJson,
+      LOCK_TTL_MS: String((props.lockTtl ?? Duration.minutes(30)).toMilliseconds()),
+    };
+    const access = {
+      table: this.ledger.table,
+      artifacts: this.storage.artifacts,
+      environments: this.storage.environments,
+      environmentNames: [...new Set(Object.values(props.config.services).flatMap((s) => s.environments.map((e) => e.name)))].sort(),
+      targetFunctionArns: targetFunctionArns(this, props.config),
+    };
+    const byPlaceholder = new Map<string, IFunction>();
+    for (const step of STEP_NAMES) {
+      const seconds = Math.min(900, ...taskTimeouts.map((t) => t.get(placeholderOf(step)) ?? Infinity));
+      const fn = new StepFunction(this, `${idOf(step)}Fn`, {
+        step,
+        projectRoot: props.projectRoot,
+        timeout: Duration.seconds(Number.isFinite(seconds) ? seconds : 30),
+        environment,
+      });
+      grantStepAccess(fn, fn.role!, STEP_ACCESS[step], access);
+      this.functions.set(step, fn);
+      byPlaceholder.set(placeholderOf(step), fn);
+    }
+
+    this.release = new AslStateMachine(this, 'Release', { file: files.release, functions: byPlaceholder, eventBus: bus });
+    this.rollback = hasRollback ? new AslStateMachine(this, 'Rollback', { file: files.rollback, functions: byPlaceholder, eventBus: bus }) : undefined;
+    if (this.rollback?.facts.integrations.has('arn:aws:states:::aws-sdk:sfn:stopExecution')) {
+      // A rollback stops a release still shifting traffic in the same environment: only
+      // executions of this stack's release machine.
+      const executions = this.formatArn({ service: 'states', resource: 'execution', resourceName: `${this.release.machine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      this.rollback.machine.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+      acknowledgeWildcardResource(this.rollback.machine.role, executions, 'Any execution of this stack\'s release machine: which one to stop is known only when the rollback runs.');
+    }
+
+    const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
+    this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines });
+    this.monitoring = new Monitoring(this, 'Monitoring', { machines, functions: this.functions, deadLetterQueue: this.triggers.deadLetterQueue });
+
+    new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });
+    new CfnOutput(this, 'EnvironmentsBucketName', { value: this.storage.environments.bucketName, description: 'Promoted copies, under <environment>/<service>/<version>/' });
+    new CfnOutput(this, 'AccessLogsBucketName', { value: this.storage.accessLogs.bucketName });
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
+    new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.machine.stateMachineArn });
+    if (this.rollback) new CfnOutput(this, 'RollbackStateMachineArn', { value: this.rollback.machine.stateMachineArn });
+    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName, description: 'Put "Tag Pushed" events (source tagflow) here' });
+    new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
+  }
+}

@@ -1,0 +1,131 @@
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
+import type { StepName } from '../lambdas/steps.js';
+import { acknowledgeWildcardResource } from './nag.js';
+
+/**
+ * What each step touches, read off its core in `lambdas/lib/steps/`. A `Record` over
+ * `StepName`, so a new step does not type-check until someone decides its access.
+ */
+export interface StepAccess {
+  /** The ledger table: every user of it reads and writes (decisions, records, locks). */
+  ledger?: true;
+  /** Prefixes of the artifacts bucket it reads: `ci/` (test results), `builds/` (builds, manifests). */
+  artifacts?: readonly ('ci/' | 'builds/')[];
+  /** The environments bucket, under the configured environments' prefixes. */
+  environments?: 'read' | 'read-write';
+  /**
+   * The config's lambda-alias targets (`lambda-alias-target.ts`, `lambda-invoker.ts`):
+   * `deploy` publishes code and moves the alias, reading the promoted zip from the environments
+   * bucket (Lambda fetches `S3Key` with the caller's permissions); `invoke` calls the alias for
+   * `invoke` smoke checks. A rollback does both: it moves the alias back, then smoke-tests.
+   */
+  targets?: readonly ('deploy' | 'invoke')[];
+  /**
+   * CloudWatch metrics of the lambda-alias targets, for the canary judge (GetMetricData, which
+   * supports no resource-level permissions). Granted only when the config has such targets.
+   */
+  metrics?: true;
+}
+
+export const STEP_ACCESS: Record<StepName, StepAccess> = {
+  normalise: {},
+  'normalise-rollback': {},
+  claim: { ledger: true },
+  'tests-gate': { ledger: true, artifacts: ['ci/'] },
+  'resolve-artifact': { ledger: true, artifacts: ['builds/'] },
+  'acquire-lock': { ledger: true },
+  promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
+  deploy: { ledger: true, environments: 'read', targets: ['deploy'] },
+  // Starts the canary (or deploys all at once when there is no baseline): new code from the promoted copy.
+  'start-canary': { ledger: true, environments: 'read', targets: ['deploy'] },
+  'judge-canary': { ledger: true, metrics: true },
+  // Moves the alias' weights only.
+  'shift-canary': { ledger: true, targets: ['deploy'] },
+  smoke: { ledger: true, targets: ['invoke'] },
+  'record-stage': { ledger: true },
+  'rollback-stage': { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
+  'release-lock': { ledger: true },
+  'record-outcome': { ledger: true },
+  'prepare-rollback': { ledger: true },
+  rollback: { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
+};
+
+/** The ledger adapter's calls: GetItem, PutItem, UpdateItem (all conditional where it matters), Query. Never DeleteItem or Scan. */
+export const LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+/** LambdaAliasTarget: GetAlias, GetFunctionConfiguration (the live version's description), UpdateFunctionCode, GetFunction (the update waiter), PublishVersion, CreateAlias/UpdateAlias. */
+export const DEPLOY_ACTIONS = [
+  'lambda:GetAlias',
+  'lambda:GetFunctionConfiguration',
+  'lambda:UpdateFunctionCode',
+  'lambda:GetFunction',
+  'lambda:PublishVersion',
+  'lambda:CreateAlias',
+  'lambda:UpdateAlias',
+];
+/** The canary judge reads the targets' per-version metrics. */
+export const METRICS_ACTIONS = ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics'];
+/** LambdaInvoker: Invoke on the alias. */
+export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
+
+export interface AccessResources {
+  table: ITable;
+  artifacts: IBucket;
+  environments: IBucket;
+  /** Names of every environment in the config: the environments bucket's top-level prefixes. */
+  environmentNames: readonly string[];
+  /** Unqualified ARNs of the config's lambda-alias target functions (may be empty). */
+  targetFunctionArns: readonly string[];
+}
+
+/**
+ * Grants one step what `STEP_ACCESS` says, as explicit statements scoped to prefixes and
+ * functions (the CDK's `grantRead`/`grantWrite` would add `s3:List*`, `s3:GetBucket*`,
+ * `s3:DeleteObject*` and whole buckets). `policyOwner` is where the resulting findings of
+ * cdk-nag are acknowledged (the role).
+ */
+export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, access: StepAccess, res: AccessResources): void {
+  const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+
+  if (access.ledger) add(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [res.table.tableArn] }));
+
+  // s3:ListBucket on the bucket makes a missing key answer 404 (NoSuchKey), which the store
+  // reads as "not there yet"; without it S3 answers 403 and "tests pending" becomes a failure.
+  const readable: { bucket: IBucket; prefixes: string[]; logical: string }[] = [];
+  if (access.artifacts?.length) readable.push({ bucket: res.artifacts, prefixes: [...access.artifacts], logical: 'artifacts' });
+  if (access.environments) readable.push({ bucket: res.environments, prefixes: res.environmentNames.map((e) => `${e}/`), logical: 'environments' });
+  for (const { bucket, prefixes, logical } of readable) {
+    add(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    add(new PolicyStatement({ actions: ['s3:GetObject'], resources: prefixes.map((p) => bucket.arnForObjects(`${p}*`)) }));
+    for (const p of prefixes) {
+      acknowledgeWildcardResource(policyOwner, bucket.arnForObjects(`${p}*`), `Objects under the ${logical} bucket's "${p}" prefix only: keys name a service, version, commit or file known only at run time.`);
+    }
+  }
+  if (access.environments === 'read-write') {
+    add(new PolicyStatement({ actions: ['s3:PutObject'], resources: res.environmentNames.map((e) => res.environments.arnForObjects(`${e}/*`)) }));
+  }
+
+  if (access.targets?.length && res.targetFunctionArns.length) {
+    add(
+      new PolicyStatement({
+        actions: [...(access.targets.includes('deploy') ? DEPLOY_ACTIONS : []), ...(access.targets.includes('invoke') ? INVOKE_ACTIONS : [])],
+        resources: res.targetFunctionArns.flatMap((arn) => [arn, `${arn}:*`]),
+      }),
+    );
+    for (const arn of res.targetFunctionArns) {
+      acknowledgeWildcardResource(policyOwner, `${arn}:*`, 'The alias and the numbered versions of this one deploy-target function (from the pipeline config); version numbers are assigned at deploy time.');
+    }
+  }
+
+  if (access.metrics && res.targetFunctionArns.length) {
+    add(new PolicyStatement({ actions: METRICS_ACTIONS, resources: ['*'] }));
+    // One finding per policy for `*`: this reason replaces the X-Ray one the role already has.
+    acknowledgeWildcardResource(
+      policyOwner,
+      '*',
+      'Actions with no resource-level permissions: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) and, read-only for the canary judge, cloudwatch:GetMetricData and GetMetricStatistics.',
+    );
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The canary judge: a pure function from cumulative canary and baseline counts to a verdict.
+ *
+ * Each metric is a count of bad requests (errors; slow requests over a threshold fixed before
+ * the step). For each, an anytime-valid sequential test of the canary/baseline rate ratio
+ * (`sequential.ts`): valid however often the judge is called, so the state machine may call it
+ * every minute and act on the first pass or fail.
+ *
+ * - fail: the "canary worse" test rejects ratio 1 at alpha_m = alpha / #metrics (Bonferroni),
+ *   i.e. the anytime-valid p-value is ≤ alpha_m, i.e. the confidence sequence lies above 1.
+ *   P(any metric ever fails | canary no worse) ≤ alpha; the SRM check adds at most srmAlpha.
+ * - pass: the confidence sequence's upper bound is below passRatio; P(ever passes | ratio ≥
+ *   passRatio) ≤ alpha_m per metric. Fail wins if both hold at the same look (a tiny but
+ *   demonstrated regression is still a regression).
+ * - No events in either arm: the ratio is undefined and the tests carry no information, so
+ *   the metric is judged on an absolute bound instead: it passes once the canary's event-free
+ *   requests show, anytime-valid at alpha_m, that its rate is below zeroEventTolerance.
+ * - Sample-ratio mismatch: the canary's share of requests is tested against canaryWeight with a
+ *   two-sided anytime-valid mixture at srmAlpha; a mismatch fails the canary (misrouted traffic:
+ *   nothing else can be trusted).
+ * - Overall: fail if SRM or any metric fails; pass if every metric passes; else inconclusive.
+ *   Fewer than minCanaryRequests canary requests (in particular none) is always inconclusive:
+ *   never a silent pass.
+ *
+ * Latency is judged only through slow counts against a fixed threshold: comparing per-minute
+ * percentiles of arms with different traffic shares is biased (a percentile of 5 samples is
+ * their maximum), and percentiles do not aggregate across minutes.
+ */
+import { InvalidInput, type FieldIssue } from '../errors.js';
+import {
+  betterLogBF,
+  logit,
+  logTwoSidedBF,
+  pFromLogBF,
+  RATIO_CAP,
+  ratioConfidenceSequence,
+  worseLogBF,
+  type EventCounts,
+} from './sequential.js';
+import type { ArmCounts, JudgeConfig, JudgeMetric, Judgement, MetricEvidence, Verdict } from './types.js';
+
+export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
+  alpha: 0.05,
+  metrics: Object.freeze(['errors', 'latency']) as JudgeMetric[],
+  passRatio: 1.5,
+  minCanaryRequests: 50,
+  srmAlpha: 0.001,
+  zeroEventTolerance: 0.01,
+});
+
+const METRIC_FIELD: Record<JudgeMetric, 'errors' | 'slow'> = { errors: 'errors', latency: 'slow' };
+const METRIC_LABEL: Record<JudgeMetric, string> = { errors: 'errors', latency: 'latency (slow requests)' };
+
+export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, config?: Partial<JudgeConfig>): Judgement {
+  const cfg = resolveConfig(config);
+  validate(canary, baseline, canaryWeight, cfg);
+
+  const srm = sampleRatioCheck(canary.requests, baseline.requests, canaryWeight, cfg.srmAlpha);
+  const alphaM = cfg.alpha / cfg.metrics.length;
+  const enough = canary.requests >= cfg.minCanaryRequests && canary.requests > 0;
+  const metrics = cfg.metrics.map((m) => metricEvidence(m, canary, baseline, alphaM, cfg, enough));
+  const lines = metrics.map((e) => describe(e, alphaM, cfg));
+  const srmNote = srm.failed ? `; ${describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha)}` : '';
+
+  if (canary.requests === 0) {
+    return { verdict: 'inconclusive', reason: `no canary requests yet (${baseline.requests} baseline)${srmNote}`, metrics, srm };
+  }
+  if (!enough) {
+    return {
+      verdict: 'inconclusive',
+      reason: `only ${canary.requests} canary requests, need ${cfg.minCanaryRequests} for a verdict${srmNote}`,
+      metrics,
+      srm,
+    };
+  }
+  if (srm.failed) {
+    return { verdict: 'fail', reason: describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha), metrics, srm };
+  }
+  const failed = metrics.map((e, i) => [e, lines[i]!] as const).filter(([e]) => e.verdict === 'fail');
+  if (failed.length > 0) {
+    return { verdict: 'fail', reason: failed.map(([, l]) => l).join('; '), metrics, srm };
+  }
+  if (metrics.every((e) => e.verdict === 'pass')) {
+    return { verdict: 'pass', reason: `within ${fmt(cfg.passRatio)}× baseline: ${lines.join('; ')}`, metrics, srm };
+  }
+  return { verdict: 'inconclusive', reason: `no verdict yet: ${lines.join('; ')}`, metrics, srm };
+}
+
+function metricEvidence(
+  metric: JudgeMetric,
+  canary: ArmCounts,
+  baseline: ArmCounts,
+  alphaM: number,
+  cfg: JudgeConfig,
+  enough: boolean,
+): MetricEvidence {
+  const field = METRIC_FIELD[metric];
+  const eC = canary[field];
+  const eB = baseline[field];
+  const base = {
+    metric,
+    canary: { events: eC, requests: canary.requests },
+    baseline: { events: eB, requests: baseline.requests },
+  };
+  const ratio = eB > 0 && canary.requests > 0 ? eC / canary.requests / (eB / baseline.requests) : null;
+  if (canary.requests === 0 || baseline.requests === 0 || eC + eB === 0) {
+    // No events anywhere: a ratio cannot be judged, but an absolute bound can. If the canary's
+    // rate were ≥ zeroEventTolerance, n event-free requests happen with probability ≤ (1−t)^n;
+    // the event "no events in the first n" shrinks as n grows, so passing at the first n with
+    // (1−t)^n ≤ alpha_m is anytime-valid.
+    const shown = canary.requests * -Math.log1p(-cfg.zeroEventTolerance) >= Math.log(1 / alphaM);
+    const noEvents = eC + eB === 0 && shown && baseline.requests >= cfg.minCanaryRequests;
+    const verdict: Verdict = enough && noEvents ? 'pass' : 'inconclusive';
+    return { ...base, ratio, interval: [0, RATIO_CAP], pValue: 1, verdict };
+  }
+  const counts: EventCounts = {
+    canaryEvents: eC,
+    baselineEvents: eB,
+    canaryShare: canary.requests / (canary.requests + baseline.requests),
+  };
+  const threshold = Math.log(1 / alphaM);
+  const worse = worseLogBF(counts, 1);
+  const pValue = pFromLogBF(worse);
+  const interval = ratioConfidenceSequence(counts, alphaM);
+  let verdict: Verdict = 'inconclusive';
+  if (enough) {
+    if (worse >= threshold) verdict = 'fail';
+    else if (betterLogBF(counts, cfg.passRatio) >= threshold) verdict = 'pass';
+  }
+  return { ...base, ratio, interval, pValue, verdict };
+}
+
+function sampleRatioCheck(nC: number, nB: number, weight: number, srmAlpha: number): Judgement['srm'] {
+  const n = nC + nB;
+  const observedShare = n > 0 ? nC / n : null;
+  const logBF = n > 0 ? logTwoSidedBF(nC, nB, logit(weight)) : 0;
+  const pValue = pFromLogBF(logBF);
+  return { expectedShare: weight, observedShare, pValue, failed: logBF >= Math.log(1 / srmAlpha) };
+}
+
+function describe(e: MetricEvidence, alphaM: number, cfg: JudgeConfig): string {
+  const label = METRIC_LABEL[e.metric];
+  if (e.canary.requests === 0 || e.baseline.requests === 0) {
+    return `${label}: no ${e.canary.requests === 0 ? 'canary' : 'baseline'} requests`;
+  }
+  if (e.canary.events + e.baseline.events === 0) {
+    const rate = e.verdict === 'pass' ? `, so the canary's rate is below ${fmt(100 * cfg.zeroEventTolerance)}%` : `; not yet enough to show a rate below ${fmt(100 * cfg.zeroEventTolerance)}%`;
+    return `${label}: no events in either arm (${e.canary.requests} canary, ${e.baseline.requests} baseline requests)${rate}`;
+  }
+  const level = `${fmt(100 * (1 - 2 * alphaM))}% CS ${fmt(e.interval[0])}–${e.interval[1] >= RATIO_CAP ? '∞' : fmt(e.interval[1])}`;
+  const ratio =
+    e.ratio === null
+      ? `canary ${e.canary.events}/${e.canary.requests}, baseline 0/${e.baseline.requests}`
+      : `canary ${fmt(e.ratio)}× baseline`;
+  const p = `p=${fmtP(e.pValue)}`;
+  switch (e.verdict) {
+    case 'fail':
+      return `${label}: ${ratio} (${level}), ${p} ≤ ${fmt(alphaM)}`;
+    case 'pass':
+      return `${label}: ${ratio} (${level}), upper bound < ${fmt(cfg.passRatio)}`;
+    default:
+      return `${label}: ${ratio} (${level}), ${p}`;
+  }
+}
+
+function describeSrm(srm: Judgement['srm'], total: number, srmAlpha: number): string {
+  const pct = (x: number) => `${fmt(100 * x)}%`;
+  return (
+    `misrouted traffic: canary received ${pct(srm.observedShare ?? 0)} of ${total} requests, ` +
+    `configured ${pct(srm.expectedShare)} (sample-ratio p=${fmtP(srm.pValue)} ≤ ${fmt(srmAlpha)})`
+  );
+}
+
+/** Two significant digits, no exponent for everyday magnitudes. */
+function fmt(x: number): string {
+  if (x === 0) return '0';
+  if (Math.abs(x) >= 100) return String(Math.round(x));
+  return String(Number(x.toPrecision(2)));
+}
+
+function fmtP(p: number): string {
+  return p < 1e-4 ? p.toExponential(0) : String(Number(p.toPrecision(2)));
+}
+
+function resolveConfig(config: Partial<JudgeConfig> | undefined): JudgeConfig {
+  const merged = { ...DEFAULT_JUDGE_CONFIG, ...stripUndefined(config ?? {}) };
+  return { ...merged, metrics: [...new Set(merged.metrics)] };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validate(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, cfg: JudgeConfig): void {
+  const issues: FieldIssue[] = [];
+  const count = (field: string, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) issues.push({ field, problem: `must be a finite number ≥ 0, got ${String(v)}` });
+  };
+  for (const [arm, c] of [['canary', canary], ['baseline', baseline]] as const) {
+    count(`${arm}.requests`, c.requests);
+    count(`${arm}.errors`, c.errors);
+    count(`${arm}.slow`, c.slow);
+    if (c.errors > c.requests) issues.push({ field: `${arm}.errors`, problem: `${c.errors} errors exceed ${c.requests} requests` });
+    if (c.slow > c.requests) issues.push({ field: `${arm}.slow`, problem: `${c.slow} slow requests exceed ${c.requests} requests` });
+  }
+  const open01 = (field: string, v: number) => {
+    if (!(v > 0 && v < 1)) issues.push({ field, problem: `must be strictly between 0 and 1, got ${String(v)}` });
+  };
+  open01('canaryWeight', canaryWeight);
+  open01('alpha', cfg.alpha);
+  open01('srmAlpha', cfg.srmAlpha);
+  if (!(cfg.passRatio > 0 && Number.isFinite(cfg.passRatio))) issues.push({ field: 'passRatio', problem: `must be a finite number > 0, got ${String(cfg.passRatio)}` });
+  if (!(cfg.minCanaryRequests >= 0 && Number.isFinite(cfg.minCanaryRequests))) {
+    issues.push({ field: 'minCanaryRequests', problem: `must be a finite number ≥ 0, got ${String(cfg.minCanaryRequests)}` });
+  }
+  if (!Array.isArray(cfg.metrics) || cfg.metrics.length === 0) issues.push({ field: 'metrics', problem: 'must name at least one of errors, latency' });
+  else for (const m of cfg.metrics) if (m !== 'errors' && m !== 'latency') issues.push({ field: 'metrics', problem: `unknown metric ${String(m)}` });
+  if (issues.length > 0) throw new InvalidInput(issues);
+}

@@ -1,0 +1,57 @@
+/**
+ * Types of the canary judge. The judge is a pure function of cumulative counts; see
+ * `judge.ts` for the verdict rules and `sequential.ts` for the statistics.
+ */
+
+/** Cumulative counts for one arm since the canary step began. */
+export interface ArmCounts {
+  requests: number;
+  errors: number;
+  /** Requests slower than a latency threshold fixed before the step (e.g. the baseline's p99). */
+  slow: number;
+}
+
+export type JudgeMetric = 'errors' | 'latency';
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface JudgeConfig {
+  /** Family-wise false-fail rate, default 0.05, split across the metrics judged (Bonferroni). */
+  alpha: number;
+  /** Default both. `latency` judges the `slow` counts exactly as `errors` judges errors. */
+  metrics: JudgeMetric[];
+  /** The canary passes early once it is shown, anytime-valid, not worse than this ratio (e.g. 1.5: at most 50% more errors than baseline per request). */
+  passRatio: number;
+  /** Below this many canary requests no verdict but inconclusive. */
+  minCanaryRequests: number;
+  /** Sample-ratio check, default 0.001. */
+  srmAlpha: number;
+  /**
+   * With no events in either arm a ratio says nothing; the metric passes once the canary's
+   * event-free requests show its rate is below this (default 1%: about 370 requests at alpha 0.025).
+   */
+  zeroEventTolerance: number;
+}
+
+export interface MetricEvidence {
+  metric: JudgeMetric;
+  canary: { events: number; requests: number };
+  baseline: { events: number; requests: number };
+  /** Canary rate / baseline rate; null when the baseline has no events (or no requests). */
+  ratio: number | null;
+  /**
+   * Confidence sequence for the canary/baseline rate ratio at this look, at level
+   * 1 − 2·alpha_m (each side alpha_m). Bounds are clamped to [0, RATIO_CAP]; RATIO_CAP means
+   * unbounded (kept finite so the judgement survives JSON and DynamoDB).
+   */
+  interval: [number, number];
+  /** Anytime-valid p-value for "canary worse". */
+  pValue: number;
+  verdict: Verdict;
+}
+
+export interface Judgement {
+  verdict: Verdict;
+  reason: string;
+  metrics: MetricEvidence[];
+  srm: { expectedShare: number; observedShare: number | null; pValue: number; failed: boolean };
+}

@@ -1,0 +1,132 @@
+import { targetFor, type CanaryConfig, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { decide, emptyEnvironment } from '../decisions.js';
+import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
+import { judge } from '../judge/judge.js';
+import type { Deps } from '../ports.js';
+import type { CanaryState, ReleaseRequest } from '../types.js';
+import { shiftTo, type DeployInput } from './deploy.js';
+
+/**
+ * The canary loop's steps. The state machine runs: start → (bake → judge)* → shift → … until
+ * the canary has 100% of traffic; a `fail` verdict (or an inconclusive step at its bake bound,
+ * failing safe) throws, and the environment is rolled back like any failed stage.
+ */
+
+export type CanaryOutput = (CanaryState & { mode: 'canary'; baselineVersion: string; next?: 'wait' | 'advance' }) | { mode: 'full'; weight: 100; version: string };
+
+export interface CanaryStepInput {
+  releaseId: string;
+  executionId: string;
+  release: ReleaseRequest;
+  service: ServiceConfig;
+  environment: EnvironmentConfig;
+  canary: CanaryOutput;
+}
+
+const canaryConfig = (env: EnvironmentConfig): CanaryConfig => {
+  if (!env.canary) throw new Error(`environment ${env.name} has no canary config`);
+  return env.canary;
+};
+
+/** Deploys the new version beside the live one at the first step's weight (or all at once when nothing is live). */
+export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>): Promise<CanaryOutput> {
+  const { release } = input;
+  const env = input.environment.name;
+  const cfg = canaryConfig(input.environment);
+  const state = (await deps.ledger.getEnvironment(release.service, env)) ?? emptyEnvironment(release.service, env);
+  if (state.lockHolder !== input.executionId) throw new LockLost(`${env} of ${release.service} is not locked by this execution; refusing to deploy`);
+  const target = targetFor(input.service, input.environment);
+  const adapter = deps.targets(target);
+
+  if (!state.version || !state.healthy || !adapter.startCanary) {
+    // Nothing healthy to compare with (a first release): there is no baseline, so no canary.
+    const why = !state.version ? 'nothing is live yet' : !state.healthy ? `the live ${state.version} is not known-good` : `target ${target.type} cannot split traffic`;
+    await shiftTo({ state, version: release.version, holder: input.executionId, releaseId: input.releaseId, service: input.service, environment: input.environment, artifact: input.artifact, location: input.promoted }, deps);
+    await decide(deps, release, { step: 'canary', environment: env, verdict: 'skipped', summary: `no canary in ${env}: ${why}; all traffic to ${release.version}` });
+    return { mode: 'full', weight: 100, version: release.version };
+  }
+
+  const weight = cfg.steps[0]!;
+  let result;
+  try {
+    result = await adapter.startCanary({ service: release.service, environment: env, version: release.version, target, location: input.promoted, artifact: input.artifact }, weight);
+  } catch (err) {
+    throw err instanceof Error && err.name !== 'Error' ? err : new DeployFailed(`starting the canary of ${release.version} in ${env} failed: ${(err as Error).message}`);
+  }
+  const canary: CanaryState = { version: release.version, ref: result.ref, ...(result.baselineRef ? { baselineRef: result.baselineRef } : {}), weight, stepIndex: 0, stepStartedAt: deps.clock.now().toISOString(), polls: 0 };
+  await deps.ledger.putEnvironment({ ...state, canary, refs: { ...state.refs, [release.version]: result.ref }, lastReleaseId: input.releaseId, updatedAt: canary.stepStartedAt }, input.executionId);
+  await decide(deps, release, { step: 'canary', environment: env, verdict: 'done', summary: `canary ${release.version} gets ${weight}% of ${env} beside ${state.version}`, evidence: { canary, steps: cfg.steps } });
+  return { mode: 'canary', baselineVersion: state.version, ...canary };
+}
+
+/** One look: the judge on the counts since the step began. Throws on fail (and on inconclusive at the bake bound, by default). */
+export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>): Promise<CanaryOutput> {
+  const c = input.canary;
+  if (c.mode !== 'canary') return c;
+  const cfg = canaryConfig(input.environment);
+  const env = input.environment.name;
+  // A bake can outlast the lock's lifetime: every look renews it, or finds it lost.
+  const renewed = await deps.ledger.acquireLock(input.release.service, env, input.executionId, deps.clock.now().getTime(), deps.lockTtlMs);
+  if (!renewed.acquired) throw new LockLost(`${env} of ${input.release.service} was taken over by ${renewed.holder} during the canary`);
+  const target = targetFor(input.service, input.environment);
+  const until = deps.clock.now().toISOString();
+  const counts = await deps.metrics(target).armCounts({
+    service: input.release.service,
+    environment: env,
+    target,
+    canary: { version: c.version, ref: c.ref },
+    baseline: { version: c.baselineVersion, ...(c.baselineRef ? { ref: c.baselineRef } : {}) },
+    since: c.stepStartedAt,
+    until,
+    ...(cfg.slowThresholdMs ? { slowThresholdMs: cfg.slowThresholdMs } : {}),
+  });
+  const judgement = judge(counts.canary, counts.baseline, c.weight / 100, { alpha: cfg.alpha, metrics: cfg.metrics, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
+  const polls = c.polls + 1;
+  const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
+  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, judgement };
+  const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
+
+  if (judgement.verdict === 'fail') {
+    await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: `canary ${c.version} failed ${at}: ${judgement.reason}`, evidence });
+    throw new CanaryFailed(`canary ${c.version} failed ${at}: ${judgement.reason}`);
+  }
+  if (judgement.verdict === 'pass') {
+    await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'passed', summary: `canary ${c.version} passed ${at}: ${judgement.reason}`, evidence });
+    return { ...c, polls, next: 'advance' };
+  }
+  if (polls < maxPolls) {
+    await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'waiting', summary: `canary ${c.version} inconclusive ${at}: ${judgement.reason}`, evidence });
+    return { ...c, polls, next: 'wait' };
+  }
+  const summary = `canary ${c.version} still inconclusive ${at}, the bake bound: ${judgement.reason}`;
+  if (cfg.onInconclusive === 'promote') {
+    await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'passed', summary: `${summary}; promoting as configured (onInconclusive: promote)`, evidence });
+    return { ...c, polls, next: 'advance' };
+  }
+  await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: `${summary}; failing safe`, evidence });
+  throw new CanaryInconclusive(`${summary}; failing safe (onInconclusive: rollback)`);
+}
+
+/** Moves the canary to the next step's weight; at 100% it is the live version. */
+export async function shiftCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>): Promise<CanaryOutput> {
+  const c = input.canary;
+  if (c.mode !== 'canary') return c;
+  const cfg = canaryConfig(input.environment);
+  const env = input.environment.name;
+  const target = targetFor(input.service, input.environment);
+  const stepIndex = c.stepIndex + 1;
+  const weight = cfg.steps[stepIndex] ?? 100;
+  await deps.targets(target).setCanaryWeight!(
+    { service: input.release.service, environment: env, target, canary: { version: c.version, ref: c.ref }, baseline: { version: c.baselineVersion, ...(c.baselineRef ? { ref: c.baselineRef } : {}) } },
+    weight,
+  );
+  const state = (await deps.ledger.getEnvironment(input.release.service, env))!;
+  const stepStartedAt = deps.clock.now().toISOString();
+  const next: CanaryState = { version: c.version, ref: c.ref, ...(c.baselineRef ? { baselineRef: c.baselineRef } : {}), weight, stepIndex, stepStartedAt, polls: 0 };
+  await deps.ledger.putEnvironment(
+    weight === 100 ? { ...state, version: c.version, healthy: false, canary: null, updatedAt: stepStartedAt } : { ...state, canary: next, updatedAt: stepStartedAt },
+    input.executionId,
+  );
+  await decide(deps, input.release, { step: 'canary', environment: env, verdict: 'done', summary: weight === 100 ? `${c.version} now has all of ${env}'s traffic` : `canary ${c.version} moved to ${weight}% of ${env}` });
+  return { mode: 'canary', baselineVersion: c.baselineVersion, ...next };
+}

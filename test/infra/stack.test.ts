@@ -1,0 +1,386 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_RULES, type EventRule } from '../../lambdas/lib/event-rules.js';
+import { placeholderOf, STEP_NAMES } from '../../lambdas/steps.js';
+import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
+import { placeholdersIn, readAslFacts } from '../../infra/asl.js';
+import { AslStateMachine } from '../../infra/asl-state-machine.js';
+import type { TagflowStack } from '../../infra/stack.js';
+import { busFor, toCdkPattern } from '../../infra/triggers.js';
+
+/**
+ * The deployable stack, synthesised without bundling (`aws:cdk:bundling-stacks: []`):
+ * test/infra/bundles.test.ts bundles every handler once instead.
+ */
+
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+const fixture = (name: string) => join(PROJECT_ROOT, 'test', 'infra', 'fixtures', name);
+const LAMBDA_TARGETS = fixture('lambda-targets.config.json');
+const ASL = {
+  release: join(PROJECT_ROOT, 'state-machines', 'release.asl.json'),
+  rollback: join(PROJECT_ROOT, 'state-machines', 'rollback.asl.json'),
+};
+
+type Json = Record<string, any>;
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Json };
+
+/** A CloudFormation value as one string: `arn:<AWS::Partition>:lambda:…`, `<LedgerTable1234.Arn>/ci/*`. */
+function flat(node: unknown): string {
+  if (typeof node === 'string') return node;
+  const n = node as Json;
+  if (n['Fn::Join']) return (n['Fn::Join'][1] as unknown[]).map(flat).join(n['Fn::Join'][0]);
+  if (n['Fn::GetAtt']) return `<${n['Fn::GetAtt'][0]}.${n['Fn::GetAtt'][1]}>`;
+  if (n.Ref) return `<${n.Ref}>`;
+  return JSON.stringify(node);
+}
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+let app: App;
+let stack: TagflowStack;
+let template: Template;
+let synthError: unknown;
+let resources: Record<string, Json>;
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const fnId = (step: string) => {
+  const found = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.Description === `tagflow step ${step}`);
+  if (!found) throw new Error(`no function for step ${step}`);
+  return found[0];
+};
+/** Every statement of the policies attached to a function's role. */
+function statementsOf(step: string): Statement[] {
+  const roleId = resources[fnId(step)]!.Properties.Role['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => list(s.Action));
+const resourcesFor = (statements: Statement[], action: string) =>
+  statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource).map(flat)).sort();
+
+beforeAll(() => {
+  app = new App({ context: { ...NO_BUNDLING, config: LAMBDA_TARGETS } });
+  stack = buildApp(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth(); // runs cdk-nag; throws with the report on any unacknowledged finding
+  } catch (err) {
+    synthError = err;
+  }
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has no unacknowledged findings', () => {
+    expect(synthError).toBeUndefined();
+    const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { violations?: unknown[] }[] };
+    expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+
+  it('gives every acknowledgment a written reason', () => {
+    const acks = app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const [id, reason] of acks) {
+      expect(id).toMatch(/AwsSolutions-(IAM5|L1|S1|SQS3)/);
+      expect(reason.length, id).toBeGreaterThan(40);
+    }
+  });
+});
+
+describe('buckets', () => {
+  it('are encrypted, private, retained; artifacts and environments are versioned, expire old versions, and log access', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets).toHaveLength(3);
+    const logsId = flat(stack.resolve(stack.storage.accessLogs.bucketName)).slice(1, -1);
+    for (const [id, b] of buckets) {
+      expect(b.DeletionPolicy, id).toBe('Retain');
+      expect(b.UpdateReplacePolicy, id).toBe('Retain');
+      expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      if (id === logsId) continue;
+      expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(b.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logsId });
+      const rule = b.Properties.LifecycleConfiguration.Rules.find((r: Json) => r.NoncurrentVersionExpiration);
+      expect(rule.NoncurrentVersionExpiration.NoncurrentDays).toBeGreaterThan(0);
+    }
+  });
+
+  it('each deny requests without TLS', () => {
+    const policies = ofType('AWS::S3::BucketPolicy');
+    const guarded = policies
+      .filter(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).some(
+          (s) => s.Effect === 'Deny' && list(s.Action).includes('s3:*') && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+        ),
+      )
+      .map(([, p]) => p.Properties.Bucket.Ref);
+    expect(guarded.sort()).toEqual(ofType('AWS::S3::Bucket').map(([id]) => id).sort());
+  });
+});
+
+describe('ledger table', () => {
+  it('has string keys pk/sk, on-demand billing, PITR, deletion protection, is retained, and has no TTL', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const [, t] = tables[0]!;
+    expect(t.DeletionPolicy).toBe('Retain');
+    expect(t.Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(t.Properties.AttributeDefinitions).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ]);
+    expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(t.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(t.Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+});
+
+describe('functions', () => {
+  it('one per step: nodejs22.x on arm64, 512 MB, traced, own log group, the five environment variables', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length);
+    const configJson = JSON.stringify(JSON.parse(readFileSync(LAMBDA_TARGETS, 'utf8')));
+    for (const step of STEP_NAMES) {
+      const p = resources[fnId(step)]!.Properties;
+      expect(p.Runtime, step).toBe('nodejs22.x');
+      expect(p.Architectures, step).toEqual(['arm64']);
+      expect(p.MemorySize, step).toBe(512);
+      expect(p.TracingConfig, step).toEqual({ Mode: 'Active' });
+      expect(p.Handler, step).toBe('index.handler');
+      expect(p.LoggingConfig.LogGroup, step).toHaveProperty('Ref');
+      const env = p.Environment.Variables;
+      expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', 'TAGFLOW_CONFIG']);
+      expect(env.TAGFLOW_CONFIG).toBe(configJson);
+      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
+    }
+  });
+
+  it('time out with the shortest ASL Task that calls them', () => {
+    const timeouts = [readAslFacts(ASL.release), readAslFacts(ASL.rollback)].map((f) => f.taskTimeouts);
+    for (const step of STEP_NAMES) {
+      const expected = Math.min(900, ...timeouts.map((t) => t.get(placeholderOf(step)) ?? Infinity));
+      expect(resources[fnId(step)]!.Properties.Timeout, step).toBe(Number.isFinite(expected) ? expected : 30);
+    }
+    expect(resources[fnId('deploy')]!.Properties.Timeout).toBe(600);
+  });
+});
+
+describe('state machines', () => {
+  const machines = () => ofType('AWS::StepFunctions::StateMachine');
+
+  it('log ALL without execution data, and are traced', () => {
+    expect(machines()).toHaveLength(2);
+    for (const [, m] of machines()) {
+      expect(m.Properties.StateMachineType).toBe('STANDARD');
+      expect(m.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+      expect(m.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    }
+  });
+
+  for (const name of ['release', 'rollback'] as const) {
+    it(`${name}: substitutions cover exactly the placeholders in ${name}.asl.json, each with the right value`, () => {
+      const construct = name === 'release' ? stack.release : stack.rollback!;
+      const logicalId = stack.getLogicalId(construct.machine.node.defaultChild as never);
+      const props = resources[logicalId]!.Properties;
+      const text = readFileSync(ASL[name], 'utf8');
+      const subs = props.DefinitionSubstitutions as Record<string, Json>;
+      expect(Object.keys(subs).sort()).toEqual([...placeholdersIn(text)].sort());
+      for (const [placeholder, value] of Object.entries(subs)) {
+        if (placeholder === 'EventBusName') {
+          expect(value).toEqual({ Ref: stack.getLogicalId(stack.bus.node.defaultChild as never) });
+          continue;
+        }
+        const step = STEP_NAMES.find((s) => placeholderOf(s) === placeholder)!;
+        expect(value).toEqual({ 'Fn::GetAtt': [fnId(step), 'Arn'] });
+      }
+      // The definition deployed is the file itself (an S3 asset in the assembly).
+      const staged = readdirSync(app.outdir).find((f) => f === `asset.${props.DefinitionS3Location.Key}`);
+      expect(staged).toBeDefined();
+      expect(readFileSync(join(app.outdir, staged!), 'utf8')).toBe(text);
+    });
+  }
+
+  it('may invoke only the functions their definition names, put events on the bus, and the rollback may stop release executions', () => {
+    const roleStatements = (construct: AslStateMachine) => {
+      const roleId = stack.getLogicalId(construct.machine.role.node.defaultChild as never);
+      return ofType('AWS::IAM::Policy')
+        .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    };
+    for (const construct of [stack.release, stack.rollback!]) {
+      const statements = roleStatements(construct);
+      const expected = [...construct.facts.placeholders].filter((p) => p.endsWith('FnArn')).map((p) => `<${fnId(STEP_NAMES.find((s) => placeholderOf(s) === p)!)}.Arn>`);
+      expect(resourcesFor(statements, 'lambda:InvokeFunction')).toEqual(expected.sort());
+      expect(resourcesFor(statements, 'events:PutEvents')).toEqual([`<${stack.getLogicalId(stack.bus.node.defaultChild as never)}.Arn>`]);
+    }
+    const releaseId = stack.getLogicalId(stack.release.machine.node.defaultChild as never);
+    expect(resourcesFor(roleStatements(stack.rollback!), 'states:StopExecution')).toEqual([
+      `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${releaseId}.Name>:*`,
+    ]);
+  });
+});
+
+describe('event rules', () => {
+  it('one per EVENT_RULES entry, same pattern, AWS sources on the default bus, a DLQ and bounded retries', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules).toHaveLength(EVENT_RULES.length);
+    const busId = stack.getLogicalId(stack.bus.node.defaultChild as never);
+    const queueId = stack.getLogicalId(stack.triggers.deadLetterQueue.node.defaultChild as never);
+    for (const rule of EVENT_RULES) {
+      const found = rules.find(([, r]) => r.Properties.Description === rule.description);
+      expect(found, rule.name).toBeDefined();
+      const p = found![1].Properties;
+      expect(p.EventPattern).toEqual(rule.pattern);
+      const aws = (rule.pattern.source as string[]).every((s) => s.startsWith('aws.'));
+      expect(p.EventBusName).toEqual(aws ? 'default' : { Ref: busId });
+      const machine = rule.machine === 'release' ? stack.release : stack.rollback!;
+      expect(p.Targets).toHaveLength(1);
+      expect(p.Targets[0].Arn).toEqual({ Ref: stack.getLogicalId(machine.machine.node.defaultChild as never) });
+      expect(p.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+      expect(p.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
+    }
+  });
+
+  it('the dead-letter queue is encrypted and TLS-only', () => {
+    const [[, queue]] = ofType('AWS::SQS::Queue') as [[string, Json]];
+    expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const statements = ofType('AWS::SQS::QueuePolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
+  });
+
+  it('AWS sources go to the default bus; a rule mixing sources or using an unsupported top-level field is refused', () => {
+    const rule = (pattern: EventRule['pattern']): EventRule => ({ name: 'r', description: 'd', machine: 'release', pattern });
+    expect(busFor(rule({ source: ['aws.ecr'] }))).toBe('default');
+    expect(busFor(rule({ source: ['tagflow'] }))).toBe('pipeline');
+    expect(() => busFor(rule({ source: ['aws.ecr', 'tagflow'] }))).toThrow(/split it in two/);
+    expect(toCdkPattern(rule({ 'detail-type': ['X'], source: ['tagflow'] }))).toEqual({ detailType: ['X'], source: ['tagflow'] });
+    expect(() => toCdkPattern(rule({ $or: [{ source: ['a'] }, { source: ['b'] }] }))).toThrow(/\$or/);
+  });
+});
+
+describe('IAM', () => {
+  const allStatements = () => [
+    ...ofType('AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]),
+    ...ofType('AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement as Statement[])),
+  ];
+  const S3_WRITE = /^s3:(\*|Put|Delete|Create|Restore|Abort|Replicate|Update|Bypass|Object)/;
+  const LAMBDA_WRITE = /^lambda:(\*|Update|Publish|Create|Delete|Put|Add|Remove|Invoke|Tag|Untag)/;
+
+  it('grants no S3 or Lambda write action on resource *, and nothing deletes', () => {
+    for (const s of allStatements().filter((st) => st.Effect === 'Allow')) {
+      const actions = list(s.Action);
+      if (list(s.Resource).some((r) => r === '*')) {
+        expect(actions.filter((a) => S3_WRITE.test(a) || LAMBDA_WRITE.test(a)), JSON.stringify(s)).toEqual([]);
+      }
+      expect(actions.filter((a) => /^(s3:Delete|dynamodb:(DeleteItem|Scan|BatchWriteItem|\*))/.test(a))).toEqual([]);
+    }
+  });
+
+  it('scopes each step to what it uses', () => {
+    const table = `<${stack.getLogicalId(stack.ledger.table.node.defaultChild as never)}.Arn>`;
+    const artifacts = `<${stack.getLogicalId(stack.storage.artifacts.node.defaultChild as never)}.Arn>`;
+    const environments = `<${stack.getLogicalId(stack.storage.environments.node.defaultChild as never)}.Arn>`;
+    const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+    for (const step of ['normalise', 'normalise-rollback']) expect(actionsOf(statementsOf(step)).sort(), step).toEqual(base);
+    for (const step of ['claim', 'acquire-lock', 'release-lock', 'record-stage', 'record-outcome', 'prepare-rollback']) {
+      expect(actionsOf(statementsOf(step)).filter((a) => !base.includes(a)).sort(), step).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      expect(resourcesFor(statementsOf(step), 'dynamodb:PutItem'), step).toEqual([table]);
+    }
+    expect(resourcesFor(statementsOf('tests-gate'), 's3:GetObject')).toEqual([`${artifacts}/ci/*`]);
+    expect(resourcesFor(statementsOf('resolve-artifact'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
+    expect(resourcesFor(statementsOf('tests-gate'), 's3:ListBucket')).toEqual([artifacts]);
+    const envPrefixes = ['dev', 'prod', 'qa', 'staging'].map((e) => `${environments}/${e}/*`);
+    expect(resourcesFor(statementsOf('promote'), 's3:PutObject')).toEqual(envPrefixes);
+    expect(resourcesFor(statementsOf('promote'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`, ...envPrefixes].sort());
+    for (const step of STEP_NAMES.filter((s) => s !== 'promote')) {
+      expect(resourcesFor(statementsOf(step), 's3:PutObject'), step).toEqual([]);
+    }
+    // The canary judge reads metrics (no resource-level permissions exist for GetMetricData); nothing else does.
+    expect(actionsOf(statementsOf('judge-canary')).filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics']);
+    expect(STEP_NAMES.filter((s) => actionsOf(statementsOf(s)).some((a) => a.startsWith('cloudwatch:')))).toEqual(['judge-canary']);
+  });
+
+  it('lets deploy, rollback-stage and rollback change, and smoke invoke, only the config\'s lambda-alias targets', () => {
+    const fn = (name: string) => `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${name}`;
+    // checkout-{environment} for dev and staging; prod names a full ARN; demo deploys locally.
+    const targets = [fn('checkout-dev'), fn('checkout-staging'), 'arn:aws:lambda:eu-west-1:111122223333:function:checkout-live'];
+    const expected = targets.flatMap((a) => [a, `${a}:*`]).sort();
+    const deploy = ['lambda:CreateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:UpdateFunctionCode'];
+    const lambdaActions = (step: string) => actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')).sort();
+    expect(lambdaActions('deploy')).toEqual(deploy);
+    expect(lambdaActions('start-canary')).toEqual(deploy);
+    expect(lambdaActions('shift-canary')).toEqual(deploy);
+    expect(lambdaActions('smoke')).toEqual(['lambda:InvokeFunction']);
+    // A rollback moves the alias back, then smoke-tests the version it restored.
+    expect(lambdaActions('rollback-stage')).toEqual([...deploy, 'lambda:InvokeFunction'].sort());
+    expect(lambdaActions('rollback')).toEqual([...deploy, 'lambda:InvokeFunction'].sort());
+    for (const step of ['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke']) {
+      for (const action of lambdaActions(step)) expect(resourcesFor(statementsOf(step), action), `${step} ${action}`).toEqual(expected);
+    }
+    for (const step of STEP_NAMES.filter((s) => !['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke'].includes(s))) {
+      expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')), step).toEqual([]);
+    }
+  });
+});
+
+describe('alarms, dashboard, outputs', () => {
+  it('alarm on failed executions, on each function\'s errors and on the dead-letter queue', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const by = (metric: string) => alarms.filter((a) => a.MetricName === metric);
+    expect(by('ExecutionsFailed').map((a) => a.Namespace)).toEqual(['AWS/States', 'AWS/States']);
+    expect(by('Errors').filter((a) => a.Namespace === 'AWS/Lambda')).toHaveLength(STEP_NAMES.length);
+    expect(by('ApproximateNumberOfMessagesVisible')).toHaveLength(1);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('outputs the bucket names, the table name and the state machine ARNs', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).toEqual(expect.arrayContaining(['ArtifactsBucketName', 'EnvironmentsBucketName', 'LedgerTableName', 'ReleaseStateMachineArn', 'RollbackStateMachineArn']));
+  });
+});
+
+describe('the app', () => {
+  it('refuses a config with an unknown field, naming it', () => {
+    const bad = new App({ context: { ...NO_BUNDLING, config: fixture('unknown-field.config.json') } });
+    expect(() => buildApp(bad)).toThrow(/services\.checkout\.environmnets: unknown field; did you mean "environments"/);
+  });
+
+  it('refuses a config file that does not exist, saying how to set one', () => {
+    const bad = new App({ context: { ...NO_BUNDLING, config: fixture('missing.json') } });
+    expect(() => buildApp(bad)).toThrow(/cannot read the pipeline config .*missing\.json .*-c config=FILE/);
+  });
+
+  it('with useDefaultBus, creates no bus and puts every rule and event on the default bus', () => {
+    const other = new App({ context: { ...NO_BUNDLING, useDefaultBus: 'true' } });
+    const t = Template.fromStack(buildApp(other)).toJSON().Resources as Record<string, Json>;
+    const all = Object.values(t);
+    expect(all.filter((r) => r.Type === 'AWS::Events::EventBus')).toEqual([]);
+    expect(all.filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.EventBusName)).toEqual(EVENT_RULES.map(() => 'default'));
+    for (const m of all.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')) expect(m.Properties.DefinitionSubstitutions.EventBusName).toBe('default');
+  });
+
+  it('refuses an ASL placeholder that names no function', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { Stack } = await import('aws-cdk-lib');
+    const { EventBus } = await import('aws-cdk-lib/aws-events');
+    const dir = mkdtempSync(join(tmpdir(), 'tagflow-asl-'));
+    const file = join(dir, 'x.asl.json');
+    writeFileSync(file, JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Task', Resource: '${NopeFnArn}', End: true } } }));
+    const s = new Stack(new App(), 'S');
+    expect(() => new AslStateMachine(s, 'X', { file, functions: new Map(), eventBus: EventBus.fromEventBusName(s, 'B', 'default') })).toThrow(/uses \$\{NopeFnArn\}, which names no function/);
+  });
+});

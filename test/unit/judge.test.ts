@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInput } from '../../lambdas/lib/errors.js';
+import { DEFAULT_JUDGE_CONFIG, judge } from '../../lambdas/lib/judge/judge.js';
+import { RATIO_CAP, ratioConfidenceSequence, worseLogBF } from '../../lambdas/lib/judge/sequential.js';
+import type { ArmCounts } from '../../lambdas/lib/judge/types.js';
+
+const arm = (requests: number, errors: number, slow: number): ArmCounts => ({ requests, errors, slow });
+
+describe('judge: fixed data sets with known answers', () => {
+  it('fails a clear error regression: 1000 req / 20 errors against 9000 / 45', () => {
+    // Prepare: canary 2% errors, baseline 0.5%; slow requests at the same 1% in both arms.
+    const canary = arm(1000, 20, 10);
+    const baseline = arm(9000, 45, 90);
+
+    // Act
+    const j = judge(canary, baseline, 0.1);
+
+    // Assess
+    expect(j.verdict).toBe('fail');
+    const errors = j.metrics.find((m) => m.metric === 'errors')!;
+    expect(errors.verdict).toBe('fail');
+    expect(errors.ratio).toBeCloseTo(4, 10);
+    expect(errors.pValue).toBeLessThanOrEqual(0.025);
+    expect(errors.interval[0]).toBeGreaterThan(1);
+    expect(errors.interval[1]).toBeGreaterThan(4);
+    expect(j.metrics.find((m) => m.metric === 'latency')!.verdict).not.toBe('fail');
+    expect(j.reason).toMatch(/^errors: canary 4× baseline \(95% CS [\d.]+–[\d.]+\), p=[\d.e-]+ ≤ 0\.025$/);
+    expect(j.srm.failed).toBe(false);
+  });
+
+  it('passes identical rates with lots of data', () => {
+    const j = judge(arm(20_000, 100, 200), arm(180_000, 900, 1800), 0.1);
+    expect(j.verdict).toBe('pass');
+    expect(j.metrics.map((m) => m.verdict)).toEqual(['pass', 'pass']);
+    for (const m of j.metrics) {
+      expect(m.ratio).toBeCloseTo(1, 10);
+      expect(m.interval[0]).toBeLessThan(1);
+      expect(m.interval[1]).toBeLessThan(DEFAULT_JUDGE_CONFIG.passRatio);
+    }
+    expect(j.reason).toMatch(/^within 1\.5× baseline: errors: .*upper bound < 1\.5; latency \(slow requests\): /);
+  });
+
+  it('is inconclusive on tiny data', () => {
+    const j = judge(arm(60, 0, 1), arm(540, 3, 5), 0.1);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.metrics.every((m) => m.verdict === 'inconclusive')).toBe(true);
+    expect(j.reason).toMatch(/^no verdict yet: errors: /);
+  });
+
+  it('is inconclusive with zero canary traffic, never a silent pass', () => {
+    for (const baseline of [arm(0, 0, 0), arm(540, 0, 0), arm(100_000, 500, 1000)]) {
+      const j = judge(arm(0, 0, 0), baseline, 0.1);
+      expect(j.verdict).toBe('inconclusive');
+      expect(j.reason).toMatch(/^no canary requests yet/);
+      expect(j.metrics.every((m) => m.verdict === 'inconclusive')).toBe(true);
+      expect(j.srm.observedShare === null || j.srm.observedShare === 0).toBe(true);
+    }
+  });
+
+  it('fails on a sample-ratio mismatch: weight 0.1, observed share 0.5 over 10k requests', () => {
+    const j = judge(arm(5000, 25, 50), arm(5000, 25, 50), 0.1);
+    expect(j.verdict).toBe('fail');
+    expect(j.reason).toMatch(/^misrouted traffic: canary received 50% of 10000 requests, configured 10%/);
+    expect(j.srm).toMatchObject({ expectedShare: 0.1, observedShare: 0.5, failed: true });
+    expect(j.srm.pValue).toBeLessThanOrEqual(0.001);
+  });
+
+  it('does not flag a split that matches the weight', () => {
+    const j = judge(arm(1013, 5, 10), arm(8987, 45, 90), 0.1);
+    expect(j.srm.failed).toBe(false);
+    expect(j.srm.pValue).toBeGreaterThan(0.5);
+  });
+
+  it('fails a latency-only regression and names the latency metric', () => {
+    const j = judge(arm(1000, 5, 40), arm(9000, 45, 90), 0.1);
+    expect(j.verdict).toBe('fail');
+    expect(j.reason).toMatch(/^latency \(slow requests\): canary 4× baseline/);
+    expect(j.reason).not.toMatch(/errors/);
+    expect(j.metrics.find((m) => m.metric === 'latency')!.verdict).toBe('fail');
+    expect(j.metrics.find((m) => m.metric === 'errors')!.verdict).not.toBe('fail');
+  });
+});
+
+describe('judge: rules', () => {
+  it('gives no verdict below minCanaryRequests, however strong the evidence', () => {
+    const j = judge(arm(40, 40, 40), arm(360, 0, 0), 0.1);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.reason).toBe('only 40 canary requests, need 50 for a verdict');
+    expect(j.metrics.every((m) => m.verdict === 'inconclusive')).toBe(true);
+    expect(j.metrics[0]!.pValue).toBeLessThan(1e-6); // the evidence is still reported
+    expect(judge(arm(40, 40, 40), arm(360, 0, 0), 0.1, { minCanaryRequests: 20 }).verdict).toBe('fail');
+  });
+
+  it('passes a metric with no events in either arm only once the canary shows an absolute rate below the tolerance', () => {
+    // (1 - 0.01)^n <= 0.025 needs n >= 368 event-free canary requests.
+    expect(judge(arm(367, 0, 0), arm(3300, 0, 0), 0.1).verdict).toBe('inconclusive');
+    expect(judge(arm(368, 0, 0), arm(3300, 0, 0), 0.1).verdict).toBe('pass');
+    expect(judge(arm(50, 0, 0), arm(450, 0, 0), 0.1, { zeroEventTolerance: 0.1 }).verdict).toBe('pass');
+    const j = judge(arm(50, 0, 0), arm(40, 0, 0), 0.5);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.metrics[0]).toMatchObject({ ratio: null, pValue: 1, interval: [0, RATIO_CAP], verdict: 'inconclusive' });
+    expect(j.reason).toContain('no events in either arm (50 canary, 40 baseline requests); not yet enough to show a rate below 1%');
+  });
+
+  it('splits alpha across metrics (Bonferroni)', () => {
+    // Find a data set whose errors p-value lies in (0.025, 0.05].
+    const baseline = arm(9000, 45, 90);
+    let found: ArmCounts | undefined;
+    for (let e = 5; e < 40 && !found; e++) {
+      const p = judge(arm(1000, e, 10), baseline, 0.1, { metrics: ['errors'] }).metrics[0]!.pValue;
+      if (p > 0.025 && p <= 0.05) found = arm(1000, e, 10);
+    }
+    expect(found).toBeDefined();
+    expect(judge(found!, baseline, 0.1, { metrics: ['errors'] }).verdict).toBe('fail');
+    const both = judge(found!, baseline, 0.1);
+    expect(both.metrics[0]!.verdict).toBe('inconclusive');
+    expect(both.verdict).toBe('inconclusive');
+    // One metric judged alone gets the whole alpha, and a 90% (= 1 − 2·0.05) interval.
+    expect(judge(found!, baseline, 0.1, { metrics: ['errors'] }).reason).toMatch(/90% CS .* ≤ 0\.05$/);
+  });
+
+  it('fails a small but demonstrated regression even when it is within passRatio', () => {
+    // 0.6% against 0.5% with a million canary requests: CS ≈ 1.15–1.25, within 1.5 and above 1.
+    const j = judge(arm(1_000_000, 6000, 10_000), arm(9_000_000, 45_000, 90_000), 0.1);
+    const errors = j.metrics[0]!;
+    expect(errors.interval[0]).toBeGreaterThan(1);
+    expect(errors.interval[1]).toBeLessThan(1.5);
+    expect(errors.verdict).toBe('fail');
+    expect(j.verdict).toBe('fail');
+  });
+
+  it('judges only the configured metrics', () => {
+    const j = judge(arm(1000, 20, 10), arm(9000, 45, 90), 0.1, { metrics: ['latency'] });
+    expect(j.metrics.map((m) => m.metric)).toEqual(['latency']);
+    expect(j.verdict).not.toBe('fail');
+  });
+
+  it('reports a null ratio and a finite, storable interval when the baseline has no events', () => {
+    const j = judge(arm(1000, 3, 0), arm(9000, 0, 0), 0.1, { metrics: ['errors'] });
+    const m = j.metrics[0]!;
+    expect(m.ratio).toBeNull();
+    expect(m.interval[1]).toBe(RATIO_CAP);
+    expect(j.reason).toContain('canary 3/1000, baseline 0/9000');
+    expect(j.reason).toContain('–∞');
+    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  });
+
+  it('keeps every number finite so the judgement survives JSON', () => {
+    for (const j of [
+      judge(arm(1000, 1000, 1000), arm(9_000_000, 0, 0), 0.1),
+      judge(arm(10_000_000, 0, 0), arm(1, 1, 1), 0.5, { minCanaryRequests: 0 }),
+      judge(arm(0, 0, 0), arm(0, 0, 0), 0.1),
+    ]) {
+      expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+      expect(j.srm.pValue).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects impossible inputs with InvalidInput naming the field', () => {
+    expect(() => judge(arm(10, 11, 0), arm(10, 0, 0), 0.1)).toThrow(InvalidInput);
+    expect(() => judge(arm(10, 11, 0), arm(10, 0, 0), 0.1)).toThrow(/canary\.errors/);
+    expect(() => judge(arm(10, 0, 0), arm(-1, 0, 0), 0.1)).toThrow(/baseline\.requests/);
+    expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 1)).toThrow(/canaryWeight/);
+    expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 0.1, { metrics: [] })).toThrow(/metrics/);
+    expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 0.1, { alpha: 0 })).toThrow(/alpha/);
+    expect(() => judge(arm(NaN, 0, 0), arm(10, 0, 0), 0.1)).toThrow(/canary\.requests/);
+  });
+
+  it('has the documented defaults', () => {
+    expect(DEFAULT_JUDGE_CONFIG).toEqual({ alpha: 0.05, metrics: ['errors', 'latency'], passRatio: 1.5, minCanaryRequests: 50, srmAlpha: 0.001, zeroEventTolerance: 0.01 });
+  });
+});
+
+describe('sequential statistics', () => {
+  it('the confidence sequence excludes exactly the ratios the one-sided tests reject', () => {
+    const counts = { canaryEvents: 20, baselineEvents: 45, canaryShare: 1000 / 10_000 };
+    const [lo, hi] = ratioConfidenceSequence(counts, 0.025);
+    const threshold = Math.log(1 / 0.025);
+    expect(worseLogBF(counts, lo * 0.999)).toBeGreaterThanOrEqual(threshold);
+    expect(worseLogBF(counts, lo * 1.001)).toBeLessThan(threshold);
+    expect(lo).toBeLessThan(4);
+    expect(hi).toBeGreaterThan(4);
+  });
+
+  it('a mixture p-value is 1 when the canary looks better than the baseline', () => {
+    expect(judge(arm(1000, 1, 10), arm(9000, 45, 90), 0.1).metrics[0]!.pValue).toBe(1);
+  });
+});
