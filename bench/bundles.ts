@@ -107,7 +107,7 @@ async function main() {
       '',
       `Sum of medians: SDK bundled ${ms(totals.bundled)} ms, SDK external (from node_modules) ${ms(totals.external)} ms.`,
       '',
-      `Largest parts of one bundle (deploy, KB in the minified output): ${largest}. Every handler imports \`lambdas/adapters/aws-deps.ts\`, which builds all the adapters, so all bundles are about the same size.`,
+      `Largest parts of one bundle (deploy, KB in the minified output): ${largest}. Each handler imports only the adapters of the ports its step uses (\`lambdas/adapters/aws/\`), so sizes differ by the SDK clients they hold.`,
       END,
     ].join('\n');
 

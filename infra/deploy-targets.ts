@@ -1,5 +1,6 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
-import { targetFor, type PipelineConfig } from '../lambdas/lib/config.js';
+import type { PipelineConfig } from '../lambdas/lib/config.js';
+import { targetFor } from '../lambdas/lib/targets.js';
 
 export interface LambdaAliasTarget {
   service: string;

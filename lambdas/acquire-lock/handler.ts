@@ -1,7 +1,8 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { acquireLock, type LockInput } from '../lib/steps/lock.js';
+import { acquireLock } from '../lib/steps/lock.js';
 
-export const run = (event: LockInput, deps: Deps) => acquireLock(event, deps);
-export const handler = stepHandler('acquire-lock', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = acquireLock;
+export const handler = stepHandler('acquire-lock', run, () => ({ ...common(), ledger: ledger() }));

@@ -1,8 +1,8 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
 import { stepHandler } from '../lib/step-handler.js';
 import { claim } from '../lib/steps/claim.js';
-import type { ReleaseContext } from '../lib/types.js';
 
-export const run = (event: ReleaseContext, deps: Deps) => claim(event, deps);
-export const handler = stepHandler('claim', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = claim;
+export const handler = stepHandler('claim', run, () => ({ ...common(), ledger: ledger() }));

@@ -1,7 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { metrics } from '../adapters/aws/metrics.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { judgeCanary, type CanaryStepInput } from '../lib/steps/canary.js';
+import { judgeCanary } from '../lib/steps/canary.js';
 
-export const run = (event: CanaryStepInput, deps: Deps) => judgeCanary(event, deps);
-export const handler = stepHandler('judge-canary', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = judgeCanary;
+export const handler = stepHandler('judge-canary', run, () => ({ ...common(), ledger: ledger(), metrics }));

@@ -176,6 +176,3 @@ export function parseConfigText(text: string, source = 'tagflow.config.json'): P
   }
   return parseConfig(raw, source);
 }
-
-/** The deploy target an environment uses: its own, or its service's. */
-export const targetFor = (svc: ServiceConfig, env: EnvironmentConfig): TargetConfig => env.target ?? svc.target;

@@ -2,13 +2,14 @@ import middy from '@middy/core';
 import { errorMessage, errorName } from './errors.js';
 import type { Deps } from './ports.js';
 
-export type StepFn<I, O> = (event: I, deps: Deps) => Promise<O>;
+export type StepFn<I, O, D = Deps> = (event: I, deps: D) => Promise<O>;
 
 /**
  * The one Lambda handler shape every step shares: resolve deps (once), run the core, log a
  * failure with its name and let it propagate, so the state machine's Retry/Catch see it.
+ * A step names only the deps it uses, so its bundle holds only those adapters.
  */
-export function stepHandler<I, O>(step: string, run: StepFn<I, O>, deps: () => Deps | Promise<Deps>) {
+export function stepHandler<I, O, D extends Pick<Deps, 'log'>>(step: string, run: StepFn<I, O, D>, deps: () => D | Promise<D>) {
   return middy<I, O>({ timeoutEarlyInMillis: 0 })
     .use({
       onError: async (request) => {

@@ -1,7 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
+import { config } from '../adapters/aws/config.js';
+import { common } from '../adapters/aws/env.js';
 import type { Deps } from '../lib/ports.js';
 import { stepHandler } from '../lib/step-handler.js';
 import { normaliseRollback } from '../lib/steps/normalise-rollback.js';
 
-export const run = async (event: { input: unknown; executionId: string }, deps: Deps) => normaliseRollback(event, await deps.config());
-export const handler = stepHandler('normalise-rollback', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = async (event: { input: unknown; executionId: string }, deps: Pick<Deps, 'config'>) => normaliseRollback(event, await deps.config());
+export const handler = stepHandler('normalise-rollback', run, () => ({ ...common(), config }));

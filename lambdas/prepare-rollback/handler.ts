@@ -1,8 +1,8 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
 import { stepHandler } from '../lib/step-handler.js';
-import type { RollbackContext } from '../lib/steps/normalise-rollback.js';
 import { prepareRollback } from '../lib/steps/prepare-rollback.js';
 
-export const run = (event: RollbackContext, deps: Deps) => prepareRollback(event, deps);
-export const handler = stepHandler('prepare-rollback', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = prepareRollback;
+export const handler = stepHandler('prepare-rollback', run, () => ({ ...common(), ledger: ledger() }));

@@ -1,7 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { locations, store } from '../adapters/aws/store.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { promote, type PromoteInput } from '../lib/steps/promote.js';
+import { promote } from '../lib/steps/promote.js';
 
-export const run = (event: PromoteInput, deps: Deps) => promote(event, deps);
-export const handler = stepHandler('promote', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = promote;
+export const handler = stepHandler('promote', run, () => ({ ...common(), ledger: ledger(), store: store(), locations: locations() }));

@@ -1,7 +1,8 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { recordOutcome, type RecordOutcomeInput } from '../lib/steps/record-outcome.js';
+import { recordOutcome } from '../lib/steps/record-outcome.js';
 
-export const run = (event: RecordOutcomeInput, deps: Deps) => recordOutcome(event, deps);
-export const handler = stepHandler('record-outcome', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = recordOutcome;
+export const handler = stepHandler('record-outcome', run, () => ({ ...common(), ledger: ledger() }));

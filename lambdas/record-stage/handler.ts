@@ -1,7 +1,8 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { recordStage, type RecordStageInput } from '../lib/steps/record-stage.js';
+import { recordStage } from '../lib/steps/record-stage.js';
 
-export const run = (event: RecordStageInput, deps: Deps) => recordStage(event, deps);
-export const handler = stepHandler('record-stage', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = recordStage;
+export const handler = stepHandler('record-stage', run, () => ({ ...common(), ledger: ledger() }));

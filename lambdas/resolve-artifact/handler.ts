@@ -1,7 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { locations, store } from '../adapters/aws/store.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { resolveArtifact, type ResolveArtifactInput } from '../lib/steps/resolve-artifact.js';
+import { resolveArtifact } from '../lib/steps/resolve-artifact.js';
 
-export const run = (event: ResolveArtifactInput, deps: Deps) => resolveArtifact(event, deps);
-export const handler = stepHandler('resolve-artifact', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = resolveArtifact;
+export const handler = stepHandler('resolve-artifact', run, () => ({ ...common(), ledger: ledger(), store: store(), locations: locations() }));

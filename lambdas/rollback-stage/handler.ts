@@ -1,7 +1,10 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { locations, store } from '../adapters/aws/store.js';
+import { invoker, targets } from '../adapters/aws/targets.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { rollbackStage, type RollbackStageInput } from '../lib/steps/rollback-stage.js';
+import { rollbackStage } from '../lib/steps/rollback-stage.js';
 
-export const run = (event: RollbackStageInput, deps: Deps) => rollbackStage(event, deps);
-export const handler = stepHandler('rollback-stage', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = rollbackStage;
+export const handler = stepHandler('rollback-stage', run, () => ({ ...common(), ledger: ledger(), store: store(), locations: locations(), targets, invoker: invoker() }));

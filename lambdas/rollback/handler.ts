@@ -1,7 +1,10 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { locations, store } from '../adapters/aws/store.js';
+import { invoker, targets } from '../adapters/aws/targets.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { rollback, type RollbackInput } from '../lib/steps/rollback.js';
+import { rollback } from '../lib/steps/rollback.js';
 
-export const run = (event: RollbackInput, deps: Deps) => rollback(event, deps);
-export const handler = stepHandler('rollback', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = rollback;
+export const handler = stepHandler('rollback', run, () => ({ ...common(), ledger: ledger(), store: store(), locations: locations(), targets, invoker: invoker() }));

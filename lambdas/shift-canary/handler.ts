@@ -1,7 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { targets } from '../adapters/aws/targets.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { shiftCanary, type CanaryStepInput } from '../lib/steps/canary.js';
+import { shiftCanary } from '../lib/steps/canary.js';
 
-export const run = (event: CanaryStepInput, deps: Deps) => shiftCanary(event, deps);
-export const handler = stepHandler('shift-canary', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = shiftCanary;
+export const handler = stepHandler('shift-canary', run, () => ({ ...common(), ledger: ledger(), targets }));

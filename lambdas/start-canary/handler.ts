@@ -1,8 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { targets } from '../adapters/aws/targets.js';
 import { stepHandler } from '../lib/step-handler.js';
 import { startCanary } from '../lib/steps/canary.js';
-import type { DeployInput } from '../lib/steps/deploy.js';
 
-export const run = (event: DeployInput, deps: Deps) => startCanary(event, deps);
-export const handler = stepHandler('start-canary', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = startCanary;
+export const handler = stepHandler('start-canary', run, () => ({ ...common(), ledger: ledger(), targets }));

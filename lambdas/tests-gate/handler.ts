@@ -1,7 +1,9 @@
-import { awsDeps } from '../adapters/aws-deps.js';
-import type { Deps } from '../lib/ports.js';
+import { common } from '../adapters/aws/env.js';
+import { ledger } from '../adapters/aws/ledger.js';
+import { locations, store } from '../adapters/aws/store.js';
 import { stepHandler } from '../lib/step-handler.js';
-import { testsGate, type TestsGateInput } from '../lib/steps/tests-gate.js';
+import { testsGate } from '../lib/steps/tests-gate.js';
 
-export const run = (event: TestsGateInput, deps: Deps) => testsGate(event, deps);
-export const handler = stepHandler('tests-gate', run, awsDeps);
+/** The core step as it runs anywhere (the local runtime calls this with its own deps). */
+export const run = testsGate;
+export const handler = stepHandler('tests-gate', run, () => ({ ...common(), ledger: ledger(), store: store(), locations: locations() }));

@@ -1,4 +1,5 @@
-import { targetFor, type CanaryConfig, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { type CanaryConfig, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
 import { judge } from '../judge/judge.js';

@@ -1,4 +1,5 @@
-import { targetFor, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { DeployFailed, LockLost, TagflowError, errorMessage } from '../errors.js';
 import type { Deps } from '../ports.js';

@@ -9,6 +9,9 @@ import type { ResolvedArtifact } from '../types.js';
 import { shiftTo } from './deploy.js';
 import { checkEnvironment } from './smoke.js';
 
+/** What a restore touches: the ledger, the promoted copies, the deploy target and the smoke checks. */
+export type RestoreDeps = Pick<Deps, 'ledger' | 'store' | 'locations' | 'targets' | 'http' | 'invoker' | 'clock'>;
+
 export interface RestoreArgs {
   serviceName: string;
   service: ServiceConfig;
@@ -42,7 +45,7 @@ async function promotedArtifact(deps: Pick<Deps, 'store' | 'locations'>, env: st
  * Puts an environment back on a known-good version (all traffic), verifies it with the smoke
  * checks and records why. The caller holds the environment lock.
  */
-export async function restoreEnvironment(args: RestoreArgs, deps: Deps): Promise<RestoreOutcome> {
+export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): Promise<RestoreOutcome> {
   const env = args.environment.name;
   const state = (await deps.ledger.getEnvironment(args.serviceName, env)) ?? emptyEnvironment(args.serviceName, env);
   const to = args.toVersion ?? state.goodVersions.find((v) => v !== args.avoid);

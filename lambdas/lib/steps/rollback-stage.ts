@@ -1,8 +1,7 @@
 import type { EnvironmentConfig, ServiceConfig } from '../config.js';
 import { describeFailure, type StepFailure } from '../failure.js';
-import type { Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
-import { restoreEnvironment, type RestoreOutcome } from './restore.js';
+import { restoreEnvironment, type RestoreDeps, type RestoreOutcome } from './restore.js';
 
 export interface RollbackStageInput {
   releaseId: string;
@@ -14,7 +13,7 @@ export interface RollbackStageInput {
 }
 
 /** Compensation inside a release: the environment this release broke goes back to its known-good version. */
-export async function rollbackStage(input: RollbackStageInput, deps: Deps): Promise<RestoreOutcome> {
+export async function rollbackStage(input: RollbackStageInput, deps: RestoreDeps): Promise<RestoreOutcome> {
   const failure = describeFailure(input.failure);
   return restoreEnvironment(
     {

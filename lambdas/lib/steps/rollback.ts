@@ -1,11 +1,10 @@
-import type { Deps } from '../ports.js';
 import type { RollbackContext } from './normalise-rollback.js';
-import { restoreEnvironment, type RestoreOutcome } from './restore.js';
+import { restoreEnvironment, type RestoreDeps, type RestoreOutcome } from './restore.js';
 
 export type RollbackInput = RollbackContext & { prepared: { fromVersion: string; toVersion: string } };
 
 /** The rollback machine's restore: all traffic back to the known-good version, verified and recorded. */
-export async function rollback(input: RollbackInput, deps: Deps): Promise<RestoreOutcome> {
+export async function rollback(input: RollbackInput, deps: RestoreDeps): Promise<RestoreOutcome> {
   const by = input.trigger.kind === 'alarm' ? `alarm ${input.trigger.detail}` : 'manual rollback';
   return restoreEnvironment(
     {

@@ -1,4 +1,5 @@
-import { targetFor, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { targetFor } from '../targets.js';
 import { decide } from '../decisions.js';
 import { SmokeTestFailed } from '../errors.js';
 import type { Deps } from '../ports.js';

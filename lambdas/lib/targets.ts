@@ -1,0 +1,4 @@
+import type { EnvironmentConfig, ServiceConfig, TargetConfig } from './config.js';
+
+/** The deploy target an environment uses: its own, or its service's. (Kept apart from config.ts so steps need not bundle the schema library.) */
+export const targetFor = (svc: ServiceConfig, env: EnvironmentConfig): TargetConfig => env.target ?? svc.target;
