@@ -10,7 +10,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
-import type { DeployRequest, DeployResult, DeployTarget } from '../lib/ports.js';
+import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget } from '../lib/ports.js';
 import { call } from './transient.js';
 
 /**
@@ -27,6 +27,12 @@ const errText = (err: unknown) => `${errName(err) ?? 'Error'}: ${(err as { messa
 const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 /** Clearing AdditionalVersionWeights ends any canary split: all traffic to FunctionVersion. */
 const NO_SPLIT = { AdditionalVersionWeights: {} };
+const split = (version: string, weightPercent: number) => ({ AdditionalVersionWeights: { [version]: weightPercent / 100 } });
+
+function checkWeight(weight: number): number {
+  if (!Number.isFinite(weight) || weight < 0 || weight > 100) throw new DeployFailed(`canary weight must be 0–100 percent, got ${weight}`);
+  return weight;
+}
 
 export class LambdaAliasTarget implements DeployTarget {
   private readonly waitMaxSeconds: number;
@@ -39,10 +45,7 @@ export class LambdaAliasTarget implements DeployTarget {
   }
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
-    const target = req.target;
-    if (target.type !== 'lambda-alias') throw new DeployFailed(`LambdaAliasTarget cannot deploy to a ${target.type} target`);
-    const fn = target.functionName.replaceAll('{service}', req.service).replaceAll('{environment}', req.environment);
-    const alias = target.alias;
+    const { fn, alias } = this.names(req);
 
     // Rollback to a version published here before: its code is already in Lambda, so only
     // the alias moves (seconds). A ref that is not a version number (e.g. recorded by
@@ -54,6 +57,71 @@ export class LambdaAliasTarget implements DeployTarget {
       return { ref: req.ref };
     }
 
+    const { current, previousVersion, version } = await this.publish(req);
+    if (!current) {
+      await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));
+    } else {
+      await this.moveAlias(fn, alias, { FunctionVersion: version, RoutingConfig: NO_SPLIT, RevisionId: current.RevisionId }, `version ${version} (${req.version}) is published but not live`);
+    }
+    return { ref: version, ...(previousVersion ? { previousVersion } : {}) };
+  }
+
+  /**
+   * Publishes the new version and gives it `weightPercent` of the alias's traffic through
+   * `RoutingConfig.AdditionalVersionWeights`; the alias's own version is the baseline. With no
+   * alias yet there is no baseline: the alias is created on the new version (all traffic).
+   */
+  async startCanary(req: DeployRequest, weightPercent: number): Promise<DeployResult & { baselineRef?: string }> {
+    const weight = checkWeight(weightPercent);
+    const { fn, alias } = this.names(req);
+    const { current, previousVersion, version } = await this.publish(req);
+    if (!current?.FunctionVersion) {
+      await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));
+      return { ref: version };
+    }
+    await this.moveAlias(
+      fn,
+      alias,
+      { FunctionVersion: current.FunctionVersion, RoutingConfig: split(version, weight), RevisionId: current.RevisionId },
+      `version ${version} (${req.version}) is published but gets no traffic`,
+    );
+    return { ref: version, baselineRef: current.FunctionVersion, ...(previousVersion ? { previousVersion } : {}) };
+  }
+
+  /** Moves the canary's share; at 100 the canary becomes the alias's version with no split. */
+  async setCanaryWeight(req: CanaryWeightRequest, weightPercent: number): Promise<void> {
+    const weight = checkWeight(weightPercent);
+    const { fn, alias } = this.names(req);
+    if (weight === 100) {
+      await this.moveAlias(fn, alias, { FunctionVersion: req.canary.ref, RoutingConfig: NO_SPLIT }, `${req.canary.version} did not get all traffic`);
+      return;
+    }
+    if (!req.baseline.ref) throw new DeployFailed(`cannot split ${fn}:${alias}: the baseline ${req.baseline.version} has no Lambda version recorded`);
+    await this.moveAlias(fn, alias, { FunctionVersion: req.baseline.ref, RoutingConfig: split(req.canary.ref, weight) }, `the canary stays at its previous weight`);
+  }
+
+  private names(req: { service: string; environment: string; target: DeployRequest['target'] }): { fn: string; alias: string } {
+    const target = req.target;
+    if (target.type !== 'lambda-alias') throw new DeployFailed(`LambdaAliasTarget cannot deploy to a ${target.type} target`);
+    return { fn: target.functionName.replaceAll('{service}', req.service).replaceAll('{environment}', req.environment), alias: target.alias };
+  }
+
+  private async moveAlias(fn: string, alias: string, to: { FunctionVersion: string; RoutingConfig: { AdditionalVersionWeights: Record<string, number> }; RevisionId?: string | undefined }, consequence: string): Promise<void> {
+    try {
+      await call(`Lambda UpdateAlias ${fn}:${alias} → ${to.FunctionVersion}`, () =>
+        this.lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: to.FunctionVersion, RoutingConfig: to.RoutingConfig, ...(to.RevisionId ? { RevisionId: to.RevisionId } : {}) })),
+      );
+    } catch (err) {
+      if (errName(err) !== 'PreconditionFailedException') throw err;
+      throw new DeployFailed(`alias ${fn}:${alias} changed since tagflow read it; ${consequence}: ${errText(err)}`);
+    }
+  }
+
+  /** New code from the promoted copy, checked against the manifest, published as an immutable version. */
+  private async publish(req: DeployRequest): Promise<{ current?: AliasConfiguration; previousVersion?: string; version: string }> {
+    const target = req.target;
+    const { fn, alias } = this.names(req);
+    if (target.type !== 'lambda-alias') throw new DeployFailed(`LambdaAliasTarget cannot deploy to a ${target.type} target`);
     const current = await this.readAlias(fn, alias);
     const previousVersion = current?.FunctionVersion ? await this.tagflowVersionOf(fn, current.FunctionVersion) : undefined;
 
@@ -93,20 +161,7 @@ export class LambdaAliasTarget implements DeployTarget {
     }
     const version = published.Version;
     if (!version) throw new DeployFailed(`Lambda PublishVersion ${fn} returned no version number`);
-
-    if (!current) {
-      await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));
-    } else {
-      try {
-        await call(`Lambda UpdateAlias ${fn}:${alias} → ${version}`, () =>
-          this.lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, RoutingConfig: NO_SPLIT, RevisionId: current.RevisionId })),
-        );
-      } catch (err) {
-        if (errName(err) !== 'PreconditionFailedException') throw err;
-        throw new DeployFailed(`alias ${fn}:${alias} changed since tagflow read it; version ${version} (${req.version}) is published but not live: ${errText(err)}`);
-      }
-    }
-    return { ref: version, ...(previousVersion ? { previousVersion } : {}) };
+    return { ...(current ? { current } : {}), ...(previousVersion ? { previousVersion } : {}), version };
   }
 
   private async readAlias(fn: string, alias: string): Promise<AliasConfiguration | undefined> {

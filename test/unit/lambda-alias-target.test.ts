@@ -137,3 +137,50 @@ describe('LambdaAliasTarget', () => {
     expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
   });
 });
+
+describe('LambdaAliasTarget canary', () => {
+  const weights = { service: 'api', environment: 'prod', target: request().target, canary: { version: 'v1.4.0', ref: '7' }, baseline: { version: 'v1.3.0', ref: '6' } };
+
+  it('publishes the new version and gives it the first step\'s share beside the alias\'s own version', async () => {
+    happyLambda();
+    const res = await target.startCanary(request(), 10);
+
+    expect(res).toEqual({ ref: '7', baselineRef: '6', previousVersion: 'v1.3.0' });
+    expect(commandNames()).toEqual(['GetAliasCommand', 'GetFunctionConfigurationCommand', 'UpdateFunctionCodeCommand', 'GetFunctionCommand', 'PublishVersionCommand', 'UpdateAliasCommand']);
+    expect(lambdaMock).toHaveReceivedCommandExactlyOnceWith(UpdateAliasCommand, {
+      FunctionName: FN,
+      Name: 'live',
+      FunctionVersion: '6',
+      RoutingConfig: { AdditionalVersionWeights: { '7': 0.1 } },
+      RevisionId: 'alias-rev-1',
+    });
+  });
+
+  it('moves the split, and at 100% makes the canary the alias version with no split', async () => {
+    lambdaMock.on(UpdateAliasCommand).resolves({});
+    await target.setCanaryWeight(weights, 50);
+    await target.setCanaryWeight(weights, 100);
+
+    const calls = lambdaMock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { FunctionName: FN, Name: 'live', FunctionVersion: '6', RoutingConfig: { AdditionalVersionWeights: { '7': 0.5 } } },
+      { FunctionName: FN, Name: 'live', FunctionVersion: '7', RoutingConfig: { AdditionalVersionWeights: {} } },
+    ]);
+  });
+
+  it('has no baseline when the alias does not exist yet: the new version takes the alias whole', async () => {
+    happyLambda();
+    lambdaMock.on(GetAliasCommand).rejects(new ResourceNotFoundException({ message: 'alias not found', $metadata: {} }));
+    const res = await target.startCanary(request(), 10);
+
+    expect(res).toEqual({ ref: '7' });
+    expect(lambdaMock).toHaveReceivedCommandWith(CreateAliasCommand, { FunctionName: FN, Name: 'live', FunctionVersion: '7' });
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateAliasCommand);
+  });
+
+  it('refuses a weight outside 0–100 before calling Lambda', async () => {
+    await expect(target.setCanaryWeight(weights, 120)).rejects.toThrow(/0–100 percent, got 120/);
+    await expect(target.startCanary(request(), -1)).rejects.toThrow(/0–100 percent/);
+    expect(lambdaMock.calls()).toHaveLength(0);
+  });
+});
