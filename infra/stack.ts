@@ -18,6 +18,7 @@ import { grantStepAccess, STEP_ACCESS } from './step-access.js';
 import { StepFunction } from './step-function.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
+import { GithubWebhook } from './webhook.js';
 
 export interface TagflowStackProps extends StackProps {
   /** The repository root: `lambdas/`, `state-machines/`, `package-lock.json`. */
@@ -48,11 +49,8 @@ const idOf = (step: string) => placeholderOf(step).replace(/FnArn$/, '');
 /**
  * The whole pipeline in one stack: storage, the ledger, one function per step, the release
  * (and rollback) state machines from their ASL files, the rules that start them, and alarms.
- *
- * The GitHub webhook receiver (`lambdas/github-webhook`, a function URL that turns a signed tag
- * push into a `Tag Pushed` event) joins this stack beside the triggers: it needs
- * events:PutEvents on the pipeline bus and read access to its webhook secret, and nothing here
- * has to change for it, since the `tag-pushed` rule already starts the release machine.
+ * The GitHub webhook receiver turns a signed tag push into a `Tag Pushed` event on the
+ * pipeline bus, where the `tag-pushed` rule starts the release machine.
  */
 export class TagflowStack extends Stack {
   readonly storage: Storage;
@@ -64,6 +62,7 @@ export class TagflowStack extends Stack {
   readonly rollback: AslStateMachine | undefined;
   readonly triggers: Triggers;
   readonly monitoring: Monitoring;
+  readonly webhook: GithubWebhook;
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
@@ -124,6 +123,7 @@ export class TagflowStack extends Stack {
 
     const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
     this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines });
+    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configJson: props.configJson });
     this.monitoring = new Monitoring(this, 'Monitoring', { machines, functions: this.functions, deadLetterQueue: this.triggers.deadLetterQueue });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });

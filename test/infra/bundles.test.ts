@@ -17,12 +17,15 @@ import { ESBUILD_OPTIONS } from '../../infra/bundling.js';
 const CONFIG_JSON = JSON.stringify(JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'tagflow.config.json'), 'utf8')));
 const ENV = { ...DUMMY_ENV, TAGFLOW_CONFIG: CONFIG_JSON };
 
+/** Every Lambda the stack deploys: the steps and the GitHub webhook receiver. */
+const HANDLERS = [...STEP_NAMES, 'github-webhook'];
+
 let outdir: string;
 let bundles: Bundle[];
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'tagflow-bundles-'));
-  bundles = await bundleHandlers(PROJECT_ROOT, STEP_NAMES, outdir);
+  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir);
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -30,7 +33,7 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 describe('step handler bundles', () => {
   it('use the options the construct uses', () => {
     expect(ESBUILD_OPTIONS).toMatchObject({ format: 'esm', platform: 'node', target: 'node22', minify: true, keepNames: true, bundle: true });
-    expect(bundles.map((b) => b.step)).toEqual([...STEP_NAMES]);
+    expect(bundles.map((b) => b.step)).toEqual(HANDLERS);
   });
 
   it('each builds, stands alone, and imports in a fresh node with a handler function', { timeout: 120_000 }, async () => {

@@ -89,7 +89,7 @@ describe('cdk-nag AwsSolutions', () => {
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(acks.length).toBeGreaterThan(0);
     for (const [id, reason] of acks) {
-      expect(id).toMatch(/AwsSolutions-(IAM5|L1|S1|SQS3)/);
+      expect(id).toMatch(/AwsSolutions-(IAM5|L1|S1|SQS3|SMG4)/);
       expect(reason.length, id).toBeGreaterThan(40);
     }
   });
@@ -149,7 +149,8 @@ describe('ledger table', () => {
 
 describe('functions', () => {
   it('one per step: nodejs22.x on arm64, 512 MB, traced, own log group, the five environment variables', () => {
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length);
+    // One per step, plus the GitHub webhook receiver.
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length + 1);
     const configJson = JSON.stringify(JSON.parse(readFileSync(LAMBDA_TARGETS, 'utf8')));
     for (const step of STEP_NAMES) {
       const p = resources[fnId(step)]!.Properties;
@@ -333,6 +334,37 @@ describe('IAM', () => {
     for (const step of STEP_NAMES.filter((s) => !['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke'].includes(s))) {
       expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')), step).toEqual([]);
     }
+  });
+});
+
+describe('GitHub webhook receiver', () => {
+  it('is a function URL without AWS auth (the handler checks the HMAC), reading only its own secret and putting events only on the pipeline bus', () => {
+    const id = fnId('github-webhook');
+    const fn = resources[id]!.Properties;
+    const urls = ofType('AWS::Lambda::Url');
+    expect(urls).toHaveLength(1);
+    expect(urls[0]![1].Properties).toMatchObject({ AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [id, 'Arn'] } });
+    expect(urls[0]![1].Properties.Cors).toBeUndefined();
+
+    const [secretId, secret] = ofType('AWS::SecretsManager::Secret')[0]!;
+    expect(secret.Properties.GenerateSecretString).toBeDefined();
+    expect(secret.Properties.SecretString).toBeUndefined();
+    expect(secret.DeletionPolicy).toBe('Retain');
+    expect(fn.Environment.Variables.WEBHOOK_SECRET_ARN).toEqual({ Ref: secretId });
+    expect(flat(fn.Environment.Variables.EVENT_BUS_NAME)).toMatch(/^<.*Bus.*>$|^tagflow$/);
+
+    const statements = statementsOf('github-webhook').filter((st) => !list(st.Action).some((a) => a.startsWith('xray:') || a.startsWith('logs:')));
+    const byAction = new Map(statements.flatMap((st) => list(st.Action).map((a) => [a, list(st.Resource).map(flat)] as const)));
+    expect([...byAction.keys()].sort()).toEqual(['events:PutEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(byAction.get('secretsmanager:GetSecretValue')).toEqual([`<${secretId}>`]);
+    expect(byAction.get('events:PutEvents')!.every((r) => /Bus|event-bus\/tagflow/.test(r))).toBe(true);
+  });
+
+  it('outputs the URL and the secret ARN, never the secret', () => {
+    const outputs = template.toJSON().Outputs as Record<string, Json>;
+    expect(outputs.GithubWebhookUrl).toBeDefined();
+    expect(flat(outputs.GithubWebhookSecretArn!.Value)).toMatch(/^<GithubWebhookSecret/);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"SecretString"/);
   });
 });
 
