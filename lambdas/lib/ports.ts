@@ -94,13 +94,16 @@ export interface DeployTarget {
   endpoint?(service: string, environment: string): Promise<string | undefined>;
 }
 
-export interface CanaryWeightRequest {
+/** The two arms of a canary in one environment: the new version and the live (baseline) one. */
+export interface CanaryArms {
   service: string;
   environment: string;
   target: TargetConfig;
   canary: { version: string; ref: string };
   baseline: { version: string; ref?: string };
 }
+
+export type CanaryWeightRequest = CanaryArms;
 
 /** Cumulative per-arm counts since a step began, as the judge reads them. */
 export interface ArmMetrics {
@@ -110,12 +113,7 @@ export interface ArmMetrics {
   slow: number;
 }
 
-export interface MetricsQuery {
-  service: string;
-  environment: string;
-  target: TargetConfig;
-  canary: { version: string; ref: string };
-  baseline: { version: string; ref?: string };
+export interface MetricsQuery extends CanaryArms {
   /** ISO times: the step's start and now. */
   since: string;
   until: string;
