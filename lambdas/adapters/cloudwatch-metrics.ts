@@ -1,67 +1,94 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { ArmMetrics, MetricsQuery, MetricsSource } from '../lib/ports.js';
+import type { ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../lib/ports.js';
 import { call } from './transient.js';
 
 /**
  * Canary metrics from CloudWatch: Lambda publishes Invocations, Errors and Duration per
  * alias (`Resource` = function:alias) and per `ExecutedVersion`, so each arm of a weighted
  * alias has its own series. Slow requests are counted with the trimmed-count statistic
- * `TC(threshold:)` on Duration (the number of invocations at or above the threshold), never
- * by comparing per-minute percentiles of arms with different traffic shares. Minutes without
+ * `TC(threshold:)` on Duration (the number of invocations at or above the threshold; one query
+ * per threshold, tail and shift), never by comparing per-minute percentiles of arms with
+ * different traffic shares. Minutes without
  * a datapoint (no traffic) are absent from CloudWatch's answer and count as zero.
  */
 
 const PERIOD_SECONDS = 60;
 
+/** The Lambda alias's CloudWatch series; with a version ref, that version's part of it. */
+function lambdaSeries(q: CanaryArms) {
+  if (q.target.type !== 'lambda-alias') throw new Error(`CloudWatch canary metrics need a lambda-alias target, not ${q.target.type}`);
+  const fn = q.target.functionName.replaceAll('{service}', q.service).replaceAll('{environment}', q.environment);
+  const resource = `${fn}:${q.target.alias}`;
+  return {
+    query: (id: string, name: string, stat: string, period: number, ref?: string): MetricDataQuery => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          MetricName: name,
+          Dimensions: [{ Name: 'FunctionName', Value: fn }, { Name: 'Resource', Value: resource }, ...(ref ? [{ Name: 'ExecutedVersion', Value: ref }] : [])],
+        },
+        Period: period,
+        Stat: stat,
+      },
+      ReturnData: true,
+    }),
+  };
+}
+
 export class CloudWatchMetrics implements MetricsSource {
   constructor(private readonly cloudwatch: CloudWatchClient) {}
 
-  async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics; slowThresholdMs: number }> {
-    if (q.target.type !== 'lambda-alias') throw new Error(`CloudWatch canary metrics need a lambda-alias target, not ${q.target.type}`);
+  async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
+    const series = lambdaSeries(q);
     if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
-    const fn = q.target.functionName.replaceAll('{service}', q.service).replaceAll('{environment}', q.environment);
-    const resource = `${fn}:${q.target.alias}`;
-    const arm = (ref: string) => [
-      { Name: 'FunctionName', Value: fn },
-      { Name: 'Resource', Value: resource },
-      { Name: 'ExecutedVersion', Value: ref },
+    const t = q.thresholds;
+    const arm = (name: 'canary' | 'baseline', ref: string): MetricDataQuery[] => [
+      series.query(`${name}_requests`, 'Invocations', 'Sum', PERIOD_SECONDS, ref),
+      series.query(`${name}_errors`, 'Errors', 'Sum', PERIOD_SECONDS, ref),
+      ...(t
+        ? [
+            series.query(`${name}_slow`, 'Duration', `TC(${Math.ceil(t.tailMs)}:)`, PERIOD_SECONDS, ref),
+            series.query(`${name}_slowshift`, 'Duration', `TC(${Math.ceil(t.shiftMs)}:)`, PERIOD_SECONDS, ref),
+          ]
+        : []),
     ];
-    const metric = (id: string, ref: string, name: string, stat: string): MetricDataQuery => ({
-      Id: id,
-      MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: arm(ref) }, Period: PERIOD_SECONDS, Stat: stat },
-      ReturnData: true,
-    });
-
-    const slowThresholdMs = q.slowThresholdMs ?? Math.max(1, Math.ceil(await this.baselineP99(q, metric)));
-    const slowStat = `TC(${slowThresholdMs}:)`;
-    const sums = await this.sums(q, [
-      metric('canary_requests', q.canary.ref, 'Invocations', 'Sum'),
-      metric('canary_errors', q.canary.ref, 'Errors', 'Sum'),
-      metric('canary_slow', q.canary.ref, 'Duration', slowStat),
-      metric('baseline_requests', q.baseline.ref, 'Invocations', 'Sum'),
-      metric('baseline_errors', q.baseline.ref, 'Errors', 'Sum'),
-      metric('baseline_slow', q.baseline.ref, 'Duration', slowStat),
-    ]);
-    const count = (id: string) => Math.round(sums.get(id) ?? 0);
-    return {
-      canary: { requests: count('canary_requests'), errors: count('canary_errors'), slow: count('canary_slow') },
-      baseline: { requests: count('baseline_requests'), errors: count('baseline_errors'), slow: count('baseline_slow') },
-      slowThresholdMs,
+    const sums = await this.sums(q, [...arm('canary', q.canary.ref), ...arm('baseline', q.baseline.ref)]);
+    const counts = (name: string): ArmMetrics => {
+      const c = (suffix: string) => Math.round(sums.get(`${name}_${suffix}`) ?? 0);
+      return { requests: c('requests'), errors: c('errors'), slow: c('slow'), slowShift: c('slowshift') };
     };
+    return { canary: counts('canary'), baseline: counts('baseline') };
   }
 
-  /** The baseline's p99 Duration over the window (the highest per-minute p99: a conservative "slow"). */
-  private async baselineP99(q: MetricsQuery, metric: (id: string, ref: string, name: string, stat: string) => MetricDataQuery): Promise<number> {
-    const values = await this.values(q, [metric('baseline_p99', q.baseline.ref!, 'Duration', 'p99')]);
-    return Math.max(0, ...(values.get('baseline_p99') ?? []));
+  /**
+   * One period spanning the whole window, so CloudWatch computes the percentiles over all of
+   * its requests (percentiles of minutes cannot be combined). Before the canary the alias sent
+   * everything to the baseline, and the per-`ExecutedVersion` series exist only under weighted
+   * routing: then the alias's own series is the baseline's.
+   */
+  async baselineLatency(q: CanaryArms & { since: string; until: string; wholeEnvironment: boolean }): Promise<BaselineLatency> {
+    const series = lambdaSeries(q);
+    const ref = q.wholeEnvironment ? undefined : q.baseline.ref;
+    if (!q.wholeEnvironment && !ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
+    const seconds = Math.max(PERIOD_SECONDS, Math.ceil((Date.parse(q.until) - Date.parse(q.since)) / 1000 / PERIOD_SECONDS) * PERIOD_SECONDS);
+    const values = await this.values(q, [
+      series.query('requests', 'Invocations', 'Sum', seconds, ref),
+      series.query('p90', 'Duration', 'p90', seconds, ref),
+      series.query('p99', 'Duration', 'p99', seconds, ref),
+    ]);
+    // A window that straddles a period boundary comes back as two periods: the higher
+    // percentile of the two is the conservative (less trigger-happy) threshold.
+    const max = (id: string) => Math.max(0, ...(values.get(id) ?? []));
+    return { requests: Math.round((values.get('requests') ?? []).reduce((a, b) => a + b, 0)), p90Ms: max('p90'), p99Ms: max('p99') };
   }
 
-  private async sums(q: MetricsQuery, queries: MetricDataQuery[]): Promise<Map<string, number>> {
+  private async sums(q: { since: string; until: string }, queries: MetricDataQuery[]): Promise<Map<string, number>> {
     const values = await this.values(q, queries);
     return new Map([...values].map(([id, v]) => [id, v.reduce((a, b) => a + b, 0)]));
   }
 
-  private async values(q: MetricsQuery, queries: MetricDataQuery[]): Promise<Map<string, number[]>> {
+  private async values(q: { since: string; until: string }, queries: MetricDataQuery[]): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>(queries.map((m) => [m.Id!, []]));
     let token: string | undefined;
     do {

@@ -1,5 +1,6 @@
 import type { PipelineConfig, TargetConfig } from './config.js';
 import type {
+  LatencyThresholds,
   Decision,
   EnvironmentState,
   OutcomeRecord,
@@ -109,20 +110,35 @@ export type CanaryWeightRequest = CanaryArms;
 export interface ArmMetrics {
   requests: number;
   errors: number;
-  /** Requests slower than `slowThresholdMs`. */
+  /** Requests slower than the tail threshold. */
   slow: number;
+  /** Requests slower than the shift threshold. */
+  slowShift: number;
 }
 
 export interface MetricsQuery extends CanaryArms {
   /** ISO times: the step's start and now. */
   since: string;
   until: string;
-  /** Latency threshold for "slow"; when absent the source derives one from the baseline (its p99). */
-  slowThresholdMs?: number;
+  /** Absent until the canary's thresholds are fixed: then slow requests are not counted (0). */
+  thresholds?: Pick<LatencyThresholds, 'tailMs' | 'shiftMs'>;
+}
+
+/** The baseline's latency over a window, to fix the thresholds from. */
+export interface BaselineLatency {
+  requests: number;
+  p90Ms: number;
+  p99Ms: number;
 }
 
 export interface MetricsSource {
-  armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics; slowThresholdMs: number }>;
+  armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }>;
+  /**
+   * The baseline's request count and latency percentiles between `since` and `until`. With
+   * `wholeEnvironment` every request of the environment counts (before the canary the baseline
+   * served them all, and in AWS the per-version series exist only under weighted routing).
+   */
+  baselineLatency(q: CanaryArms & { since: string; until: string; wholeEnvironment: boolean }): Promise<BaselineLatency>;
 }
 
 export interface HttpResponse {

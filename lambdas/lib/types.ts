@@ -104,6 +104,20 @@ export interface CanaryState {
   stepIndex: number;
   stepStartedAt: string;
   polls: number;
+  /** When the canary's first step began (the thresholds' lookback ends there). */
+  startedAt?: string;
+  /** Fixed once for the whole canary; absent until enough baseline requests were seen. */
+  latencyThresholds?: LatencyThresholds;
+}
+
+/** What counts as a slow request, fixed before the canary is judged so that it never moves. */
+export interface LatencyThresholds {
+  /** The baseline's p99 (or the configured `slowThresholdMs`). */
+  tailMs: number;
+  /** The baseline's p90. */
+  shiftMs: number;
+  /** Where they came from, for the ledger: the window and its request count. */
+  basis: string;
 }
 
 export type ReleaseOutcome = 'succeeded' | 'failed' | 'rolled-back';

@@ -1,29 +1,34 @@
-import type { ArmMetrics, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
+import type { ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
 import type { LocalFleet, RequestSample } from './fleet.js';
 
 /** The local metrics source: the fleet's real per-version request counts and latencies. */
 export class FleetMetrics implements MetricsSource {
   constructor(private readonly fleet: LocalFleet) {}
 
-  async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics; slowThresholdMs: number }> {
+  async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
     const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
-    const baseline = samples.filter((s) => s.version === q.baseline.version);
-    const canary = samples.filter((s) => s.version === q.canary.version);
-    const slowThresholdMs = q.slowThresholdMs ?? Math.max(1, percentile(baseline.map((s) => s.latencyMs), 0.99));
-    return { canary: count(canary, slowThresholdMs), baseline: count(baseline, slowThresholdMs), slowThresholdMs };
+    const of = (version: string) => count(samples.filter((s) => s.version === version), q.thresholds);
+    return { canary: of(q.canary.version), baseline: of(q.baseline.version) };
+  }
+
+  async baselineLatency(q: CanaryArms & { since: string; until: string; wholeEnvironment: boolean }): Promise<BaselineLatency> {
+    const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
+    const latencies = (q.wholeEnvironment ? samples : samples.filter((s) => s.version === q.baseline.version)).map((s) => s.latencyMs).sort((a, b) => a - b);
+    return { requests: latencies.length, p90Ms: percentile(latencies, 0.9), p99Ms: percentile(latencies, 0.99) };
   }
 }
 
-function count(samples: RequestSample[], slowMs: number): ArmMetrics {
+function count(samples: RequestSample[], t: MetricsQuery['thresholds']): ArmMetrics {
   return {
     requests: samples.length,
     errors: samples.filter((s) => s.status >= 500).length,
-    slow: samples.filter((s) => s.latencyMs > slowMs).length,
+    slow: t ? samples.filter((s) => s.latencyMs > t.tailMs).length : 0,
+    slowShift: t ? samples.filter((s) => s.latencyMs > t.shiftMs).length : 0,
   };
 }
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+/** Nearest-rank percentile of sorted values (0 when there are none). */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }

@@ -71,6 +71,16 @@ describe('canary releases', () => {
     expect(moves).toEqual([expect.stringContaining('gets 50%'), expect.stringContaining('all of prod')]);
     const passed = (await h.rt.deps.ledger.decisions('demo', 'v1.0.1')).filter((d) => d.step === 'judge' && d.verdict === 'passed');
     expect(passed).toHaveLength(1);
+    // Latency was judged on thresholds fixed from the baseline's requests before the canary.
+    const evidence = passed[0]!.evidence as { latencyThresholds: { tailMs: number; shiftMs: number; basis: string }; judgement: { metrics: { metric: string; verdict: string }[] } };
+    expect(evidence.latencyThresholds.basis).toMatch(/^the environment in the hour before the canary \(all on v1\.0\.0\): \d+ requests/);
+    expect(evidence.latencyThresholds.shiftMs).toBeGreaterThan(0);
+    expect(evidence.latencyThresholds.tailMs).toBeGreaterThanOrEqual(evidence.latencyThresholds.shiftMs);
+    expect(evidence.judgement.metrics.map((m) => [m.metric, m.verdict])).toEqual([
+      ['errors', 'pass'],
+      ['latency', 'pass'],
+      ['latency-shift', 'pass'],
+    ]);
     expect(h.rt.emitted.filter((e) => e.DetailType === 'Canary Step Passed').map((e) => (e.Detail as { weight: number }).weight)).toEqual([100]);
     console.log(`good canary passed after ${(await h.rt.deps.ledger.decisions('demo', 'v1.0.1')).filter((d) => d.step === 'judge').length} looks`);
   });

@@ -21,20 +21,22 @@ const query = (extra: Partial<MetricsQuery> = {}): MetricsQuery => ({
 });
 
 describe('CloudWatch canary metrics', () => {
-  it('asks per ExecutedVersion of the alias and sums the minutes it gets (missing minutes are zero)', async () => {
+  it('asks per ExecutedVersion of the alias, counts requests over both thresholds, and sums the minutes it gets (missing minutes are zero)', async () => {
     cw.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'canary_requests', Values: [100, 120, 90] },
         { Id: 'canary_errors', Values: [1, 0, 2] },
         { Id: 'canary_slow', Values: [2, 1] },
+        { Id: 'canary_slowshift', Values: [20, 14, 9] },
         { Id: 'baseline_requests', Values: [900, 1100, 950, 1000] },
         { Id: 'baseline_errors', Values: [5, 4] },
         { Id: 'baseline_slow', Values: [] },
+        { Id: 'baseline_slowshift', Values: [90, 101, 97, 99] },
       ],
     });
-    const r = await new CloudWatchMetrics(new CloudWatchClient({})).armCounts(query({ slowThresholdMs: 250 }));
+    const r = await new CloudWatchMetrics(new CloudWatchClient({})).armCounts(query({ thresholds: { tailMs: 249.2, shiftMs: 120 } }));
 
-    expect(r).toEqual({ canary: { requests: 310, errors: 3, slow: 3 }, baseline: { requests: 3950, errors: 9, slow: 0 }, slowThresholdMs: 250 });
+    expect(r).toEqual({ canary: { requests: 310, errors: 3, slow: 3, slowShift: 43 }, baseline: { requests: 3950, errors: 9, slow: 0, slowShift: 387 } });
     const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
     expect(input.StartTime).toEqual(new Date('2026-11-23T10:00:00Z'));
     const slow = input.MetricDataQueries!.find((m) => m.Id === 'canary_slow')!;
@@ -43,27 +45,51 @@ describe('CloudWatch canary metrics', () => {
       Period: 60,
       Stat: 'TC(250:)',
     });
+    expect(input.MetricDataQueries!.find((m) => m.Id === 'baseline_slowshift')!.MetricStat!.Stat).toBe('TC(120:)');
     expect(input.MetricDataQueries!.find((m) => m.Id === 'baseline_errors')!.MetricStat!.Metric!.Dimensions![2]).toEqual({ Name: 'ExecutedVersion', Value: '7' });
   });
 
-  it('derives "slow" from the baseline p99 when the config names no threshold, and follows NextToken', async () => {
+  it('does not count slow requests before the thresholds are fixed, and follows NextToken', async () => {
     cw.on(GetMetricDataCommand)
-      .resolvesOnce({ MetricDataResults: [{ Id: 'baseline_p99', Values: [180.2, 212.7] }] })
       .resolvesOnce({ MetricDataResults: [{ Id: 'canary_requests', Values: [10] }], NextToken: 'page-2' })
       .resolvesOnce({ MetricDataResults: [{ Id: 'canary_requests', Values: [15] }] });
     const r = await new CloudWatchMetrics(new CloudWatchClient({})).armCounts(query());
 
-    expect(r.slowThresholdMs).toBe(213);
-    expect(r.canary.requests).toBe(25);
+    expect(r.canary).toEqual({ requests: 25, errors: 0, slow: 0, slowShift: 0 });
     const calls = cw.commandCalls(GetMetricDataCommand);
-    expect(calls[0]!.args[0].input.MetricDataQueries![0]!.MetricStat!.Stat).toBe('p99');
-    expect(calls[2]!.args[0].input.NextToken).toBe('page-2');
-    expect(calls[1]!.args[0].input.MetricDataQueries!.find((m) => m.Id === 'baseline_slow')!.MetricStat!.Stat).toBe('TC(213:)');
+    expect(calls[0]!.args[0].input.MetricDataQueries!.map((m) => m.Id)).toEqual(['canary_requests', 'canary_errors', 'baseline_requests', 'baseline_errors']);
+    expect(calls[1]!.args[0].input.NextToken).toBe('page-2');
+  });
+
+  it('reads the baseline latency over the whole window in one period: the alias before the canary, the version beside it', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Values: [41_000, 3_000] },
+        { Id: 'p90', Values: [180.4, 190.1] },
+        { Id: 'p99', Values: [402.5, 388] },
+      ],
+    });
+    const m = new CloudWatchMetrics(new CloudWatchClient({}));
+    const before = await m.baselineLatency({ ...query(), since: '2026-11-23T09:00:00Z', until: '2026-11-23T10:00:30Z', wholeEnvironment: true });
+
+    expect(before).toEqual({ requests: 44_000, p90Ms: 190.1, p99Ms: 402.5 });
+    const q = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+    expect(q.map((x) => [x.Id, x.MetricStat!.Stat, x.MetricStat!.Period])).toEqual([
+      ['requests', 'Sum', 3660],
+      ['p90', 'p90', 3660],
+      ['p99', 'p99', 3660],
+    ]);
+    expect(q[1]!.MetricStat!.Metric!.Dimensions!.map((d) => d.Name)).toEqual(['FunctionName', 'Resource']);
+
+    await m.baselineLatency({ ...query(), wholeEnvironment: false });
+    const beside = cw.commandCalls(GetMetricDataCommand)[1]!.args[0].input.MetricDataQueries!;
+    expect(beside[2]!.MetricStat!.Metric!.Dimensions![2]).toEqual({ Name: 'ExecutedVersion', Value: '7' });
+    expect(beside[2]!.MetricStat!.Period).toBe(300);
   });
 
   it('turns throttling that outlived the SDK retries into DependencyUnavailable', async () => {
     cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
-    await expect(new CloudWatchMetrics(new CloudWatchClient({ maxAttempts: 1 })).armCounts(query({ slowThresholdMs: 100 }))).rejects.toBeInstanceOf(DependencyUnavailable);
+    await expect(new CloudWatchMetrics(new CloudWatchClient({ maxAttempts: 1 })).armCounts(query({ thresholds: { tailMs: 100, shiftMs: 50 } }))).rejects.toBeInstanceOf(DependencyUnavailable);
   });
 
   it('refuses targets it cannot measure and a baseline without a Lambda version', async () => {

@@ -119,6 +119,34 @@ describe('judge: rules', () => {
     expect(judge(found!, baseline, 0.1, { metrics: ['errors'] }).reason).toMatch(/90% CS .* ≤ 0\.05$/);
   });
 
+  it('judges latency on two thresholds when the shift count is given, splitting latency\'s alpha between them', () => {
+    // A 10% slowdown of every request: few more requests pass the p99, many more pass the p90.
+    const canary = { requests: 4000, errors: 20, slow: 60, slowShift: 560 };
+    const baseline = { requests: 36_000, errors: 180, slow: 360, slowShift: 3600 };
+    const j = judge(canary, baseline, 0.1);
+
+    expect(j.metrics.map((m) => m.metric)).toEqual(['errors', 'latency', 'latency-shift']);
+    const [, tail, shift] = j.metrics;
+    expect(tail!.verdict).toBe('inconclusive');
+    expect(shift!.verdict).toBe('fail');
+    expect(shift!.ratio).toBeCloseTo(1.4, 10);
+    expect(j.verdict).toBe('fail');
+    expect(j.reason).toMatch(/^latency shift \(requests over the shift threshold\): canary 1\.4× baseline \(98% CS [\d.]+–[\d.]+\), p=[\d.e-]+ ≤ 0\.013$/);
+
+    // Without the shift count the same data is judged on the tail alone, at latency's whole share.
+    const tailOnly = judge({ ...canary, slowShift: undefined }, { ...baseline, slowShift: undefined }, 0.1);
+    expect(tailOnly.metrics.map((m) => m.metric)).toEqual(['errors', 'latency']);
+    expect(tailOnly.verdict).not.toBe('fail');
+  });
+
+  it('passes only when the tail and the shift tests both pass', () => {
+    const same = { requests: 20_000, errors: 100, slow: 200, slowShift: 2000 };
+    const base = { requests: 180_000, errors: 900, slow: 1800, slowShift: 18_000 };
+    expect(judge(same, base, 0.1).verdict).toBe('pass');
+    // The same tail, but a shift whose ratio cannot yet be bounded below 1.5.
+    expect(judge({ ...same, slowShift: 2600 }, base, 0.1).verdict).not.toBe('pass');
+  });
+
   it('fails a small but demonstrated regression even when it is within passRatio', () => {
     // 0.6% against 0.5% with a million canary requests: CS ≈ 1.15–1.25, within 1.5 and above 1.
     const j = judge(arm(1_000_000, 6000, 10_000), arm(9_000_000, 45_000, 90_000), 0.1);

@@ -22,9 +22,13 @@
  *   Fewer than minCanaryRequests canary requests (in particular none) is always inconclusive:
  *   never a silent pass.
  *
- * Latency is judged only through slow counts against a fixed threshold: comparing per-minute
- * percentiles of arms with different traffic shares is biased (a percentile of 5 samples is
- * their maximum), and percentiles do not aggregate across minutes.
+ * Latency is judged only through counts of requests over thresholds fixed before the canary
+ * (the baseline's p99 for the tail and, when counted, its p90 for a shift of the whole
+ * distribution; latency's alpha is split between the two): comparing per-minute percentiles
+ * of arms with different traffic shares is biased (a percentile of 5 samples is their
+ * maximum), and percentiles do not aggregate across minutes. A threshold that moved from look
+ * to look would change what an event is, and the running counts would no longer be one
+ * sequential experiment.
  */
 import { InvalidInput, type FieldIssue } from '../errors.js';
 import {
@@ -37,7 +41,7 @@ import {
   worseLogBF,
   type EventCounts,
 } from './sequential.js';
-import type { ArmCounts, JudgeConfig, JudgeMetric, Judgement, MetricEvidence, Verdict } from './types.js';
+import type { ArmCounts, EvidenceMetric, JudgeConfig, JudgeMetric, Judgement, MetricEvidence, Verdict } from './types.js';
 
 export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   alpha: 0.05,
@@ -48,18 +52,31 @@ export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   zeroEventTolerance: 0.01,
 });
 
-const METRIC_FIELD: Record<JudgeMetric, 'errors' | 'slow'> = { errors: 'errors', latency: 'slow' };
-const METRIC_LABEL: Record<JudgeMetric, string> = { errors: 'errors', latency: 'latency (slow requests)' };
+const METRIC_FIELD: Record<EvidenceMetric, 'errors' | 'slow' | 'slowShift'> = { errors: 'errors', latency: 'slow', 'latency-shift': 'slowShift' };
+const METRIC_LABEL: Record<EvidenceMetric, string> = {
+  errors: 'errors',
+  latency: 'latency (slow requests)',
+  'latency-shift': 'latency shift (requests over the shift threshold)',
+};
+
+/** The tests one metric stands for, each with its share of that metric's alpha. */
+function testsOf(metric: JudgeMetric, canary: ArmCounts, baseline: ArmCounts): EvidenceMetric[] {
+  if (metric === 'latency' && canary.slowShift !== undefined && baseline.slowShift !== undefined) return ['latency', 'latency-shift'];
+  return [metric];
+}
 
 export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, config?: Partial<JudgeConfig>): Judgement {
   const cfg = resolveConfig(config);
   validate(canary, baseline, canaryWeight, cfg);
 
   const srm = sampleRatioCheck(canary.requests, baseline.requests, canaryWeight, cfg.srmAlpha);
-  const alphaM = cfg.alpha / cfg.metrics.length;
   const enough = canary.requests >= cfg.minCanaryRequests && canary.requests > 0;
-  const metrics = cfg.metrics.map((m) => metricEvidence(m, canary, baseline, alphaM, cfg, enough));
-  const lines = metrics.map((e) => describe(e, alphaM, cfg));
+  const tests = cfg.metrics.flatMap((m) => {
+    const ts = testsOf(m, canary, baseline);
+    return ts.map((t) => ({ metric: t, alpha: cfg.alpha / cfg.metrics.length / ts.length }));
+  });
+  const metrics = tests.map((t) => metricEvidence(t.metric, canary, baseline, t.alpha, cfg, enough));
+  const lines = metrics.map((e, i) => describe(e, tests[i]!.alpha, cfg));
   const srmNote = srm.failed ? `; ${describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha)}` : '';
 
   if (canary.requests === 0) {
@@ -87,7 +104,7 @@ export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: numb
 }
 
 function metricEvidence(
-  metric: JudgeMetric,
+  metric: EvidenceMetric,
   canary: ArmCounts,
   baseline: ArmCounts,
   alphaM: number,
@@ -95,8 +112,8 @@ function metricEvidence(
   enough: boolean,
 ): MetricEvidence {
   const field = METRIC_FIELD[metric];
-  const eC = canary[field];
-  const eB = baseline[field];
+  const eC = canary[field] ?? 0;
+  const eB = baseline[field] ?? 0;
   const base = {
     metric,
     canary: { events: eC, requests: canary.requests },
@@ -200,6 +217,10 @@ function validate(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, 
     count(`${arm}.requests`, c.requests);
     count(`${arm}.errors`, c.errors);
     count(`${arm}.slow`, c.slow);
+    if (c.slowShift !== undefined) {
+      count(`${arm}.slowShift`, c.slowShift);
+      if (c.slowShift > c.requests) issues.push({ field: `${arm}.slowShift`, problem: `${c.slowShift} slow requests exceed ${c.requests} requests` });
+    }
     if (c.errors > c.requests) issues.push({ field: `${arm}.errors`, problem: `${c.errors} errors exceed ${c.requests} requests` });
     if (c.slow > c.requests) issues.push({ field: `${arm}.slow`, problem: `${c.slow} slow requests exceed ${c.requests} requests` });
   }

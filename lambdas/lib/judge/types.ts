@@ -7,15 +7,24 @@
 export interface ArmCounts {
   requests: number;
   errors: number;
-  /** Requests slower than a latency threshold fixed before the step (e.g. the baseline's p99). */
+  /** Requests slower than the tail threshold, fixed before the canary (the baseline's p99). */
   slow: number;
+  /**
+   * Requests slower than the shift threshold, fixed before the canary (the baseline's p90). A
+   * slowdown of the whole distribution shows here long before it shows in the tail: ten times
+   * the events, at a smaller ratio. Absent: latency is judged on `slow` alone.
+   */
+  slowShift?: number;
 }
 
 export type JudgeMetric = 'errors' | 'latency';
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface JudgeConfig {
-  /** Family-wise false-fail rate, default 0.05, split across the metrics judged (Bonferroni). */
+  /**
+   * Family-wise false-fail rate, default 0.05, split across the metrics judged (Bonferroni);
+   * latency's share is split again between its tail and shift tests when both are counted.
+   */
   alpha: number;
   /** Default both. `latency` judges the `slow` counts exactly as `errors` judges errors. */
   metrics: JudgeMetric[];
@@ -32,8 +41,11 @@ export interface JudgeConfig {
   zeroEventTolerance: number;
 }
 
+/** What one test judged: latency is two tests when `slowShift` is given (tail and shift). */
+export type EvidenceMetric = 'errors' | 'latency' | 'latency-shift';
+
 export interface MetricEvidence {
-  metric: JudgeMetric;
+  metric: EvidenceMetric;
   canary: { events: number; requests: number };
   baseline: { events: number; requests: number };
   /** Canary rate / baseline rate; null when the baseline has no events (or no requests). */

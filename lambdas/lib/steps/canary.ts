@@ -3,8 +3,8 @@ import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
 import { judge } from '../judge/judge.js';
-import type { Deps } from '../ports.js';
-import type { CanaryState, ReleaseRequest } from '../types.js';
+import type { BaselineLatency, CanaryArms, Deps, MetricsSource } from '../ports.js';
+import type { CanaryState, LatencyThresholds, ReleaseRequest } from '../types.js';
 import { shiftTo, type DeployInput } from './deploy.js';
 
 /**
@@ -54,7 +54,8 @@ export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' 
   } catch (err) {
     throw err instanceof Error && err.name !== 'Error' ? err : new DeployFailed(`starting the canary of ${release.version} in ${env} failed: ${(err as Error).message}`);
   }
-  const canary: CanaryState = { version: release.version, ref: result.ref, ...(result.baselineRef ? { baselineRef: result.baselineRef } : {}), weight, stepIndex: 0, stepStartedAt: deps.clock.now().toISOString(), polls: 0 };
+  const startedAt = deps.clock.now().toISOString();
+  const canary: CanaryState = { version: release.version, ref: result.ref, ...(result.baselineRef ? { baselineRef: result.baselineRef } : {}), weight, stepIndex: 0, stepStartedAt: startedAt, polls: 0, startedAt };
   await deps.ledger.putEnvironment({ ...state, canary, refs: { ...state.refs, [release.version]: result.ref }, lastReleaseId: input.releaseId, updatedAt: canary.stepStartedAt }, input.executionId);
   await decide(deps, release, { step: 'canary', environment: env, verdict: 'done', summary: `canary ${release.version} gets ${weight}% of ${env} beside ${state.version}`, evidence: { canary, steps: cfg.steps } });
   return { mode: 'canary', baselineVersion: state.version, ...canary };
@@ -71,20 +72,24 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   if (!renewed.acquired) throw new LockLost(`${env} of ${input.release.service} was taken over by ${renewed.holder} during the canary`);
   const target = targetFor(input.service, input.environment);
   const until = deps.clock.now().toISOString();
-  const counts = await deps.metrics(target).armCounts({
+  const arms: CanaryArms = {
     service: input.release.service,
     environment: env,
     target,
     canary: { version: c.version, ref: c.ref },
     baseline: { version: c.baselineVersion, ...(c.baselineRef ? { ref: c.baselineRef } : {}) },
-    since: c.stepStartedAt,
-    until,
-    ...(cfg.slowThresholdMs ? { slowThresholdMs: cfg.slowThresholdMs } : {}),
-  });
-  const judgement = judge(counts.canary, counts.baseline, c.weight / 100, { alpha: cfg.alpha, metrics: cfg.metrics, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
+  };
+  const source = deps.metrics(target);
+  const latency = await latencyThresholds(c, arms, cfg, source, until);
+  // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass.
+  const metrics = latency.thresholds ? cfg.metrics : cfg.metrics.filter((m) => m !== 'latency');
+  const counts = await source.armCounts({ ...arms, since: c.stepStartedAt, until, ...(latency.thresholds ? { thresholds: latency.thresholds } : {}) });
+  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha: cfg.alpha, metrics, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
+  const judgement = latency.thresholds || judged.verdict !== 'pass' ? judged : { ...judged, verdict: 'inconclusive' as const, reason: `${latency.waiting}; ${judged.reason}` };
   const polls = c.polls + 1;
   const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
-  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, judgement };
+  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, latencyThresholds: latency.thresholds ?? latency.waiting, judgement };
+  const state = { ...c, polls, ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}) };
   const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
 
   if (judgement.verdict === 'fail') {
@@ -93,19 +98,53 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   }
   if (judgement.verdict === 'pass') {
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'passed', summary: `canary ${c.version} passed ${at}: ${judgement.reason}`, evidence });
-    return { ...c, polls, next: 'advance' };
+    return { ...state, next: 'advance' };
   }
   if (polls < maxPolls) {
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'waiting', summary: `canary ${c.version} inconclusive ${at}: ${judgement.reason}`, evidence });
-    return { ...c, polls, next: 'wait' };
+    return { ...state, next: 'wait' };
   }
   const summary = `canary ${c.version} still inconclusive ${at}, the bake bound: ${judgement.reason}`;
   if (cfg.onInconclusive === 'promote') {
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'passed', summary: `${summary}; promoting as configured (onInconclusive: promote)`, evidence });
-    return { ...c, polls, next: 'advance' };
+    return { ...state, next: 'advance' };
   }
   await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: `${summary}; failing safe`, evidence });
   throw new CanaryInconclusive(`${summary}; failing safe (onInconclusive: rollback)`);
+}
+
+/** The hour before the canary: the live version took all of the environment's traffic. */
+const THRESHOLD_LOOKBACK_MS = 60 * 60_000;
+/** Fewer baseline requests than this make a p99 too noisy to fix a threshold on. */
+export const MIN_THRESHOLD_REQUESTS = 200;
+
+/**
+ * The latency thresholds, fixed once per canary: the baseline's p90 and p99 in the hour before
+ * the canary began (the configured `slowThresholdMs` replaces the p99); with too little traffic
+ * then, the baseline's first requests beside the canary, once there are enough of them. Until
+ * then `waiting` says why latency is not judged yet.
+ */
+async function latencyThresholds(
+  c: CanaryState,
+  arms: CanaryArms,
+  cfg: CanaryConfig,
+  source: MetricsSource,
+  until: string,
+): Promise<{ thresholds?: LatencyThresholds; waiting: string }> {
+  if (c.latencyThresholds) return { thresholds: c.latencyThresholds, waiting: '' };
+  const fix = (l: BaselineLatency, basis: string): LatencyThresholds => ({
+    tailMs: cfg.slowThresholdMs ?? l.p99Ms,
+    shiftMs: l.p90Ms,
+    basis: `${basis}: ${l.requests} requests, p90 ${Math.round(l.p90Ms)} ms, p99 ${Math.round(l.p99Ms)} ms${cfg.slowThresholdMs ? ` (slowThresholdMs ${cfg.slowThresholdMs} ms replaces the p99)` : ''}`,
+  });
+  if (c.startedAt) {
+    const start = Date.parse(c.startedAt);
+    const before = await source.baselineLatency({ ...arms, since: new Date(start - THRESHOLD_LOOKBACK_MS).toISOString(), until: c.startedAt, wholeEnvironment: true });
+    if (before.requests >= MIN_THRESHOLD_REQUESTS) return { thresholds: fix(before, `the environment in the hour before the canary (all on ${arms.baseline.version})`), waiting: '' };
+  }
+  const beside = await source.baselineLatency({ ...arms, since: c.startedAt ?? c.stepStartedAt, until, wholeEnvironment: false });
+  if (beside.requests >= MIN_THRESHOLD_REQUESTS) return { thresholds: fix(beside, `${arms.baseline.version} beside the canary`), waiting: '' };
+  return { waiting: `latency not judged yet: its thresholds need ${MIN_THRESHOLD_REQUESTS} baseline requests, ${beside.requests} so far` };
 }
 
 /** Moves the canary to the next step's weight; at 100% it is the live version. */
@@ -123,7 +162,17 @@ export async function shiftCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   );
   const state = (await deps.ledger.getEnvironment(input.release.service, env))!;
   const stepStartedAt = deps.clock.now().toISOString();
-  const next: CanaryState = { version: c.version, ref: c.ref, ...(c.baselineRef ? { baselineRef: c.baselineRef } : {}), weight, stepIndex, stepStartedAt, polls: 0 };
+  const next: CanaryState = {
+    version: c.version,
+    ref: c.ref,
+    ...(c.baselineRef ? { baselineRef: c.baselineRef } : {}),
+    weight,
+    stepIndex,
+    stepStartedAt,
+    polls: 0,
+    ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+    ...(c.latencyThresholds ? { latencyThresholds: c.latencyThresholds } : {}),
+  };
   await deps.ledger.putEnvironment(
     weight === 100 ? { ...state, version: c.version, healthy: false, canary: null, updatedAt: stepStartedAt } : { ...state, canary: next, updatedAt: stepStartedAt },
     input.executionId,

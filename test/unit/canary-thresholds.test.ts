@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../lambdas/lib/config.js';
+import { judgeCanary, MIN_THRESHOLD_REQUESTS, type CanaryOutput, type CanaryStepInput } from '../../lambdas/lib/steps/canary.js';
+import type { ArmMetrics, BaselineLatency, Deps, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
+import type { Decision } from '../../lambdas/lib/types.js';
+import { demoConfig } from '../support/harness.js';
+
+/** A metrics source with scripted answers that records what it was asked. */
+class ScriptedMetrics implements MetricsSource {
+  queries: MetricsQuery[] = [];
+  latencyAsks: { since: string; until: string; wholeEnvironment: boolean }[] = [];
+  constructor(
+    private readonly before: BaselineLatency,
+    private readonly beside: BaselineLatency,
+    private readonly counts: { canary: ArmMetrics; baseline: ArmMetrics },
+  ) {}
+  async armCounts(q: MetricsQuery) {
+    this.queries.push(q);
+    return this.counts;
+  }
+  async baselineLatency(q: { since: string; until: string; wholeEnvironment: boolean }) {
+    this.latencyAsks.push({ since: q.since, until: q.until, wholeEnvironment: q.wholeEnvironment });
+    return q.wholeEnvironment ? this.before : this.beside;
+  }
+}
+
+const NOW = new Date('2026-11-27T12:10:00Z');
+const config = demoConfig({ canary: true });
+const service = config.services.demo!;
+const environment = service.environments.find((e) => e.canary)!;
+
+function setup(metrics: ScriptedMetrics, canary: Partial<CanaryOutput> = {}) {
+  const decisions: Decision[] = [];
+  const deps = {
+    ledger: { acquireLock: async () => ({ acquired: true }), recordDecision: async (d: Decision) => void decisions.push(d) },
+    metrics: () => metrics,
+    clock: { now: () => NOW, sleep: async () => {} },
+    lockTtlMs: 60_000,
+  } as unknown as Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>;
+  const input: CanaryStepInput = {
+    releaseId: 'demo#v1.1.0',
+    executionId: 'exec-1',
+    release: { service: 'demo', version: 'v1.1.0', trigger: { kind: 'manual' } } as CanaryStepInput['release'],
+    service,
+    environment,
+    canary: { mode: 'canary', baselineVersion: 'v1.0.0', version: 'v1.1.0', ref: 'v1.1.0', weight: 50, stepIndex: 0, stepStartedAt: '2026-11-27T12:00:00Z', startedAt: '2026-11-27T12:00:00Z', polls: 0, ...canary } as CanaryOutput,
+  };
+  return { deps, input, decisions };
+}
+
+const same = (n: number): ArmMetrics => ({ requests: n, errors: n / 100, slow: n / 100, slowShift: n / 10 });
+const latency = (requests: number): BaselineLatency => ({ requests, p90Ms: 180, p99Ms: 400 });
+
+describe('canary latency thresholds', () => {
+  it('are fixed from the hour before the canary and then kept for every later look', async () => {
+    const metrics = new ScriptedMetrics(latency(5000), latency(0), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input } = setup(metrics);
+
+    const first = await judgeCanary(input, deps);
+
+    expect(metrics.latencyAsks).toEqual([{ since: '2026-11-27T11:00:00.000Z', until: '2026-11-27T12:00:00Z', wholeEnvironment: true }]);
+    expect(metrics.queries[0]!.thresholds).toMatchObject({ tailMs: 400, shiftMs: 180 });
+    expect(first).toMatchObject({ latencyThresholds: { tailMs: 400, shiftMs: 180, basis: expect.stringContaining('hour before the canary') } });
+
+    const again = await judgeCanary({ ...input, canary: { ...first, polls: 1 } as CanaryOutput }, deps);
+    expect(metrics.latencyAsks).toHaveLength(1); // not asked again: the thresholds never move
+    expect(again).toMatchObject({ latencyThresholds: first.mode === 'canary' ? first.latencyThresholds : {} });
+  });
+
+  it('fall back to the baseline beside the canary when the hour before had too little traffic', async () => {
+    const metrics = new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), latency(MIN_THRESHOLD_REQUESTS), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input } = setup(metrics);
+    const out = await judgeCanary(input, deps);
+    expect(metrics.latencyAsks.map((a) => a.wholeEnvironment)).toEqual([true, false]);
+    expect(out).toMatchObject({ latencyThresholds: { basis: expect.stringContaining('v1.0.0 beside the canary') } });
+  });
+
+  it('without enough baseline requests, latency is not judged and the canary cannot pass', async () => {
+    // Errors alone would pass: identical rates on plenty of requests.
+    const metrics = new ScriptedMetrics(latency(0), latency(MIN_THRESHOLD_REQUESTS - 1), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input, decisions } = setup(metrics);
+
+    const out = await judgeCanary(input, deps);
+
+    expect(out).toMatchObject({ next: 'wait' });
+    expect(out).not.toHaveProperty('latencyThresholds');
+    expect(metrics.queries[0]!.thresholds).toBeUndefined();
+    expect(decisions.at(-1)!.summary).toMatch(/latency not judged yet: its thresholds need 200 baseline requests, 199 so far/);
+  });
+
+  it('honour a configured slowThresholdMs for the tail', async () => {
+    const cfg = parseConfigText(JSON.stringify({ ...config, services: { demo: { ...service, environments: service.environments.map((e) => (e.canary ? { ...e, canary: { ...e.canary, slowThresholdMs: 750 } } : e)) } } }));
+    const metrics = new ScriptedMetrics(latency(5000), latency(0), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input } = setup(metrics);
+    const env = cfg.services.demo!.environments.find((e) => e.canary)!;
+    const out = await judgeCanary({ ...input, environment: env }, deps);
+    expect(out).toMatchObject({ latencyThresholds: { tailMs: 750, shiftMs: 180, basis: expect.stringContaining('slowThresholdMs 750 ms replaces the p99') } });
+  });
+});
