@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { PipelineConfig } from './config.js';
 import { serviceForRepository } from './triggers.js';
-import { parseVersion } from './version.js';
+import { releaseVersionOf } from './version.js';
 
 /**
  * The GitHub webhook receiver's core: verify `X-Hub-Signature-256`, keep only version-tag
@@ -81,7 +81,8 @@ export function receiveWebhook(req: WebhookRequest, secret: string, config: Pipe
     if (payload.ref_type !== 'tag') return { status: 202, message: 'ignored: a branch was created' };
     tag = str(payload.ref);
   }
-  if (!tag || !parseVersion(tag)) return { status: 202, message: `ignored: tag ${JSON.stringify((tag ?? '').slice(0, 80))} is not a version tag (vMAJOR.MINOR.PATCH)` };
+  const id = tag ? releaseVersionOf(tag) : undefined;
+  if (!tag || !id) return { status: 202, message: `ignored: tag ${JSON.stringify((tag ?? '').slice(0, 80))} is not a version tag (vMAJOR.MINOR.PATCH)` };
   const service = serviceForRepository(config, 'github', repository);
   if (!service) return { status: 202, message: `ignored: no service in the pipeline config is fed by ${repository}` };
 
@@ -89,7 +90,7 @@ export function receiveWebhook(req: WebhookRequest, secret: string, config: Pipe
   const deliveryId = str(header(req.headers, 'x-github-delivery'));
   return {
     status: 202,
-    message: `release of ${service} ${tag} requested`,
+    message: `release of ${service} ${id.version} requested`,
     event: { Source: 'tagflow', DetailType: 'Tag Pushed', Detail: { repository, service, tag, ...(commit ? { commit } : {}), ...(sender ? { sender } : {}), ...(deliveryId ? { deliveryId } : {}) } },
   };
 }

@@ -1,6 +1,6 @@
 import type { PipelineConfig } from './config.js';
 import type { ReleaseRequest } from './types.js';
-import { parseVersion } from './version.js';
+import { releaseVersionOf, type BuildId } from './version.js';
 
 /**
  * EventBridge events that start a release, turned into a release request. A trigger that
@@ -32,18 +32,20 @@ export function serviceForRepository(config: PipelineConfig, kind: 'github' | 'c
   return undefined;
 }
 
-function tagVersion(ref: string): string | undefined {
-  const tag = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : ref;
-  return parseVersion(tag) ? tag : undefined;
+function tagVersion(ref: string): BuildId | undefined {
+  return releaseVersionOf(ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : ref);
 }
+
+/** Where a release came from, with the build it named when the tag was a build's id. */
+const origin = (source: string, tag: string, id: BuildId) => (id.version === tag ? source : `${source} (${tag})`);
 
 /** `{source:"tagflow", detail-type:"Tag Pushed", detail:{repository|service, tag, commit}}`. */
 function fromTagPushed(e: EventEnvelope, config: PipelineConfig): TriggerResult {
   const d = e.detail;
   const tag = str(d.tag) ?? str(d.ref);
   if (!tag) return { ignore: 'Tag Pushed event has no detail.tag' };
-  const version = tagVersion(tag);
-  if (!version) return { ignore: `tag ${JSON.stringify(tag.slice(0, 80))} is not a version tag (expected vMAJOR.MINOR.PATCH)` };
+  const id = tagVersion(tag);
+  if (!id) return { ignore: `tag ${JSON.stringify(tag.slice(0, 80))} is not a version tag (expected vMAJOR.MINOR.PATCH)` };
   const repository = str(d.repository);
   const service = str(d.service) ?? (repository ? serviceForRepository(config, 'github', repository) ?? serviceForRepository(config, 'codecommit', repository) : undefined);
   if (!service) return { ignore: `no service in the pipeline config is fed by repository ${JSON.stringify(repository ?? '(none)')}` };
@@ -51,9 +53,9 @@ function fromTagPushed(e: EventEnvelope, config: PipelineConfig): TriggerResult 
   return {
     request: {
       service,
-      version,
+      version: id.version,
       ...(commit ? { commit } : {}),
-      trigger: { kind: 'tag-push', detail: repository ?? service },
+      trigger: { kind: 'tag-push', detail: origin(repository ?? service, tag, id) },
     },
   };
 }
@@ -65,12 +67,12 @@ function fromCodeCommit(e: EventEnvelope, config: PipelineConfig): TriggerResult
   const repository = str(d.repositoryName);
   const tag = str(d.referenceName);
   if (!repository || !tag) return { ignore: 'CodeCommit event lacks detail.repositoryName or detail.referenceName' };
-  const version = tagVersion(tag);
-  if (!version) return { ignore: `tag ${JSON.stringify(tag.slice(0, 80))} is not a version tag (expected vMAJOR.MINOR.PATCH)` };
+  const id = tagVersion(tag);
+  if (!id) return { ignore: `tag ${JSON.stringify(tag.slice(0, 80))} is not a version tag (expected vMAJOR.MINOR.PATCH)` };
   const service = serviceForRepository(config, 'codecommit', repository);
   if (!service) return { ignore: `no service in the pipeline config is fed by CodeCommit repository ${JSON.stringify(repository)}` };
   const commit = str(d.commitId);
-  return { request: { service, version, ...(commit ? { commit } : {}), trigger: { kind: 'codecommit-tag', detail: repository } } };
+  return { request: { service, version: id.version, ...(commit ? { commit } : {}), trigger: { kind: 'codecommit-tag', detail: origin(repository, tag, id) } } };
 }
 
 /** ECR `ECR Image Action` PUSH SUCCESS with a version tag: the same release, carrying the image digest. */
@@ -80,13 +82,13 @@ function fromEcr(e: EventEnvelope, config: PipelineConfig): TriggerResult {
   const repository = str(d['repository-name']);
   const tag = str(d['image-tag']);
   if (!repository || !tag) return { ignore: 'ECR event lacks detail.repository-name or detail.image-tag' };
-  const version = tagVersion(tag);
-  if (!version) return { ignore: `image tag ${JSON.stringify(tag.slice(0, 80))} is not a version (expected vMAJOR.MINOR.PATCH)` };
+  const id = tagVersion(tag);
+  if (!id) return { ignore: `image tag ${JSON.stringify(tag.slice(0, 80))} is not a version (expected vMAJOR.MINOR.PATCH, or a build of one: v1.2.3-build.456-abc1234)` };
   const service = serviceForRepository(config, 'ecr', repository);
   if (!service) return { ignore: `no service in the pipeline config is fed by ECR repository ${JSON.stringify(repository)}` };
   const digest = str(d['image-digest']);
   if (digest && !/^sha256:[0-9a-f]{64}$/.test(digest)) return { ignore: `image digest ${JSON.stringify(digest.slice(0, 80))} is not sha256:<64 hex>` };
-  return { request: { service, version, ...(digest ? { imageDigest: digest } : {}), trigger: { kind: 'image-push', detail: repository } } };
+  return { request: { service, version: id.version, ...(digest ? { imageDigest: digest } : {}), trigger: { kind: 'image-push', detail: origin(repository, tag, id) } } };
 }
 
 const handlers: Record<string, (e: EventEnvelope, config: PipelineConfig) => TriggerResult> = {

@@ -29,6 +29,34 @@ export function parseVersion(raw: string): ParsedVersion | undefined {
   };
 }
 
+/**
+ * CI names builds after the version they carry: `v1.2.3-build.456-abc1234` (an image tag:
+ * ECR tags cannot hold semver's `+`) or `v1.2.3+build.456`. Both are builds of v1.2.3, not a
+ * pre-release and not a version of their own, so a tag push of v1.2.3 and an image push of one
+ * of its builds claim the same release.
+ */
+const BUILD_SUFFIX = /^(.+?)-build\.(\d{1,18})(?:-([0-9a-f]{7,40}))?$/;
+
+export interface BuildId {
+  /** The release version: the tag without its build part. */
+  version: string;
+  build?: string;
+  /** The abbreviated commit a `-build.N-<sha>` suffix names. */
+  commitPrefix?: string;
+}
+
+/** The release version a tag or an artifact id stands for; undefined when it is no version. */
+export function releaseVersionOf(tag: string): BuildId | undefined {
+  const suffixed = BUILD_SUFFIX.exec(tag);
+  if (suffixed && parseVersion(suffixed[1]!) && !parseVersion(suffixed[1]!)!.build) {
+    return { version: suffixed[1]!, build: suffixed[2]!, ...(suffixed[3] ? { commitPrefix: suffixed[3] } : {}) };
+  }
+  const v = parseVersion(tag);
+  if (!v) return undefined;
+  if (v.build === undefined) return { version: tag };
+  return { version: tag.slice(0, tag.indexOf('+')), build: v.build };
+}
+
 export const isPrerelease = (raw: string): boolean => parseVersion(raw)?.prerelease !== undefined;
 
 /** Why a string is not a version, phrased for a person who typed it. */

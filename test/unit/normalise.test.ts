@@ -39,6 +39,20 @@ describe('normalise', () => {
     expect(r).toMatchObject({ action: 'release', release: { service: 'api', version: 'v2.0.0', commit: 'c'.repeat(40), trigger: { kind: 'tag-push' } } });
   });
 
+  it('reads a build id as a build of its version, not as a pre-release, so tag and image claim one release', () => {
+    const config2 = parseConfig({ services: { api: { triggers: { github: 'acme/api', ecr: 'api' }, environments: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }] } } });
+    const image = (tag: string) =>
+      normalise({ input: { source: 'aws.ecr', 'detail-type': 'ECR Image Action', detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'api', 'image-tag': tag } }, executionId: 'x' }, config2);
+    const fromImage = image('v1.2.3-build.456-abc1234');
+    expect(fromImage).toMatchObject({ action: 'release', releaseId: 'api@v1.2.3', release: { version: 'v1.2.3', trigger: { kind: 'image-push', detail: 'api (v1.2.3-build.456-abc1234)' } } });
+    expect(fromImage.action === 'release' && fromImage.plan.map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
+    expect(run({ source: 'tagflow', 'detail-type': 'Tag Pushed', detail: { repository: 'acme/api', tag: 'v1.2.3+build.456' } })).toMatchObject({ releaseId: 'api@v1.2.3' });
+    // A pre-release's build stays a pre-release; a bare "-build" word is an ordinary pre-release.
+    expect(image('v1.2.3-rc.1-build.7')).toMatchObject({ releaseId: 'api@v1.2.3-rc.1' });
+    expect(image('v1.2.3-build')).toMatchObject({ releaseId: 'api@v1.2.3-build' });
+    expect(image('v1.2.3-build.456-XYZ')).toMatchObject({ releaseId: 'api@v1.2.3-build.456-XYZ' });
+  });
+
   it('ignores, with a reason, tags that are not versions and repositories it does not know', () => {
     expect(run({ source: 'tagflow', 'detail-type': 'Tag Pushed', detail: { repository: 'acme/api', tag: 'nightly' } })).toMatchObject({ action: 'ignore', reason: expect.stringContaining('not a version tag') });
     expect(run({ source: 'tagflow', 'detail-type': 'Tag Pushed', detail: { repository: 'acme/other', tag: 'v1.0.0' } })).toMatchObject({ action: 'ignore', reason: expect.stringContaining('acme/other') });
