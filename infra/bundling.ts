@@ -33,6 +33,21 @@ export const EXTERNAL_MODULES: string[] = [];
 export const REQUIRE_SHIM_BANNER =
   "import { createRequire as __tagflowCreateRequire } from 'node:module'; const require = __tagflowCreateRequire(import.meta.url);";
 
+/**
+ * Modules the bundles take from our code instead of the package the import names. Paths are
+ * relative to the project root, the working directory of both esbuild runs (`bundle-handlers.ts`
+ * and the CDK's local bundling, which it uses since esbuild is a devDependency; its Docker
+ * fallback would fail to resolve them, loudly).
+ *
+ * `@aws-sdk/credential-provider-node` (the SDK's default credential chain) becomes the chain's
+ * environment-variable link alone, which is where Lambda puts a function's credentials: the rest
+ * of the chain is 116–140 KB of every bundle that never runs there, and passing `credentials`
+ * to a client does not drop it (lambdas/adapters/aws/env-credentials.ts says why).
+ */
+export const ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': './lambdas/adapters/aws/env-credentials.ts',
+};
+
 /** Prefer packages' ESM builds (tree-shakable) over their CommonJS `main`. */
 export const MAIN_FIELDS = ['module', 'main'];
 
@@ -51,6 +66,7 @@ export const ESBUILD_OPTIONS = {
   mainFields: MAIN_FIELDS,
   banner: { js: REQUIRE_SHIM_BANNER },
   external: EXTERNAL_MODULES,
+  alias: ALIASES,
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 } as const;

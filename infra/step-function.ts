@@ -5,7 +5,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { BUNDLE_TARGET, EXTERNAL_MODULES, MAIN_FIELDS, REQUIRE_SHIM_BANNER } from './bundling.js';
+import { ALIASES, BUNDLE_TARGET, EXTERNAL_MODULES, MAIN_FIELDS, REQUIRE_SHIM_BANNER } from './bundling.js';
 
 export interface StepFunctionProps {
   /** Folder under `lambdas/`: the entry is `lambdas/<step>/handler.ts`, export `handler`. */
@@ -65,6 +65,8 @@ export class StepFunction extends NodejsFunction {
         mainFields: MAIN_FIELDS,
         banner: REQUIRE_SHIM_BANNER,
         externalModules: EXTERNAL_MODULES,
+        // The construct has no alias option; it passes `--alias` through to esbuild as `--alias:<from>=<to>`.
+        esbuildArgs: { '--alias': Object.entries(ALIASES).map(([from, to]) => `${from}=${to}`) },
       },
     });
     this.step = props.step;

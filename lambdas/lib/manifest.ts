@@ -1,64 +1,95 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import { ArtifactIntegrityError } from './errors.js';
+import { ArtifactIntegrityError, type FieldIssue } from './errors.js';
+import { fieldsOf, type Rule } from './json-fields.js';
 import { isSafeRelativePath } from './keys.js';
-import type { BuildManifest, ManifestFile, ResolvedArtifact, TestReport } from './types.js';
-import { describeIssues } from './validation.js';
-import { parseVersion } from './version.js';
+import type { BuildManifest, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
+import { parseVersion, VERSION_EXAMPLE } from './version.js';
 
-const manifestSchema = z.object({
-  service: z.string(),
-  version: z.string().refine((v) => parseVersion(v) !== undefined, 'not a semver tag'),
-  commit: z.string().regex(/^[0-9a-f]{40}$/, '40 lower-case hex characters'),
-  build: z.string().optional(),
-  imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
-  entry: z.string().refine(isSafeRelativePath, 'a relative path inside the build').optional(),
-  createdAt: z.string(),
-  files: z
-    .array(
-      z.object({
-        path: z.string().refine(isSafeRelativePath, 'a relative path inside the build (no "..", no leading "/")'),
-        size: z.number().int().nonnegative(),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex characters'),
-      }),
-    )
-    .min(1, 'a build lists at least one file'),
-});
+/**
+ * The documents CI uploads, validated by hand against their types in types.ts (the one
+ * definition of their shape): each parser builds the typed value field by field, so the
+ * compiler holds it to that type, and keeps only the fields the type names.
+ */
+
+const hex = (length: number) => new RegExp(`^[0-9a-f]{${length}}$`);
+const matching = (pattern: RegExp, expect: string): Rule => ({ test: (v) => pattern.test(v), expect });
+const anyText = (expect: string): Rule => ({ test: () => true, expect });
+
+const VERSION: Rule = { test: (v) => parseVersion(v) !== undefined, expect: `a semver tag such as "${VERSION_EXAMPLE}"` };
+const COMMIT = matching(hex(40), 'the full commit SHA, 40 lower-case hex characters');
+const IMAGE_DIGEST = matching(/^sha256:[0-9a-f]{64}$/, '"sha256:" and 64 lower-case hex characters');
+const SHA256 = matching(hex(64), "the file's SHA-256 as 64 lower-case hex characters");
+const BUILD_PATH: Rule = { test: isSafeRelativePath, expect: 'a relative path inside the build (no "..", no leading "/")' };
+const SUITE_NAME: Rule = { test: (v) => v.length > 0, expect: "the suite's name, not empty" };
+const SERVICE = anyText('the service name');
+const TIME = anyText('an ISO 8601 time');
+const COUNT = 'a whole number, 0 or more';
+
+const describe = (issues: FieldIssue[]) => issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
+
+function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undefined {
+  const m = fieldsOf(raw, [], issues);
+  if (!m) return undefined;
+  // Read in the document's order, so the issues are listed in it.
+  const service = m.text('service', SERVICE);
+  const version = m.text('version', VERSION);
+  const commit = m.text('commit', COMMIT);
+  const build = m.optionalText('build', anyText('the build id'));
+  const imageDigest = m.optionalText('imageDigest', IMAGE_DIGEST);
+  const entry = m.optionalText('entry', BUILD_PATH);
+  const createdAt = m.text('createdAt', TIME);
+  const files = m.list('files', 'files', 'a build lists at least one file').flatMap((item, i): ManifestFile[] => {
+    const f = fieldsOf(item, ['files', i], issues);
+    return f ? [{ path: f.text('path', BUILD_PATH), size: f.count('size', `${COUNT} (bytes)`), sha256: f.text('sha256', SHA256) }] : [];
+  });
+  return {
+    service,
+    version,
+    commit,
+    ...(build === undefined ? {} : { build }),
+    ...(imageDigest === undefined ? {} : { imageDigest }),
+    ...(entry === undefined ? {} : { entry }),
+    createdAt,
+    files,
+  };
+}
 
 export function parseManifest(raw: unknown, where: string): BuildManifest {
-  const result = manifestSchema.safeParse(raw);
-  if (!result.success) {
-    const detail = describeIssues(result.error).map((i) => `${i.field}: ${i.problem}`).join('; ');
-    throw new ArtifactIntegrityError(`build manifest ${where} is malformed: ${detail}`);
-  }
-  const m = result.data;
+  const issues: FieldIssue[] = [];
+  const m = manifestFrom(raw, issues);
+  if (!m || issues.length > 0) throw new ArtifactIntegrityError(`build manifest ${where} is malformed: ${describe(issues)}`);
   const paths = new Set<string>();
   for (const f of m.files) {
     if (paths.has(f.path)) throw new ArtifactIntegrityError(`build manifest ${where} lists ${f.path} twice`);
     paths.add(f.path);
   }
   if (m.entry && !paths.has(m.entry)) throw new ArtifactIntegrityError(`build manifest ${where}: entry ${m.entry} is not among its files`);
-  return m as BuildManifest;
+  return m;
 }
 
-const testReportSchema = z.object({
-  service: z.string(),
-  commit: z.string(),
-  finishedAt: z.string(),
-  suites: z.array(
-    z.object({
-      name: z.string().min(1),
-      passed: z.number().int().nonnegative(),
-      failed: z.number().int().nonnegative(),
-      skipped: z.number().int().nonnegative().optional(),
-    }),
-  ),
-});
+function testReportFrom(raw: unknown, issues: FieldIssue[]): TestReport | undefined {
+  const r = fieldsOf(raw, [], issues);
+  if (!r) return undefined;
+  const service = r.text('service', SERVICE);
+  const commit = r.text('commit', anyText('the commit SHA the tests ran on'));
+  const finishedAt = r.text('finishedAt', TIME);
+  const suites = r.list('suites', 'test suites').flatMap((item, i): SuiteResult[] => {
+    const s = fieldsOf(item, ['suites', i], issues);
+    if (!s) return [];
+    const name = s.text('name', SUITE_NAME);
+    const passed = s.count('passed', COUNT);
+    const failed = s.count('failed', COUNT);
+    const skipped = s.optionalCount('skipped', COUNT);
+    return [{ name, passed, failed, ...(skipped === undefined ? {} : { skipped }) }];
+  });
+  return { service, commit, finishedAt, suites };
+}
 
+/** The CI results, or what is wrong with them. */
 export function parseTestReport(raw: unknown): TestReport | string {
-  const result = testReportSchema.safeParse(raw);
-  if (!result.success) return describeIssues(result.error).map((i) => `${i.field}: ${i.problem}`).join('; ');
-  return result.data as TestReport;
+  const issues: FieldIssue[] = [];
+  const report = testReportFrom(raw, issues);
+  return !report || issues.length > 0 ? describe(issues) : report;
 }
 
 /** SHA-256 and size of a stream of chunks, without holding the whole object. */
