@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../lambdas/lib/config.js';
 import type { EventRule } from '../lambdas/lib/event-rules.js';
 import { placeholderOf, STEP_NAMES, type StepName } from '../lambdas/steps.js';
+import { ApprovalFunction } from './approvals.js';
 import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
 import { targetFunctionArns } from './deploy-targets.js';
@@ -63,6 +64,7 @@ export class TagflowStack extends Stack {
   readonly triggers: Triggers;
   readonly monitoring: Monitoring;
   readonly webhook: GithubWebhook;
+  readonly approvals: ApprovalFunction;
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
@@ -90,7 +92,14 @@ export class TagflowStack extends Stack {
       TAGFLOW_CONFIG: props.configJson,
       LOCK_TTL_MS: String((props.lockTtl ?? Duration.minutes(30)).toMilliseconds()),
     };
+    // Before the steps: the step that requests approvals names this URL in its event.
+    this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configJson: props.configJson });
+    /** What some steps need beyond the common environment. */
+    const extraEnvironment: Partial<Record<StepName, Record<string, string>>> = {
+      'request-approval': { EVENT_BUS_NAME: bus.eventBusName, APPROVAL_URL: this.approvals.url.url },
+    };
     const access = {
+      bus,
       table: this.ledger.table,
       artifacts: this.storage.artifacts,
       environments: this.storage.environments,
@@ -104,7 +113,7 @@ export class TagflowStack extends Stack {
         step,
         projectRoot: props.projectRoot,
         timeout: Duration.seconds(Number.isFinite(seconds) ? seconds : 30),
-        environment,
+        environment: { ...environment, ...extraEnvironment[step] },
       });
       grantStepAccess(fn, fn.role!, STEP_ACCESS[step], access);
       this.functions.set(step, fn);
@@ -112,6 +121,7 @@ export class TagflowStack extends Stack {
     }
 
     this.release = new AslStateMachine(this, 'Release', { file: files.release, functions: byPlaceholder, eventBus: bus });
+    this.approvals.answerTasksOf(this.release.machine);
     this.rollback = hasRollback ? new AslStateMachine(this, 'Rollback', { file: files.rollback, functions: byPlaceholder, eventBus: bus }) : undefined;
     if (this.rollback?.facts.integrations.has('arn:aws:states:::aws-sdk:sfn:stopExecution')) {
       // A rollback stops a release still shifting traffic in the same environment: only

@@ -1,4 +1,5 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
@@ -28,6 +29,8 @@ export interface StepAccess {
    * supports no resource-level permissions). Granted only when the config has such targets.
    */
   metrics?: true;
+  /** Puts events on the pipeline bus itself (most events are put by the state machine). */
+  events?: true;
 }
 
 export const STEP_ACCESS: Record<StepName, StepAccess> = {
@@ -36,6 +39,10 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   claim: { ledger: true },
   'tests-gate': { ledger: true, artifacts: ['ci/'] },
   'resolve-artifact': { ledger: true, artifacts: ['builds/'] },
+  // Reads the policy from its config; records the decision.
+  'check-policy': { ledger: true },
+  // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
+  'request-approval': { ledger: true, events: true },
   'acquire-lock': { ledger: true },
   promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
   deploy: { ledger: true, environments: 'read', targets: ['deploy'] },
@@ -78,6 +85,8 @@ export interface AccessResources {
   environmentNames: readonly string[];
   /** Unqualified ARNs of the config's lambda-alias target functions (may be empty). */
   targetFunctionArns: readonly string[];
+  /** The pipeline bus. */
+  bus: IEventBus;
 }
 
 /**
@@ -90,6 +99,7 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
 
   if (access.ledger) add(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [res.table.tableArn] }));
+  if (access.events) add(new PolicyStatement({ actions: ['events:PutEvents'], resources: [res.bus.eventBusArn] }));
 
   // s3:ListBucket on the bucket makes a missing key answer 404 (NoSuchKey), which the store
   // reads as "not there yet"; without it S3 answers 403 and "tests pending" becomes a failure.

@@ -8,6 +8,8 @@ export const STEP_NAMES = [
   'claim',
   'tests-gate',
   'resolve-artifact',
+  'check-policy',
+  'request-approval',
   'acquire-lock',
   'promote',
   'deploy',

@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop what is unused (the named `z` object keeps all of zod: 443 KB vs 88 KB).
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
+import { policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
 
@@ -113,6 +114,8 @@ const service = z.strictObject({
 export const pipelineConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   services: z.record(z.string().regex(SERVICE_PATTERN, 'service names are lower-case letters, digits and dashes'), service),
+  /** Deployment windows, freezes and emergency approvers (policy-config.ts); absent: always open. */
+  policy: policySchema.optional(),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
@@ -131,11 +134,13 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   canary: ['steps', 'pollSeconds', 'maxBakeSeconds', 'metrics', 'alpha', 'passRatio', 'minCanaryRequests', 'slowThresholdMs', 'onInconclusive'],
   triggers: ['github', 'codecommit', 'ecr'],
   smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],
+  ...POLICY_KEYS,
 };
 
 function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   const names = path.filter((p) => typeof p === 'string');
   if (path.length === 0) return KNOWN_KEYS['']!;
+  if (path[0] === 'policy') return path.length === 1 ? KNOWN_KEYS.policy! : path[1] === 'windows' ? KNOWN_KEYS.window! : path[1] === 'freezes' ? KNOWN_KEYS.freeze! : [];
   if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
   if (names.includes('smoke')) return KNOWN_KEYS.smoke!;
   if (names.at(-1) === 'canary') return KNOWN_KEYS.canary!;
@@ -163,6 +168,7 @@ export function parseConfig(raw: unknown, source = 'tagflow.config.json'): Pipel
       });
     }
   }
+  if (config.policy) issues.push(...policyIssues(config.policy, config.services));
   if (issues.length) throw new ConfigError(issues, source);
   return config;
 }

@@ -87,6 +87,31 @@ export class RollbackFailed extends TagflowError {
   override readonly name = 'RollbackFailed';
 }
 
+/** The deployment policy keeps the environment closed longer than a release may wait (and no emergency override applies). */
+export class DeployWindowClosed extends TagflowError {
+  override readonly name = 'DeployWindowClosed';
+}
+
+/** An approver rejected an emergency release (sent as the waiting task's failure). */
+export class ApprovalRejected extends TagflowError {
+  override readonly name = 'ApprovalRejected';
+}
+
+/** The caller is not one of `policy.approvers`. */
+export class ApproverNotAllowed extends TagflowError {
+  override readonly name = 'ApproverNotAllowed';
+}
+
+/** No approval request for that release and environment, or it is decided already. */
+export class ApprovalNotPending extends TagflowError {
+  override readonly name = 'ApprovalNotPending';
+}
+
+/** The waiting task is gone (timed out, or its execution ended): the decision came too late. */
+export class ApprovalExpired extends TagflowError {
+  override readonly name = 'ApprovalExpired';
+}
+
 /** A dependency (S3, DynamoDB, Lambda API) kept failing after the SDK's own retries. */
 export class DependencyUnavailable extends TagflowError {
   override readonly name = 'DependencyUnavailable';

@@ -155,6 +155,62 @@ export interface FunctionInvoker {
   invoke(req: { functionName: string; qualifier: string; payload: unknown; timeoutMs: number }): Promise<{ payload: unknown; functionError?: string; latencyMs: number }>;
 }
 
+/** One emergency approval request: a release waiting in one environment for two approvers. */
+export interface ApprovalRecord {
+  service: string;
+  version: string;
+  environment: string;
+  releaseId: string;
+  executionId: string;
+  /** The waiting Task's token (Step Functions' waitForTaskToken); the decision is sent to it. */
+  taskToken: string;
+  /** The emergency's reason, as the release manager gave it. */
+  reason: string;
+  /** What the policy said was closed. */
+  closed: string;
+  requestedAt: string;
+  expiresAt: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired';
+  /** Every approval, in order; a repeated approver appears once. */
+  approvals: { approver: string; at: string }[];
+  rejectedBy?: { approver: string; at: string; comment?: string };
+  decidedAt?: string;
+}
+
+export type ApprovalKey = Pick<ApprovalRecord, 'service' | 'version' | 'environment'>;
+
+/** The approval requests, in the ledger table. */
+export interface ApprovalStore {
+  /** Stores a request (pending). A retry of the same execution replaces the token and keeps the approvals given. */
+  request(r: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'>): Promise<ApprovalRecord>;
+  get(key: ApprovalKey): Promise<ApprovalRecord | undefined>;
+  /** Adds an approval while pending; `added` is false when this approver had approved already (or it is not pending). */
+  addApproval(key: ApprovalKey, approver: string, at: string): Promise<{ added: boolean; record: ApprovalRecord | undefined }>;
+  /** Moves `from` → `to` (conditional write); false when it was not in `from`. */
+  transition(key: ApprovalKey, from: ApprovalRecord['status'], to: ApprovalRecord['status'], at: string, rejectedBy?: ApprovalRecord['rejectedBy']): Promise<boolean>;
+}
+
+/** Step Functions' callback API: ends a waitForTaskToken Task. */
+export interface TaskTokens {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  /** `error` is what the state machine's Catch matches. */
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+export interface PipelineEvent {
+  Source: string;
+  DetailType: string;
+  Detail: unknown;
+}
+
+/** The pipeline's event bus. */
+export interface EventPublisher {
+  put(entries: PipelineEvent[]): Promise<void>;
+}
+
+/** Where approvers send their decision: the function URL in AWS, the runtime's `approve()` locally. */
+export type ApprovalChannel = { kind: 'function-url'; url: string } | { kind: 'local' };
+
 export interface Clock {
   now(): Date;
   sleep(ms: number): Promise<void>;
@@ -188,6 +244,10 @@ export interface Deps {
   log: Logger;
   /** How long an environment lock lives before another execution may take it. */
   lockTtlMs: number;
+  approvals: ApprovalStore;
+  taskTokens: TaskTokens;
+  events: EventPublisher;
+  approvalChannel: ApprovalChannel;
 }
 
 export const systemClock: Clock = {

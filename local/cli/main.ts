@@ -1,16 +1,17 @@
 import '../runtime/polyfills.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LOCAL_LOCATIONS, LocalRuntime, type EventLog, type ExecutionHandle, type ExecutionSummary } from '../runtime/runtime.js';
+import { LOCAL_LOCATIONS, LocalRuntime, type ApprovalRequested, type EventLog, type ExecutionHandle, type ExecutionSummary } from '../runtime/runtime.js';
 import { publishBuild, reportTests } from '../runtime/ci.js';
 import { loadConfigFile } from './config-file.js';
-import { bold, describeOutcome, dim, progressPrinter, red } from './progress.js';
+import { bold, describeOutcome, dim, green, progressPrinter, red, yellow } from './progress.js';
 import { statusTable } from './status.js';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 
 const USAGE = `tagflow — release pipeline (local runtime)
 
   tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
+        [--emergency REASON [--approve NAME,NAME]]
   tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
   tagflow local start-execution --machine release|rollback --input INPUT.json
   tagflow local send-event --file EVENT.json
@@ -18,6 +19,12 @@ const USAGE = `tagflow — release pipeline (local runtime)
   tagflow local report-tests --service S --commit SHA --suite NAME:PASSED:FAILED [--suite …]
   tagflow status [--service S]
   tagflow history --service S [--version V]
+
+--emergency REASON releases even into an environment the deployment policy keeps closed,
+once two different approvers from policy.approvers approve. --approve NAME,NAME is a local
+convenience: when the approval request appears, the CLI approves as each of those names in
+turn (in AWS each approver signs their own request to the approval URL).
+A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
 
 Every command takes --config FILE (default ./tagflow.config.json) and --data-dir DIR
 (default ./.tagflow; delete it to start over).`;
@@ -41,6 +48,8 @@ const options = {
   entry: { type: 'string' },
   build: { type: 'string' },
   suite: { type: 'string', multiple: true },
+  emergency: { type: 'string' },
+  approve: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,6 +95,24 @@ export async function follow(start: (onEvent: (e: EventLog) => void) => Executio
   return summary;
 }
 
+/** `--approve alice,bob`: approves as each name in turn, showing the count as it goes. */
+async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: string[]): Promise<void> {
+  const where = `${request.service} ${request.version} into ${request.environment}`;
+  if (names.length === 0) {
+    console.log(yellow(`  ⏳ waiting for approval (0/2) of ${where} from ${request.approvers.join(', ') || 'nobody (policy.approvers is empty)'}; locally, re-run with --approve NAME,NAME (Ctrl-C to stop)`));
+    return;
+  }
+  for (const name of names) {
+    try {
+      const outcome = await rt.approve(request, name);
+      if (outcome.status === 'approved') console.log(green(`  ✓ approved by ${outcome.approvers.join(' and ')}`));
+      else console.log(yellow(`  ⏳ waiting for approval (${outcome.approvers.length}/${outcome.needed}: ${outcome.approvers.join(', ')})`));
+    } catch (err) {
+      console.log(red(`  ✗ ${name} cannot approve: ${(err as Error).message}`));
+    }
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [group, command] = positionals;
@@ -125,10 +152,18 @@ export async function main(argv: string[]): Promise<number> {
         version: need(flags, 'version', 'v1.4.0'),
         ...(flags.commit ? { commit: flags.commit } : {}),
         ...(flags.environments ? { environments: flags.environments.split(',').map((e) => e.trim()) } : {}),
+        ...(flags.emergency !== undefined ? { emergency: { reason: flags.emergency } } : {}),
       };
+      if (flags.approve !== undefined && flags.emergency === undefined) throw new UsageError('--approve approves an emergency release: give --emergency REASON too');
+      const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
       return withRuntime(flags, async (rt) => {
-        const s = await follow((onEvent) => rt.startExecution('release', input, { onEvent }), `release ${input.service} ${input.version}`);
-        return s.status === 'SUCCEEDED' ? 0 : 1;
+        const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
+        try {
+          const s = await follow((onEvent) => rt.startExecution('release', input, { onEvent }), `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`);
+          return s.status === 'SUCCEEDED' ? 0 : 1;
+        } finally {
+          off();
+        }
       });
     }
     case 'rollback': {

@@ -42,6 +42,9 @@ export function progressPrinter(write: (line: string) => void) {
         if (failed.delete(key(e))) break; // its failure line said it all
         const ms = e.timestamp - (entered.get(key(e)) ?? e.timestamp);
         write(`  ${prefix(e)}${green('✓')} ${e.state?.name.padEnd(28)} ${dim(`${ms} ms`)}`);
+        const policy = (e.state?.output as { stage?: { policy?: { action?: string; reason?: string; until?: string } } } | undefined)?.stage?.policy;
+        if (e.state?.name === 'Check deploy policy' && policy?.action === 'wait') write(`    ${yellow('⏸')} ${policy.reason} ${dim('(simulated locally: the clock jumps there)')}`);
+        if (e.state?.name === 'Check deploy policy' && policy?.action === 'approve') write(`    ${yellow('⏸')} ${policy.reason}`);
         break;
       }
       case 'StateRetried':

@@ -41,3 +41,10 @@ export function taskStates(definition: { States: Record<string, AslState> }): { 
   walk(definition.States);
   return out;
 }
+
+/** Top-level Wait states that wait until a time read from the input (`TimestampPath`), with that path. */
+export function timestampWaits(definition: { States: Record<string, AslState & { TimestampPath?: string }> }): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, s] of Object.entries(definition.States)) if (s.Type === 'Wait' && s.TimestampPath) out.set(name, s.TimestampPath);
+  return out;
+}

@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import { DynamoDbApprovals } from '../../lambdas/adapters/dynamodb-approvals.js';
 import { DynamoDbLedger } from '../../lambdas/adapters/dynamodb-ledger.js';
 import { fetchProbe } from '../../lambdas/adapters/fetch-probe.js';
 import { silentLogger } from '../../lambdas/adapters/json-logger.js';
@@ -11,12 +12,16 @@ import type { PipelineConfig, TargetConfig } from '../../lambdas/lib/config.js';
 import { type Clock, type Deps, type Locations, type Logger, systemClock } from '../../lambdas/lib/ports.js';
 import { stepHandler } from '../../lambdas/lib/step-handler.js';
 import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
-import { type MachineName, readAsl, substitute, taskStates } from './asl.js';
+import { decideApproval, type ApprovalOutcome } from '../../lambdas/lib/approval-decision.js';
+import { evaluatePath } from '../../lambdas/lib/json-path.js';
+import { type MachineName, readAsl, substitute, taskStates, timestampWaits } from './asl.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
 import { LocalFleet } from './fleet.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import { asLambda } from './local-lambda.js';
+import { SimulatedClock } from './simulated-clock.js';
 import { STEP_RUNS } from './step-runs.js';
+import { LocalTaskTokens } from './task-tokens.js';
 import { existsSync } from 'node:fs';
 import { aslPath } from './asl.js';
 import { explainNoMatch, rulesMatching } from '../../lambdas/lib/event-rules.js';
@@ -45,6 +50,28 @@ export interface RuntimeOptions {
   retryIntervals?: Record<string, number | number[]>;
   /** Wait durations by state name, in ms: compresses time (a canary's bake polls) without changing the counts. */
   waits?: Record<string, number>;
+}
+
+/**
+ * How long a Wait *until a timestamp* (a deployment window) takes locally, unless `waits`
+ * names it: the runtime's clock jumps to the timestamp instead of sleeping for hours.
+ */
+export const TIMESTAMP_WAIT_MS = 100;
+
+/** An emergency release waiting for its approvers (what `Approval Requested` says). */
+export interface ApprovalRequested {
+  service: string;
+  version: string;
+  environment: string;
+  executionArn: string;
+  approvers: string[];
+}
+
+/** Which request a local decision is for. */
+export interface ApprovalTarget {
+  service: string;
+  version: string;
+  environment: string;
 }
 
 export type EventLog = Parameters<NonNullable<Parameters<typeof consume>[1]>>[0];
@@ -108,6 +135,11 @@ export class LocalRuntime {
   private readonly overrides = new Map<MachineName, Record<string, (input: never) => Promise<unknown>>>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly byArn = new Map<string, ExecutionHandle>();
+  private readonly timestampWaits = new Map<MachineName, Map<string, string>>();
+  private readonly taskTokens = new LocalTaskTokens();
+  private readonly approvalListeners = new Set<(request: ApprovalRequested) => void>();
+  /** The runtime's clock: the given one plus the simulated time of compressed timestamp waits. */
+  readonly clock: SimulatedClock;
 
   private constructor(
     readonly options: RuntimeOptions,
@@ -116,6 +148,7 @@ export class LocalRuntime {
     const store = new S3Store(aws.s3);
     this.fleet = new LocalFleet(options.dataDir, store);
     this.fleetMetrics = new FleetMetrics(this.fleet);
+    this.clock = new SimulatedClock(options.clock ?? systemClock);
     this.deps = {
       config: async () => options.config,
       ledger: new DynamoDbLedger(aws.dynamodb, LOCAL_TABLE),
@@ -130,9 +163,13 @@ export class LocalRuntime {
         throw new Error(`metrics for deploy target "${target.type}" come from CloudWatch in AWS; the local runtime judges targets of type "local"`);
       },
       http: fetchProbe,
-      clock: options.clock ?? systemClock,
+      clock: this.clock,
       log: options.log ?? silentLogger,
       lockTtlMs: options.lockTtlMs ?? 15 * 60_000,
+      approvals: new DynamoDbApprovals(aws.dynamodb, LOCAL_TABLE),
+      taskTokens: this.taskTokens,
+      events: { put: async (entries) => void (await this.putEvents(entries.map((e) => ({ ...e, EventBusName: LOCAL_BUS })))) },
+      approvalChannel: { kind: 'local' },
     };
   }
 
@@ -165,10 +202,47 @@ export class LocalRuntime {
         if (lambda) handlers[name] = lambda as (input: never) => Promise<unknown>;
         else if (resource === 'arn:aws:states:::events:putEvents') handlers[name] = ((input: { Entries: PutEvent[] }) => this.putEvents(input.Entries)) as never;
         else if (resource === 'arn:aws:states:::aws-sdk:sfn:stopExecution') handlers[name] = ((input: { ExecutionArn: string }) => this.stopExecution(input.ExecutionArn)) as never;
+        else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') handlers[name] = ((input: { FunctionName: string; Payload: Record<string, unknown> }) => this.invokeAndWaitForToken(lambdas, input)) as never;
         else throw new Error(`${machine}.asl.json state "${name}" uses ${resource}, which the local runtime cannot run`);
       }
       this.overrides.set(machine, handlers);
+      this.timestampWaits.set(machine, timestampWaits(definition));
     }
+  }
+
+  /**
+   * `lambda:invoke.waitForTaskToken`: the interpreter has no task tokens, so this issues one,
+   * invokes the function with it in place of `$$.Task.Token`, and waits for `succeed`/`fail`
+   * on it (the state's TimeoutSecondsPath still bounds the wait).
+   */
+  private async invokeAndWaitForToken(lambdas: Map<string, (input: unknown) => Promise<unknown>>, input: { FunctionName: string; Payload: Record<string, unknown> }): Promise<unknown> {
+    const lambda = lambdas.get(input.FunctionName);
+    if (!lambda) throw new Error(`waitForTaskToken names ${input.FunctionName}, which is no local function`);
+    const request = (input.Payload.request ?? {}) as { executionId?: string; release?: { service: string; version: string }; environment?: string };
+    const executionArn = String(request.executionId ?? '');
+    const { token, result } = this.taskTokens.issue(executionArn);
+    await lambda({ ...input.Payload, taskToken: token });
+    const { release, environment } = request;
+    if (release && typeof environment === 'string') {
+      const approvers = (await this.deps.config()).policy?.approvers ?? [];
+      for (const listener of this.approvalListeners) listener({ service: release.service, version: release.version, environment, executionArn, approvers });
+    }
+    return result;
+  }
+
+  /** Calls `listener` each time an emergency release starts waiting for approvers; returns the unsubscribe. */
+  onApprovalRequested(listener: (request: ApprovalRequested) => void): () => void {
+    this.approvalListeners.add(listener);
+    return () => this.approvalListeners.delete(listener);
+  }
+
+  /** An approver's decision, locally: the same core the approval function URL runs in AWS, with the approver named here. */
+  approve(target: ApprovalTarget, approver: string): Promise<ApprovalOutcome> {
+    return decideApproval({ ...target, approver, decision: 'approve' }, this.deps);
+  }
+
+  reject(target: ApprovalTarget, approver: string, comment?: string): Promise<ApprovalOutcome> {
+    return decideApproval({ ...target, approver, decision: 'reject', ...(comment ? { comment } : {}) }, this.deps);
   }
 
   /** The local event bus: records what the pipeline emits (events.jsonl in the data folder). */
@@ -192,18 +266,28 @@ export class LocalRuntime {
     const name = opts.name ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:tagflow-${machine}:${name}`;
     const startedAt = new Date().toISOString();
+    const untilWaits = this.timestampWaits.get(machine) ?? new Map<string, string>();
+    const waits = { ...Object.fromEntries([...untilWaits.keys()].map((state) => [state, TIMESTAMP_WAIT_MS])), ...this.options.waits };
     const runOptions: RunOptions = {
       overrides: {
         taskResourceLocalHandlers: this.overrides.get(machine) as never,
         ...(this.options.retryIntervals ? { retryIntervalOverrides: this.options.retryIntervals } : {}),
-        ...(this.options.waits ? { waitTimeOverrides: this.options.waits } : {}),
+        waitTimeOverrides: waits,
       },
-      context: { Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tagflow-local` }, StateMachine: { Id: localMachineArn(machine), Name: `tagflow-${machine}` } } as never,
+      // Task.Token: a placeholder that `$$.Task.Token` resolves to; invokeAndWaitForToken swaps in a real one.
+      context: { Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tagflow-local` }, StateMachine: { Id: localMachineArn(machine), Name: `tagflow-${machine}` }, Task: { Token: 'issued-by-the-local-runtime' } } as never,
     };
     const execution = sm.run(input as never, runOptions);
     const history: EventLog[] = [];
     const logs = consume(execution.eventLogs as AsyncGenerator<unknown>, (e) => {
       history.push(e);
+      // A compressed wait until a timestamp: simulated time moves there (events arrive as
+      // microtasks, before the compressed wait's timer can end).
+      const untilPath = e.type === 'StateEntered' ? untilWaits.get((e as { state?: { name: string } }).state?.name ?? '') : undefined;
+      if (untilPath) {
+        const until = evaluatePath(untilPath, (e as { state?: { input?: unknown } }).state?.input);
+        if (typeof until === 'string' && !Number.isNaN(Date.parse(until))) this.clock.advanceTo(new Date(until));
+      }
       opts.onEvent?.(e);
     });
     const done = (async (): Promise<ExecutionSummary> => {
@@ -230,6 +314,7 @@ export class LocalRuntime {
     void done.finally(() => {
       this.running.delete(done);
       this.byArn.delete(executionArn);
+      this.taskTokens.forget(executionArn);
     });
     return handle;
   }

@@ -1,4 +1,5 @@
 import { run as acquireLock } from '../../lambdas/acquire-lock/handler.js';
+import { run as checkPolicy } from '../../lambdas/check-policy/handler.js';
 import { run as claim } from '../../lambdas/claim/handler.js';
 import { run as deploy } from '../../lambdas/deploy/handler.js';
 import { run as judgeCanary } from '../../lambdas/judge-canary/handler.js';
@@ -12,6 +13,7 @@ import { run as promote } from '../../lambdas/promote/handler.js';
 import { run as recordOutcome } from '../../lambdas/record-outcome/handler.js';
 import { run as recordStage } from '../../lambdas/record-stage/handler.js';
 import { run as releaseLock } from '../../lambdas/release-lock/handler.js';
+import { run as requestApproval } from '../../lambdas/request-approval/handler.js';
 import { run as resolveArtifact } from '../../lambdas/resolve-artifact/handler.js';
 import { run as rollbackStage } from '../../lambdas/rollback-stage/handler.js';
 import { run as smoke } from '../../lambdas/smoke/handler.js';
@@ -25,6 +27,8 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   claim,
   'tests-gate': testsGate,
   'resolve-artifact': resolveArtifact,
+  'check-policy': checkPolicy,
+  'request-approval': requestApproval,
   'acquire-lock': acquireLock,
   promote,
   deploy,

@@ -1,6 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEP_NAMES } from '../../lambdas/steps.js';
 import { PROJECT_ROOT } from '../../infra/app.js';
@@ -17,15 +20,16 @@ import { ESBUILD_OPTIONS } from '../../infra/bundling.js';
 const CONFIG_JSON = JSON.stringify(JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'tagflow.config.json'), 'utf8')));
 const ENV = { ...DUMMY_ENV, TAGFLOW_CONFIG: CONFIG_JSON };
 
-/** Every Lambda the stack deploys: the steps and the GitHub webhook receiver. */
-const HANDLERS = [...STEP_NAMES, 'github-webhook'];
+/** Every Lambda the stack deploys: the steps, the GitHub webhook receiver and the approval function. */
+const HANDLERS = [...STEP_NAMES, 'github-webhook', 'decide-approval'];
 
 let outdir: string;
 let bundles: Bundle[];
+let metafile: Metafile | undefined;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'tagflow-bundles-'));
-  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir);
+  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m) });
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -60,5 +64,38 @@ describe('step handler bundles', () => {
     expect(typo.ok).toBe(false);
     expect(typo.errorName).toBe('InvalidInput');
     expect(typo.error).toMatch(/servce/);
+  });
+
+  it('hold none of the SDK default credential chain but its environment link (infra/bundling.ts ALIASES)', () => {
+    const chain = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\//;
+    for (const [file, output] of Object.entries(metafile!.outputs)) {
+      expect(Object.keys(output.inputs).filter((input) => chain.test(input)), file).toEqual([]);
+    }
+  });
+
+  it('sign SDK calls with the credentials Lambda puts in the environment, and only with those', { timeout: 60_000 }, async () => {
+    // A stand-in for DynamoDB on loopback: it records the signature and answers with an error the SDK does not retry.
+    const authorization: string[] = [];
+    const dynamodb = createServer((req, res) => {
+      authorization.push(String(req.headers.authorization));
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'stand-in' }));
+    });
+    await new Promise<void>((resolve) => dynamodb.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = { ...ENV, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(dynamodb.address() as AddressInfo).port}` };
+      const releaseLock = bundles.find((b) => b.step === 'release-lock')!;
+      const event = { service: 'demo', environment: 'dev', executionId: 'x' };
+
+      const signed = await importInFreshNode(releaseLock.file, env, { invoke: event });
+      expect(signed.errorName, signed.error).toBe('ValidationException');
+      expect(authorization).toEqual([expect.stringContaining(`Credential=${ENV.AWS_ACCESS_KEY_ID}/`)]);
+
+      const { AWS_ACCESS_KEY_ID: _, ...withoutKey } = env;
+      const unsigned = await importInFreshNode(releaseLock.file, withoutKey, { invoke: event });
+      expect(unsigned.error).toMatch(/Unable to find environment variable credentials/);
+      expect(authorization).toHaveLength(1);
+    } finally {
+      dynamodb.close();
+    }
   });
 });

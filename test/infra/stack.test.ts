@@ -149,8 +149,8 @@ describe('ledger table', () => {
 
 describe('functions', () => {
   it('one per step: nodejs22.x on arm64, 512 MB, traced, own log group, the five environment variables', () => {
-    // One per step, plus the GitHub webhook receiver.
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length + 1);
+    // One per step, plus the GitHub webhook receiver and the approval function.
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length + 2);
     const configJson = JSON.stringify(JSON.parse(readFileSync(LAMBDA_TARGETS, 'utf8')));
     for (const step of STEP_NAMES) {
       const p = resources[fnId(step)]!.Properties;
@@ -161,7 +161,9 @@ describe('functions', () => {
       expect(p.Handler, step).toBe('index.handler');
       expect(p.LoggingConfig.LogGroup, step).toHaveProperty('Ref');
       const env = p.Environment.Variables;
-      expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', 'TAGFLOW_CONFIG']);
+      // The step that requests approvals also puts its event and names the approval URL in it.
+      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : [];
+      expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', 'TAGFLOW_CONFIG', ...extra].sort());
       expect(env.TAGFLOW_CONFIG).toBe(configJson);
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
@@ -296,7 +298,7 @@ describe('IAM', () => {
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
     for (const step of ['normalise', 'normalise-rollback']) expect(actionsOf(statementsOf(step)).sort(), step).toEqual(base);
-    for (const step of ['claim', 'acquire-lock', 'release-lock', 'record-stage', 'record-outcome', 'prepare-rollback']) {
+    for (const step of ['claim', 'check-policy', 'acquire-lock', 'release-lock', 'record-stage', 'record-outcome', 'prepare-rollback']) {
       expect(actionsOf(statementsOf(step)).filter((a) => !base.includes(a)).sort(), step).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(resourcesFor(statementsOf(step), 'dynamodb:PutItem'), step).toEqual([table]);
     }
@@ -341,7 +343,7 @@ describe('GitHub webhook receiver', () => {
   it('is a function URL without AWS auth (the handler checks the HMAC), reading only its own secret and putting events only on the pipeline bus', () => {
     const id = fnId('github-webhook');
     const fn = resources[id]!.Properties;
-    const urls = ofType('AWS::Lambda::Url');
+    const urls = ofType('AWS::Lambda::Url').filter(([, u]) => u.Properties.TargetFunctionArn['Fn::GetAtt'][0] === id);
     expect(urls).toHaveLength(1);
     expect(urls[0]![1].Properties).toMatchObject({ AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [id, 'Arn'] } });
     expect(urls[0]![1].Properties.Cors).toBeUndefined();
@@ -365,6 +367,47 @@ describe('GitHub webhook receiver', () => {
     expect(outputs.GithubWebhookUrl).toBeDefined();
     expect(flat(outputs.GithubWebhookSecretArn!.Value)).toMatch(/^<GithubWebhookSecret/);
     expect(JSON.stringify(template.toJSON())).not.toMatch(/"SecretString"/);
+  });
+});
+
+describe('emergency approvals', () => {
+  const busArn = () => `<${stack.getLogicalId(stack.bus.node.defaultChild as never)}.Arn>`;
+
+  it('the step that requests approvals reads and writes the ledger and puts events on the pipeline bus only', () => {
+    const statements = statementsOf('request-approval');
+    expect(actionsOf(statements).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'events:PutEvents']);
+    expect(resourcesFor(statements, 'events:PutEvents')).toEqual([busArn()]);
+    const env = resources[fnId('request-approval')]!.Properties.Environment.Variables;
+    expect(env.APPROVAL_URL).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(stack.approvals.url.node.defaultChild as never), 'FunctionUrl'] });
+    expect(STEP_NAMES.filter((s) => actionsOf(statementsOf(s)).includes('events:PutEvents'))).toEqual(['request-approval']);
+  });
+
+  it('decisions arrive through a function URL with AWS_IAM auth, and only its function may answer the release machine\'s tasks', () => {
+    const id = fnId('decide-approval');
+    const urls = ofType('AWS::Lambda::Url').filter(([, u]) => u.Properties.TargetFunctionArn['Fn::GetAtt'][0] === id);
+    expect(urls).toHaveLength(1);
+    expect(urls[0]![1].Properties.AuthType).toBe('AWS_IAM');
+    const statements = statementsOf('decide-approval');
+    const releaseId = stack.getLogicalId(stack.release.machine.node.defaultChild as never);
+    expect(resourcesFor(statements, 'states:SendTaskSuccess')).toEqual([`<${releaseId}>`]);
+    expect(resourcesFor(statements, 'states:SendTaskFailure')).toEqual([`<${releaseId}>`]);
+    expect(actionsOf(statements).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'states:SendTaskFailure', 'states:SendTaskSuccess']);
+    // Nothing else may answer tasks.
+    for (const step of STEP_NAMES) expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('states:SendTask')), step).toEqual([]);
+    expect(Object.keys(resources[id]!.Properties.Environment.Variables).sort()).toEqual(['LEDGER_TABLE', 'NODE_OPTIONS', 'TAGFLOW_CONFIG']);
+  });
+
+  it('offers approvers a managed policy that invokes the function only through its IAM-authenticated URL', () => {
+    const id = fnId('decide-approval');
+    const [[, policy]] = ofType('AWS::IAM::ManagedPolicy') as [[string, Json]];
+    const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: 'lambda:InvokeFunctionUrl', Resource: { 'Fn::GetAtt': [id, 'Arn'] }, Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } }),
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [id, 'Arn'] }, Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } }),
+    ]);
+    const outputs = template.toJSON().Outputs as Record<string, Json>;
+    expect(outputs.ApprovalUrl).toBeDefined();
+    expect(outputs.ApproversPolicyArn).toBeDefined();
   });
 });
 

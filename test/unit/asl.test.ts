@@ -1,14 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { RELEASE_TIMEOUT_HOURS } from '../../lambdas/lib/policy-config.js';
 import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
 import { placeholders, readAsl, substitute, taskStates, type MachineName } from '../../local/runtime/asl.js';
 import { localSubstitutions } from '../../local/runtime/runtime.js';
 
 /** The ASL files are the one definition; these are the rules every state in them keeps. */
 
-type State = { Type: string; Resource?: string; TimeoutSeconds?: number; Retry?: { ErrorEquals: string[] }[]; Catch?: { Next: string }[]; Next?: string; Default?: string; Choices?: { Next: string }[]; End?: boolean };
+type State = { Type: string; Resource?: string; TimeoutSeconds?: number; TimeoutSecondsPath?: string; Parameters?: { FunctionName?: string }; Retry?: { ErrorEquals: string[] }[]; Catch?: { Next: string }[]; Next?: string; Default?: string; Choices?: { Next: string }[]; End?: boolean };
 const machines: MachineName[] = ['release', 'rollback'];
 const definition = (m: MachineName) => JSON.parse(readAsl(m)) as { StartAt: string; States: Record<string, State> };
+
+describe('release.asl.json timeout', () => {
+  it('is the budget the config\'s policy waits are checked against', () => {
+    expect((JSON.parse(readAsl('release')) as { TimeoutSeconds: number }).TimeoutSeconds).toBe(RELEASE_TIMEOUT_HOURS * 3600);
+  });
+
+  it('waits for approvals with a Task whose timeout comes from the policy check and whose timeout becomes a named failure', () => {
+    const states = definition('release').States as Record<string, State & { Catch?: { ErrorEquals: string[]; Next: string }[] }>;
+    const gate = states['Request approval']!;
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.Parameters?.FunctionName).toBe('${RequestApprovalFnArn}');
+    expect(gate.TimeoutSecondsPath).toBe('$.Payload.request.policy.approvalTimeoutSeconds');
+    expect(gate.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Approval timed out' });
+  });
+});
 
 describe.each(machines)('%s.asl.json', (machine) => {
   const def = definition(machine);
@@ -28,9 +44,11 @@ describe.each(machines)('%s.asl.json', (machine) => {
   it('gives every Task a timeout and retries transient Lambda failures on every Lambda Task', () => {
     for (const [name, s] of Object.entries(def.States)) {
       if (s.Type !== 'Task') continue;
-      expect(s.TimeoutSeconds, `${name} has no TimeoutSeconds`).toBeGreaterThan(0);
+      // TimeoutSecondsPath: a timeout from the config (the approval gate's approvalTimeoutHours).
+      if (s.TimeoutSecondsPath === undefined) expect(s.TimeoutSeconds, `${name} has no TimeoutSeconds`).toBeGreaterThan(0);
       expect(s.Retry?.length, `${name} has no Retry`).toBeGreaterThan(0);
-      if (s.Resource?.startsWith('${')) {
+      const invokesLambda = s.Resource?.startsWith('${') || s.Resource?.startsWith('arn:aws:states:::lambda:invoke');
+      if (invokesLambda) {
         const retried = s.Retry!.flatMap((r) => r.ErrorEquals);
         for (const e of ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'DependencyUnavailable']) expect(retried, `${name} does not retry ${e}`).toContain(e);
       }

@@ -1,0 +1,65 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { LEDGER_ACTIONS } from './step-access.js';
+import { StepFunction } from './step-function.js';
+
+export interface ApprovalFunctionProps {
+  projectRoot: string;
+  table: ITable;
+  configJson: string;
+}
+
+/**
+ * Where approvers approve or reject an emergency release: a function URL with AWS_IAM auth,
+ * so the approver is the IAM identity that signed the request (never a field of the body).
+ * `Approvers` is the managed policy to attach to the people (users or roles) who approve.
+ */
+export class ApprovalFunction extends Construct {
+  readonly fn: StepFunction;
+  readonly url: FunctionUrl;
+  readonly approvers: ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: ApprovalFunctionProps) {
+    super(scope, id);
+    this.fn = new StepFunction(this, 'Fn', {
+      step: 'decide-approval',
+      projectRoot: props.projectRoot,
+      timeout: Duration.seconds(15),
+      memorySize: 256,
+      environment: { LEDGER_TABLE: props.table.tableName, TAGFLOW_CONFIG: props.configJson },
+    });
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [props.table.tableArn] }));
+    this.url = this.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+
+    // Function URLs need both actions; the condition keeps InvokeFunction to calls through the
+    // URL, so nobody can invoke the function directly with a made-up identity in the event.
+    this.approvers = new ManagedPolicy(this, 'Approvers', {
+      description: 'tagflow: may approve or reject emergency releases through the approval URL (the caller must also be in policy.approvers)',
+      statements: [
+        new PolicyStatement({ actions: ['lambda:InvokeFunctionUrl'], resources: [this.fn.functionArn], conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } }),
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn], conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } }),
+      ],
+    });
+
+    new CfnOutput(scope, 'ApprovalUrl', { value: this.url.url, description: 'Approvers POST {"service","version","environment","decision":"approve"|"reject"} here, signed with SigV4 (awscurl --service lambda)' });
+    new CfnOutput(scope, 'ApproversPolicyArn', { value: this.approvers.managedPolicyArn, description: 'Attach to the IAM users or roles of the people in policy.approvers' });
+  }
+
+  /**
+   * Lets the function answer the release machine's waiting tasks (SendTaskSuccess/Failure on
+   * that machine only). A Policy of its own, not the role's default policy: the function
+   * depends on its role's default policy, the machine's definition names the function that
+   * requests approvals, and that function's APPROVAL_URL names this function's URL; a
+   * statement naming the machine in the default policy would close that loop.
+   */
+  answerTasksOf(machine: IStateMachine): Policy {
+    return new Policy(this, 'AnswerTasks', {
+      roles: [this.fn.role!],
+      statements: [new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [machine.stateMachineArn] })],
+    });
+  }
+}

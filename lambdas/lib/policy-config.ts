@@ -1,0 +1,123 @@
+import * as z from 'zod';
+import type { FieldIssue } from './errors.js';
+import { closest } from './validation.js';
+import { ENVIRONMENT_PATTERN } from './version.js';
+import { isTimeZone, minutesOf } from './zoned-time.js';
+
+/**
+ * The deployment policy in the pipeline config (`policy`): allowed windows per environment,
+ * declared freezes, and who may approve an emergency release. Absent: always open.
+ */
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/**
+ * The release machine's own `TimeoutSeconds` (state-machines/release.asl.json, checked by a
+ * test): every wait the policy may add has to fit in it, or the execution would time out
+ * mid-wait with a cause nobody can read.
+ */
+export const RELEASE_TIMEOUT_HOURS = 336;
+/** What a release needs besides policy waits (tests gate, canaries, locks), kept free in that budget. */
+export const RELEASE_WORK_HOURS = 24;
+
+/** IAM user names and role session names, the identities an approver is matched by in AWS. */
+const APPROVER_PATTERN = /^[\w+=,.@-]{2,64}$/;
+
+const hhmm = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected a 24-hour "HH:MM" local time such as "09:00" ("24:00" ends a window at midnight)');
+const environmentName = z.string().regex(ENVIRONMENT_PATTERN, 'expected an environment name such as "prod"');
+const instant = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with a zone, e.g. "2026-12-21T00:00:00Z" or "2026-12-21T00:00:00+01:00"' });
+
+const deployWindow = z
+  .strictObject({
+    environments: z.array(environmentName).min(1, 'name the environments this window applies to, e.g. ["prod"]'),
+    days: z.array(z.enum(WEEKDAYS, { error: `expected a day of the week: ${WEEKDAYS.join(', ')}` })).min(1, 'name at least one day, e.g. ["mon","tue","wed","thu","fri"]'),
+    from: hhmm,
+    to: hhmm,
+  })
+  .refine((w) => minutesOf(w.from) < minutesOf(w.to), { message: 'from must be before to on the same day (a window cannot span midnight: split it in two)', path: ['to'] });
+
+const freeze = z
+  .strictObject({
+    name: z.string().min(1, 'give the freeze a name people recognise, e.g. "year-end"'),
+    from: instant,
+    to: instant,
+    /** Absent: every environment. */
+    environments: z.array(environmentName).min(1).optional(),
+    reason: z.string().optional(),
+  })
+  .refine((f) => Date.parse(f.from) < Date.parse(f.to), { message: 'from must be before to', path: ['to'] });
+
+export const policySchema = z.strictObject({
+  /** The zone the windows' days and times are in. */
+  timezone: z.string().default('UTC'),
+  /** Allowed windows: an environment any window names may deploy only inside one of them. */
+  windows: z.array(deployWindow).default([]),
+  /** Blocked periods; they win over windows. */
+  freezes: z.array(freeze).default([]),
+  /** Who may approve an emergency release (IAM user names or role session names); two different ones must. */
+  approvers: z.array(z.string().regex(APPROVER_PATTERN, 'expected an IAM user name or role session name (letters, digits and +=,.@_-)')).default([]),
+  /** A release into a closed environment waits up to this long for it to open, then fails. */
+  maxWaitHours: z.number().min(0).max(168).default(72),
+  /** How long an emergency release waits for its two approvals before it fails. */
+  approvalTimeoutHours: z.number().min(1 / 3600, 'at least one second (1/3600 h)').max(168).default(24),
+});
+
+export type DeployPolicy = z.infer<typeof policySchema>;
+export type DeployWindow = z.infer<typeof deployWindow>;
+export type Freeze = z.infer<typeof freeze>;
+
+export const POLICY_KEYS = {
+  policy: Object.keys(policySchema.shape),
+  window: ['environments', 'days', 'from', 'to'],
+  freeze: ['name', 'from', 'to', 'environments', 'reason'],
+};
+
+/** How many distinct approvers an emergency release needs. */
+export const REQUIRED_APPROVALS = 2;
+
+/** The environments a window or freeze limits (a freeze without `environments` limits all). */
+export function gatedEnvironments(policy: DeployPolicy, environments: readonly string[]): string[] {
+  const named = new Set([...policy.windows.flatMap((w) => w.environments), ...policy.freezes.flatMap((f) => f.environments ?? environments)]);
+  return environments.filter((e) => named.has(e));
+}
+
+/** Checks across the config: names that must exist, counts, and the release machine's time budget. */
+export function policyIssues(policy: DeployPolicy, services: Record<string, { environments: { name: string }[] }>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (!isTimeZone(policy.timezone)) {
+    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    const guess = closest(policy.timezone, zones);
+    issues.push({ field: 'policy.timezone', problem: `"${policy.timezone}" is not an IANA time zone${guess ? `; did you mean "${guess}"?` : ' (e.g. "Europe/Berlin", "America/New_York", "UTC")'}` });
+  }
+  const known = [...new Set(Object.values(services).flatMap((s) => s.environments.map((e) => e.name)))];
+  const checkNames = (names: readonly string[] | undefined, field: string) =>
+    names?.forEach((name, i) => {
+      if (!known.includes(name)) issues.push({ field: `${field}[${i}]`, problem: `no service has an environment "${name}"; environments: ${known.join(', ')}` });
+    });
+  policy.windows.forEach((w, i) => checkNames(w.environments, `policy.windows[${i}].environments`));
+  policy.freezes.forEach((f, i) => checkNames(f.environments, `policy.freezes[${i}].environments`));
+
+  const seen = new Set<string>();
+  policy.approvers.forEach((a, i) => {
+    if (seen.has(a)) issues.push({ field: `policy.approvers[${i}]`, problem: `"${a}" appears twice; each approver counts once` });
+    seen.add(a);
+  });
+  if (policy.approvers.length > 0 && seen.size < REQUIRED_APPROVALS) {
+    issues.push({ field: 'policy.approvers', problem: `an emergency release needs ${REQUIRED_APPROVALS} different approvers, and ${seen.size} can never give that; list at least ${REQUIRED_APPROVALS}, or none to allow no emergency overrides` });
+  }
+
+  // Each gated environment of a release may wait (for its window, or for approvals) once.
+  const perEnvironment = Math.max(policy.maxWaitHours, policy.approvalTimeoutHours);
+  for (const [name, svc] of Object.entries(services)) {
+    const gated = gatedEnvironments(policy, svc.environments.map((e) => e.name));
+    const worst = gated.length * perEnvironment;
+    if (worst + RELEASE_WORK_HOURS > RELEASE_TIMEOUT_HOURS) {
+      issues.push({
+        field: policy.maxWaitHours >= policy.approvalTimeoutHours ? 'policy.maxWaitHours' : 'policy.approvalTimeoutHours',
+        problem: `a release of ${name} could wait ${perEnvironment} h in each of its ${gated.length} gated environments (${gated.join(', ')}), ${worst} h in all, beyond the release machine's ${RELEASE_TIMEOUT_HOURS} h limit less ${RELEASE_WORK_HOURS} h for the release itself; lower it to at most ${Math.floor((RELEASE_TIMEOUT_HOURS - RELEASE_WORK_HOURS) / gated.length)}`,
+      });
+    }
+  }
+  return issues;
+}

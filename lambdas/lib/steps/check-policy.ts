@@ -1,0 +1,94 @@
+import type { EnvironmentConfig } from '../config.js';
+import { decide } from '../decisions.js';
+import { DeployWindowClosed } from '../errors.js';
+import { REQUIRED_APPROVALS } from '../policy-config.js';
+import { evaluatePolicy } from '../policy.js';
+import type { Deps } from '../ports.js';
+import type { ReleaseRequest } from '../types.js';
+
+/**
+ * Step 5, per environment, before its lock: may this release deploy there now? The state
+ * machine goes on (`go`), waits until the environment opens and asks again (`wait`), or asks
+ * two approvers (`approve`, emergencies only); otherwise this throws `DeployWindowClosed`.
+ *
+ * The policy comes from the deployed config, not the release's snapshot: a freeze declared
+ * while a release waits applies to it at its next check.
+ */
+
+export type PolicyCheck =
+  | { action: 'go'; reason: string }
+  | { action: 'wait'; reason: string; until: string; waitingSince: string }
+  | {
+      action: 'approve';
+      reason: string;
+      /** The approval Task's TimeoutSecondsPath. */
+      approvalTimeoutSeconds: number;
+      /** The failure's cause when nobody approves in time (the machine cannot compute it). */
+      timeoutReason: string;
+    };
+
+export interface CheckPolicyInput {
+  releaseId: string;
+  executionId: string;
+  release: ReleaseRequest;
+  /** The environment being entered; `policy` is this step's previous answer after a wait. */
+  stage: { environment: EnvironmentConfig; policy?: PolicyCheck };
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'>): Promise<PolicyCheck> {
+  const { release } = input;
+  const env = input.stage.environment.name;
+  const policy = (await deps.config()).policy;
+  // No policy: nothing to decide, so nothing is written (every environment of every release would get a line saying so).
+  if (!policy) return { action: 'go', reason: `${env} is open: no deployment policy is configured` };
+
+  const now = deps.clock.now();
+  const status = evaluatePolicy(now, env, policy);
+  const record = (verdict: 'passed' | 'waiting' | 'failed', summary: string, evidence: unknown) =>
+    decide(deps, release, { step: 'policy', environment: env, verdict, summary, evidence });
+
+  if (status.open) {
+    await record('passed', status.reason, { now: now.toISOString(), status });
+    return { action: 'go', reason: status.reason };
+  }
+
+  if (release.emergency) {
+    if (new Set(policy.approvers).size < REQUIRED_APPROVALS) {
+      const summary = `${status.reason}. This is an emergency release ("${release.emergency.reason}"), but no emergency override is possible: policy.approvers lists ${policy.approvers.length} approvers and an override needs ${REQUIRED_APPROVALS} different ones`;
+      await record('failed', summary, { now: now.toISOString(), status });
+      throw new DeployWindowClosed(summary);
+    }
+    const hours = policy.approvalTimeoutHours;
+    const reason = `${status.reason}. Emergency release ("${release.emergency.reason}"): ${REQUIRED_APPROVALS} different approvers of ${policy.approvers.join(', ')} must approve within ${hours} h`;
+    await record('waiting', reason, { now: now.toISOString(), status, approvers: policy.approvers });
+    return {
+      action: 'approve',
+      reason,
+      approvalTimeoutSeconds: Math.max(1, Math.ceil(hours * 3600)),
+      timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${hours} h (policy.approvalTimeoutHours); ${status.reason}`,
+    };
+  }
+
+  // The wait is bounded from the first time this environment was found closed, not from each re-check.
+  const previous = input.stage.policy;
+  const waitingSince = previous?.action === 'wait' ? previous.waitingSince : now.toISOString();
+  const deadline = Date.parse(waitingSince) + policy.maxWaitHours * HOUR_MS;
+  if (status.opensAt && Date.parse(status.opensAt) <= deadline) {
+    const hours = ((Date.parse(status.opensAt) - now.getTime()) / HOUR_MS).toFixed(1);
+    const reason = `${status.reason}; waiting ${hours} h for it (policy.maxWaitHours: ${policy.maxWaitHours})`;
+    await record('waiting', reason, { now: now.toISOString(), status, waitingSince });
+    deps.log.info('waiting for the deployment policy', { service: release.service, version: release.version, environment: env, until: status.opensAt, reason: status.reason });
+    return { action: 'wait', reason, until: status.opensAt, waitingSince };
+  }
+
+  const beyond = status.opensAt ? `, more than policy.maxWaitHours (${policy.maxWaitHours} h) after ${waitingSince}` : '';
+  const override =
+    new Set(policy.approvers).size >= REQUIRED_APPROVALS
+      ? `an emergency release (input {"emergency":{"reason":"…"}}) approved by ${REQUIRED_APPROVALS} of ${policy.approvers.join(', ')} can override it`
+      : `an emergency override needs ${REQUIRED_APPROVALS} approvers in policy.approvers, and none are configured`;
+  const summary = `${status.reason}${beyond}. The release stops here; ${override}`;
+  await record('failed', summary, { now: now.toISOString(), status, waitingSince });
+  throw new DeployWindowClosed(summary);
+}
