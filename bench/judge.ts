@@ -7,9 +7,9 @@
  *
  * Data, per arm per minute (what a CloudWatch query returns): request count (Sum), error count
  * (Sum), p99 latency (extended statistic over the minute's requests) and the counts of requests
- * slower than two fixed thresholds: the p99 (tail) and the p90 (shift) of the stable version
- * over the hour before the canary (it served all traffic then), fixed before the canary starts
- * as the canary step fixes them.
+ * slower than two thresholds fixed as the canary step fixes them: the p99 (tail) and the p90
+ * (shift) of the baseline's first MIN_THRESHOLD_REQUESTS requests beside the canary; until
+ * then latency is not judged (and ours cannot pass).
  *
  * Traffic: total requests per minute ~ Poisson(level), level log-normal minute to minute
  * (sd 0.3) with traffic bursts (3% of minutes start a 1–3 minute ×3 burst); requests route
@@ -35,6 +35,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_JUDGE_CONFIG, judge } from '../lambdas/lib/judge/judge.js';
+import { MIN_THRESHOLD_REQUESTS } from '../lambdas/lib/steps/canary.js';
 import { writeResultsSection } from './results.js';
 import { binomial, hash, normal, poisson, rng, type Rng } from './sampling.js';
 
@@ -44,7 +45,6 @@ const START = '<!-- bench/judge.ts: start -->';
 const END = '<!-- bench/judge.ts: end -->';
 
 const HORIZON = 60;
-const WARMUP = 60;
 const BASE_ERROR_RATE = 0.005;
 const LATENCY_MEDIAN_MS = 120;
 const LATENCY_SIGMA = 0.5;
@@ -144,6 +144,8 @@ interface Run {
   baseline: ArmMinute[];
   /** Canary requests actually served in each minute (including minutes without a datapoint). */
   served: number[];
+  /** The minute (0-based) from whose end the latency thresholds are fixed; Infinity: never. */
+  thresholdsFrom: number;
 }
 
 let buffer = new Float64Array(1 << 16);
@@ -170,20 +172,8 @@ function simulateRun(s: Scenario, seed: number): Run {
     return totalPerMinute * Math.exp(0.3 * normal(u)) * burst;
   };
 
-  // The hour before the canary: the stable version takes all traffic; T = its p99.
-  let warm: number[] = [];
-  for (let m = 0; m < WARMUP; m++) {
-    const n = poisson(level(), u);
-    const incident = u() < 0.02;
-    const l = latencies(n, incident ? 1.3 : 1, 0, 0, u);
-    for (let i = 0; i < n; i++) warm.push(l[i]!);
-  }
-  const warmArr = Float64Array.from(warm);
-  warm = [];
-  const threshold = warmArr.length > 0 ? p99(warmArr, warmArr.length) : Infinity;
-  const shiftThreshold = warmArr.length > 0 ? select(warmArr, warmArr.length, Math.ceil(0.9 * warmArr.length) - 1) : Infinity;
-
-  const run: Run = { canary: [], baseline: [], served: [] };
+  const run: Run = { canary: [], baseline: [], served: [], thresholdsFrom: Infinity };
+  const latencyOf: { canary: Float64Array[]; baseline: Float64Array[] } = { canary: [], baseline: [] };
   for (let minute = 1; minute <= HORIZON; minute++) {
     const lvl = level();
     const incident = u() < 0.02;
@@ -195,18 +185,38 @@ function simulateRun(s: Scenario, seed: number): Run {
       const pErr = Math.min(1, BASE_ERROR_RATE * (incident ? 4 : 1) * (regressed ? s.errorMultiplier : 1));
       const errors = binomial(n, pErr, u);
       const l = latencies(n, (incident ? 1.3 : 1) * (regressed ? s.latencyMultiplier : 1), regressed ? s.tailFraction : 0, s.tailAddMs, u);
-      let slow = 0;
-      let slowShift = 0;
-      for (let i = 0; i < n; i++) {
-        if (l[i]! > threshold) slow++;
-        if (l[i]! > shiftThreshold) slowShift++;
-      }
       if (isCanary) run.served.push(n);
       const present = n > 0 && !missing;
-      return { present, requests: present ? n : 0, errors: present ? errors : 0, slow: present ? slow : 0, slowShift: present ? slowShift : 0, p99: present ? p99(l, n) : NaN };
+      latencyOf[isCanary ? 'canary' : 'baseline'].push(present ? l.slice(0, n) : new Float64Array(0));
+      return { present, requests: present ? n : 0, errors: present ? errors : 0, slow: 0, slowShift: 0, p99: present ? p99(l, n) : NaN };
     };
     run.canary.push(arm(s.weight, true));
     run.baseline.push(arm(1 - s.weight, false));
+  }
+
+  // The thresholds, as the canary step fixes them: the baseline's p90 and p99 over its first
+  // MIN_THRESHOLD_REQUESTS requests (whole minutes, as CloudWatch reports them).
+  let seen = 0;
+  for (let m = 0; m < HORIZON && seen < MIN_THRESHOLD_REQUESTS; m++) {
+    seen += latencyOf.baseline[m]!.length;
+    if (seen >= MIN_THRESHOLD_REQUESTS) run.thresholdsFrom = m;
+  }
+  if (run.thresholdsFrom === Infinity) return run;
+  const calibration = new Float64Array(seen);
+  let at = 0;
+  for (let m = 0; m <= run.thresholdsFrom; m++) {
+    calibration.set(latencyOf.baseline[m]!, at);
+    at += latencyOf.baseline[m]!.length;
+  }
+  const shiftMs = select(calibration, seen, Math.ceil(0.9 * seen) - 1);
+  const tailMs = select(calibration, seen, Math.ceil(0.99 * seen) - 1);
+  for (const arm of ['canary', 'baseline'] as const) {
+    run[arm].forEach((minute, m) => {
+      for (const ms of latencyOf[arm][m]!) {
+        if (ms > tailMs) minute.slow++;
+        if (ms > shiftMs) minute.slowShift++;
+      }
+    });
   }
   return run;
 }
@@ -224,6 +234,7 @@ interface Outcome {
 function ours(run: Run, s: Scenario): Outcome {
   const c = { requests: 0, errors: 0, slow: 0, slowShift: 0 };
   const b = { requests: 0, errors: 0, slow: 0, slowShift: 0 };
+  const all = DEFAULT_JUDGE_CONFIG.metrics;
   for (let m = 0; m < HORIZON; m++) {
     const cm = run.canary[m]!;
     const bm = run.baseline[m]!;
@@ -235,10 +246,14 @@ function ours(run: Run, s: Scenario): Outcome {
     b.errors += bm.errors;
     b.slow += bm.slow;
     b.slowShift += bm.slowShift;
-    const j = judge(c, b, s.weight);
-    if (j.verdict !== 'inconclusive') {
-      const noEvents = j.verdict === 'pass' && j.metrics.some((e) => e.canary.events + e.baseline.events === 0);
-      return { verdict: j.verdict, minute: m + 1, noEvents };
+    // As the canary step does: latency waits for its thresholds, errors keep their share of alpha.
+    const fixed = m >= run.thresholdsFrom;
+    const metrics = fixed ? all : all.filter((x) => x !== 'latency');
+    const j = judge(c, b, s.weight, { metrics, alpha: (DEFAULT_JUDGE_CONFIG.alpha * metrics.length) / all.length });
+    const verdict = j.verdict === 'pass' && !fixed ? 'inconclusive' : j.verdict;
+    if (verdict !== 'inconclusive') {
+      const noEvents = verdict === 'pass' && j.metrics.some((e) => e.canary.events + e.baseline.events === 0);
+      return { verdict, minute: m + 1, noEvents };
     }
   }
   return { verdict: 'inconclusive', minute: HORIZON };
@@ -562,7 +577,7 @@ function main(): void {
     `- date: ${new Date().toISOString()}`,
     `- machine: ${nproc} CPUs (\`nproc\`), ${cpu}, ${process.platform}/${process.arch}; Node ${process.version}`,
     `- command: \`npx tsx bench/judge.ts\` (${RUNS} seeded runs per scenario, ${elapsed.toFixed(0)} s in all; judge time per run: ${timing})`,
-    `- data: per arm per minute, CloudWatch-shaped (requests, errors, p99, counts of requests over the stable version's p99 and p90 from the hour before); log-normal latency (median ${LATENCY_MEDIAN_MS} ms, σ ${LATENCY_SIGMA}); base error rate ${pct(BASE_ERROR_RATE)}; traffic log-normal per minute with ×3 bursts; 2% of minutes a shared incident (both arms ×4 errors, ×1.3 latency); 3% of minutes without a datapoint; horizon ${HORIZON} min`,
+    `- data: per arm per minute, CloudWatch-shaped (requests, errors, p99, counts of requests over the baseline's p99 and p90, read from its first ${MIN_THRESHOLD_REQUESTS} requests beside the canary); log-normal latency (median ${LATENCY_MEDIAN_MS} ms, σ ${LATENCY_SIGMA}); base error rate ${pct(BASE_ERROR_RATE)}; traffic log-normal per minute with ×3 bursts; 2% of minutes a shared incident (both arms ×4 errors, ×1.3 latency); 3% of minutes without a datapoint; horizon ${HORIZON} min`,
     '- judges: ours = `judge()` with defaults (alpha 0.05: 0.025 for errors, 0.0125 each for latency over the p99 and over the p90; passRatio 1.5, minCanaryRequests 50) after every minute on cumulative counts; Kayenta-style = Mann-Whitney U, two-sided 98%, on per-minute error rates and per-minute p99 since the start, judged once at 60 min (fixed horizon) or re-checked every 10 min; threshold = 3 consecutive minutes of canary error rate > 2× baseline or canary p99 > 1.2× baseline. Each stops at its first verdict: a fail rolls back, a pass promotes; Kayenta-style and threshold pass at 60 min when they have not failed',
     '- regressions: 100 canary req/min on a 10/90 split unless the name says otherwise; minutes to detection count from the onset of the regression (the canary start unless the name says otherwise), over all runs (an undetected run counts as >60); exposure counts canary requests served while the regression was active, up to the detecting minute',
     '',

@@ -63,24 +63,21 @@ export class CloudWatchMetrics implements MetricsSource {
 
   /**
    * One period spanning the whole window, so CloudWatch computes the percentiles over all of
-   * its requests (percentiles of minutes cannot be combined). Before the canary the alias sent
-   * everything to the baseline, and the per-`ExecutedVersion` series exist only under weighted
-   * routing: then the alias's own series is the baseline's.
+   * its requests (percentiles of minutes cannot be combined).
    */
-  async baselineLatency(q: CanaryArms & { since: string; until: string; wholeEnvironment: boolean }): Promise<BaselineLatency> {
+  async baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency> {
     const series = lambdaSeries(q);
-    const ref = q.wholeEnvironment ? undefined : q.baseline.ref;
-    if (!q.wholeEnvironment && !ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
+    if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
     const seconds = Math.max(PERIOD_SECONDS, Math.ceil((Date.parse(q.until) - Date.parse(q.since)) / 1000 / PERIOD_SECONDS) * PERIOD_SECONDS);
     const values = await this.values(q, [
-      series.query('requests', 'Invocations', 'Sum', seconds, ref),
-      series.query('p90', 'Duration', 'p90', seconds, ref),
-      series.query('p99', 'Duration', 'p99', seconds, ref),
+      series.query('requests', 'Invocations', 'Sum', seconds, q.baseline.ref),
+      series.query('p90', 'Duration', 'p90', seconds, q.baseline.ref),
+      series.query('p99', 'Duration', 'p99', seconds, q.baseline.ref),
     ]);
     // A window that straddles a period boundary comes back as two periods: the higher
     // percentile of the two is the conservative (less trigger-happy) threshold.
     const max = (id: string) => Math.max(0, ...(values.get(id) ?? []));
-    return { requests: Math.round((values.get('requests') ?? []).reduce((a, b) => a + b, 0)), p90Ms: max('p90'), p99Ms: max('p99') };
+    return { requests: Math.round((values.get('requests') ?? []).reduce((x, y) => x + y, 0)), p90Ms: max('p90'), p99Ms: max('p99') };
   }
 
   private async sums(q: { since: string; until: string }, queries: MetricDataQuery[]): Promise<Map<string, number>> {

@@ -133,12 +133,8 @@ export interface BaselineLatency {
 
 export interface MetricsSource {
   armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }>;
-  /**
-   * The baseline's request count and latency percentiles between `since` and `until`. With
-   * `wholeEnvironment` every request of the environment counts (before the canary the baseline
-   * served them all, and in AWS the per-version series exist only under weighted routing).
-   */
-  baselineLatency(q: CanaryArms & { since: string; until: string; wholeEnvironment: boolean }): Promise<BaselineLatency>;
+  /** The baseline version's request count and latency percentiles between `since` and `until`. */
+  baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency>;
 }
 
 export interface HttpResponse {

@@ -104,19 +104,19 @@ export interface CanaryState {
   stepIndex: number;
   stepStartedAt: string;
   polls: number;
-  /** When the canary's first step began (the thresholds' lookback ends there). */
+  /** When the canary's first step began (the thresholds are read from the baseline since then). */
   startedAt?: string;
   /** Fixed once for the whole canary; absent until enough baseline requests were seen. */
   latencyThresholds?: LatencyThresholds;
 }
 
-/** What counts as a slow request, fixed before the canary is judged so that it never moves. */
+/** What counts as a slow request, fixed once per canary so that it never moves between looks. */
 export interface LatencyThresholds {
   /** The baseline's p99 (or the configured `slowThresholdMs`). */
   tailMs: number;
   /** The baseline's p90. */
   shiftMs: number;
-  /** Where they came from, for the ledger: the window and its request count. */
+  /** Where they came from, for the ledger: the requests they were read from. */
   basis: string;
 }
 

@@ -11,9 +11,9 @@ export class FleetMetrics implements MetricsSource {
     return { canary: of(q.canary.version), baseline: of(q.baseline.version) };
   }
 
-  async baselineLatency(q: CanaryArms & { since: string; until: string; wholeEnvironment: boolean }): Promise<BaselineLatency> {
+  async baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency> {
     const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
-    const latencies = (q.wholeEnvironment ? samples : samples.filter((s) => s.version === q.baseline.version)).map((s) => s.latencyMs).sort((a, b) => a - b);
+    const latencies = samples.filter((s) => s.version === q.baseline.version).map((s) => s.latencyMs).sort((a, b) => a - b);
     return { requests: latencies.length, p90Ms: percentile(latencies, 0.9), p99Ms: percentile(latencies, 0.99) };
   }
 }

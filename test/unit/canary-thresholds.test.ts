@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../lambdas/lib/config.js';
+import { judge } from '../../lambdas/lib/judge/judge.js';
 import { judgeCanary, MIN_THRESHOLD_REQUESTS, type CanaryOutput, type CanaryStepInput } from '../../lambdas/lib/steps/canary.js';
 import type { ArmMetrics, BaselineLatency, Deps, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
 import type { Decision } from '../../lambdas/lib/types.js';
@@ -8,9 +9,8 @@ import { demoConfig } from '../support/harness.js';
 /** A metrics source with scripted answers that records what it was asked. */
 class ScriptedMetrics implements MetricsSource {
   queries: MetricsQuery[] = [];
-  latencyAsks: { since: string; until: string; wholeEnvironment: boolean }[] = [];
+  latencyAsks: { since: string; until: string }[] = [];
   constructor(
-    private readonly before: BaselineLatency,
     private readonly beside: BaselineLatency,
     private readonly counts: { canary: ArmMetrics; baseline: ArmMetrics },
   ) {}
@@ -18,9 +18,9 @@ class ScriptedMetrics implements MetricsSource {
     this.queries.push(q);
     return this.counts;
   }
-  async baselineLatency(q: { since: string; until: string; wholeEnvironment: boolean }) {
-    this.latencyAsks.push({ since: q.since, until: q.until, wholeEnvironment: q.wholeEnvironment });
-    return q.wholeEnvironment ? this.before : this.beside;
+  async baselineLatency(q: { since: string; until: string }) {
+    this.latencyAsks.push({ since: q.since, until: q.until });
+    return this.beside;
   }
 }
 
@@ -52,32 +52,25 @@ const same = (n: number): ArmMetrics => ({ requests: n, errors: n / 100, slow: n
 const latency = (requests: number): BaselineLatency => ({ requests, p90Ms: 180, p99Ms: 400 });
 
 describe('canary latency thresholds', () => {
-  it('are fixed from the hour before the canary and then kept for every later look', async () => {
-    const metrics = new ScriptedMetrics(latency(5000), latency(0), { canary: same(20_000), baseline: same(20_000) });
-    const { deps, input } = setup(metrics);
+  it('are fixed from the baseline beside the canary and then kept for every later look and step', async () => {
+    const metrics = new ScriptedMetrics(latency(5000), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input } = setup(metrics, { stepIndex: 1, stepStartedAt: '2026-11-27T12:05:00Z' });
 
     const first = await judgeCanary(input, deps);
 
-    expect(metrics.latencyAsks).toEqual([{ since: '2026-11-27T11:00:00.000Z', until: '2026-11-27T12:00:00Z', wholeEnvironment: true }]);
+    // Read from the canary's start, not the step's: every step is judged on the same thresholds.
+    expect(metrics.latencyAsks).toEqual([{ since: '2026-11-27T12:00:00Z', until: NOW.toISOString() }]);
     expect(metrics.queries[0]!.thresholds).toMatchObject({ tailMs: 400, shiftMs: 180 });
-    expect(first).toMatchObject({ latencyThresholds: { tailMs: 400, shiftMs: 180, basis: expect.stringContaining('hour before the canary') } });
+    expect(first).toMatchObject({ latencyThresholds: { tailMs: 400, shiftMs: 180, basis: "v1.0.0's first 5000 requests beside the canary: p90 180 ms, p99 400 ms" } });
 
     const again = await judgeCanary({ ...input, canary: { ...first, polls: 1 } as CanaryOutput }, deps);
     expect(metrics.latencyAsks).toHaveLength(1); // not asked again: the thresholds never move
     expect(again).toMatchObject({ latencyThresholds: first.mode === 'canary' ? first.latencyThresholds : {} });
   });
 
-  it('fall back to the baseline beside the canary when the hour before had too little traffic', async () => {
-    const metrics = new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), latency(MIN_THRESHOLD_REQUESTS), { canary: same(20_000), baseline: same(20_000) });
-    const { deps, input } = setup(metrics);
-    const out = await judgeCanary(input, deps);
-    expect(metrics.latencyAsks.map((a) => a.wholeEnvironment)).toEqual([true, false]);
-    expect(out).toMatchObject({ latencyThresholds: { basis: expect.stringContaining('v1.0.0 beside the canary') } });
-  });
-
   it('without enough baseline requests, latency is not judged and the canary cannot pass', async () => {
     // Errors alone would pass: identical rates on plenty of requests.
-    const metrics = new ScriptedMetrics(latency(0), latency(MIN_THRESHOLD_REQUESTS - 1), { canary: same(20_000), baseline: same(20_000) });
+    const metrics = new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), { canary: same(20_000), baseline: same(20_000) });
     const { deps, input, decisions } = setup(metrics);
 
     const out = await judgeCanary(input, deps);
@@ -85,12 +78,26 @@ describe('canary latency thresholds', () => {
     expect(out).toMatchObject({ next: 'wait' });
     expect(out).not.toHaveProperty('latencyThresholds');
     expect(metrics.queries[0]!.thresholds).toBeUndefined();
-    expect(decisions.at(-1)!.summary).toMatch(/latency not judged yet: its thresholds need 200 baseline requests, 199 so far/);
+    expect(decisions.at(-1)!.summary).toMatch(/latency not judged yet: its thresholds need 1000 baseline requests, 999 so far/);
+  });
+
+  it('keep errors at their share of alpha while latency waits, so the family-wise rate holds', async () => {
+    // Canary errors whose anytime-valid p-value lies between 0.025 and 0.05: enough to fail
+    // errors judged alone at 0.05, not at their share 0.025 of a two-metric family.
+    const counts = { canary: { requests: 1000, errors: 13, slow: 0, slowShift: 0 }, baseline: { requests: 9000, errors: 42, slow: 0, slowShift: 0 } };
+    const p = judge(counts.canary, counts.baseline, 0.1, { metrics: ['errors'] }).metrics[0]!.pValue;
+    expect(p).toBeGreaterThan(0.025);
+    expect(p).toBeLessThanOrEqual(0.05);
+    const metrics = new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), counts);
+    const { deps, input, decisions } = setup(metrics, { weight: 10 });
+
+    await expect(judgeCanary(input, deps)).resolves.toMatchObject({ next: 'wait' });
+    expect(decisions.at(-1)!.summary).toMatch(/errors: canary 2\.8× baseline \(95% CS [\d.]+–[\d.]+\), p=0\.035/);
   });
 
   it('honour a configured slowThresholdMs for the tail', async () => {
     const cfg = parseConfigText(JSON.stringify({ ...config, services: { demo: { ...service, environments: service.environments.map((e) => (e.canary ? { ...e, canary: { ...e.canary, slowThresholdMs: 750 } } : e)) } } }));
-    const metrics = new ScriptedMetrics(latency(5000), latency(0), { canary: same(20_000), baseline: same(20_000) });
+    const metrics = new ScriptedMetrics(latency(5000), { canary: same(20_000), baseline: same(20_000) });
     const { deps, input } = setup(metrics);
     const env = cfg.services.demo!.environments.find((e) => e.canary)!;
     const out = await judgeCanary({ ...input, environment: env }, deps);

@@ -61,7 +61,7 @@ describe('CloudWatch canary metrics', () => {
     expect(calls[1]!.args[0].input.NextToken).toBe('page-2');
   });
 
-  it('reads the baseline latency over the whole window in one period: the alias before the canary, the version beside it', async () => {
+  it('reads the baseline version\'s latency over the whole window in one period', async () => {
     cw.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'requests', Values: [41_000, 3_000] },
@@ -70,21 +70,16 @@ describe('CloudWatch canary metrics', () => {
       ],
     });
     const m = new CloudWatchMetrics(new CloudWatchClient({}));
-    const before = await m.baselineLatency({ ...query(), since: '2026-11-23T09:00:00Z', until: '2026-11-23T10:00:30Z', wholeEnvironment: true });
 
-    expect(before).toEqual({ requests: 44_000, p90Ms: 190.1, p99Ms: 402.5 });
+    expect(await m.baselineLatency({ ...query(), since: '2026-11-23T09:00:00Z', until: '2026-11-23T10:00:30Z' })).toEqual({ requests: 44_000, p90Ms: 190.1, p99Ms: 402.5 });
     const q = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
     expect(q.map((x) => [x.Id, x.MetricStat!.Stat, x.MetricStat!.Period])).toEqual([
       ['requests', 'Sum', 3660],
       ['p90', 'p90', 3660],
       ['p99', 'p99', 3660],
     ]);
-    expect(q[1]!.MetricStat!.Metric!.Dimensions!.map((d) => d.Name)).toEqual(['FunctionName', 'Resource']);
-
-    await m.baselineLatency({ ...query(), wholeEnvironment: false });
-    const beside = cw.commandCalls(GetMetricDataCommand)[1]!.args[0].input.MetricDataQueries!;
-    expect(beside[2]!.MetricStat!.Metric!.Dimensions![2]).toEqual({ Name: 'ExecutedVersion', Value: '7' });
-    expect(beside[2]!.MetricStat!.Period).toBe(300);
+    expect(q[1]!.MetricStat!.Metric!.Dimensions![2]).toEqual({ Name: 'ExecutedVersion', Value: '7' });
+    await expect(m.baselineLatency(query({ baseline: { version: 'v1.9.0' } }))).rejects.toThrow(/no Lambda version recorded/);
   });
 
   it('turns throttling that outlived the SDK retries into DependencyUnavailable', async () => {

@@ -3,7 +3,7 @@ import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
 import { judge } from '../judge/judge.js';
-import type { BaselineLatency, CanaryArms, Deps, MetricsSource } from '../ports.js';
+import type { CanaryArms, Deps, MetricsSource } from '../ports.js';
 import type { CanaryState, LatencyThresholds, ReleaseRequest } from '../types.js';
 import { shiftTo, type DeployInput } from './deploy.js';
 
@@ -81,10 +81,12 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   };
   const source = deps.metrics(target);
   const latency = await latencyThresholds(c, arms, cfg, source, until);
-  // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass.
+  // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass; the
+  // other metrics keep their share of alpha, or the family-wise rate would grow past alpha.
   const metrics = latency.thresholds ? cfg.metrics : cfg.metrics.filter((m) => m !== 'latency');
+  const alpha = (cfg.alpha * metrics.length) / cfg.metrics.length;
   const counts = await source.armCounts({ ...arms, since: c.stepStartedAt, until, ...(latency.thresholds ? { thresholds: latency.thresholds } : {}) });
-  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha: cfg.alpha, metrics, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
+  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
   const judgement = latency.thresholds || judged.verdict !== 'pass' ? judged : { ...judged, verdict: 'inconclusive' as const, reason: `${latency.waiting}; ${judged.reason}` };
   const polls = c.polls + 1;
   const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
@@ -113,16 +115,16 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   throw new CanaryInconclusive(`${summary}; failing safe (onInconclusive: rollback)`);
 }
 
-/** The hour before the canary: the live version took all of the environment's traffic. */
-const THRESHOLD_LOOKBACK_MS = 60 * 60_000;
-/** Fewer baseline requests than this make a p99 too noisy to fix a threshold on. */
-export const MIN_THRESHOLD_REQUESTS = 200;
+/** Fewer baseline requests than this make a p99 too noisy to fix a threshold on (it would be one of the few slowest). */
+export const MIN_THRESHOLD_REQUESTS = 1000;
 
 /**
- * The latency thresholds, fixed once per canary: the baseline's p90 and p99 in the hour before
- * the canary began (the configured `slowThresholdMs` replaces the p99); with too little traffic
- * then, the baseline's first requests beside the canary, once there are enough of them. Until
- * then `waiting` says why latency is not judged yet.
+ * The latency thresholds, fixed once per canary: the baseline's p90 and p99 over its first
+ * requests beside the canary, once there are enough of them (the configured `slowThresholdMs`
+ * replaces the p99). The baseline beside the canary serves under the same load at the same
+ * time, so its percentiles put about 10% and 1% of either arm's requests over the thresholds,
+ * whatever the hour before looked like (a cold start, a quieter time of day). Until then
+ * `waiting` says why latency is not judged yet.
  */
 async function latencyThresholds(
   c: CanaryState,
@@ -132,20 +134,18 @@ async function latencyThresholds(
   until: string,
 ): Promise<{ thresholds?: LatencyThresholds; waiting: string }> {
   if (c.latencyThresholds) return { thresholds: c.latencyThresholds, waiting: '' };
-  const fix = (l: BaselineLatency, basis: string): LatencyThresholds => ({
-    tailMs: cfg.slowThresholdMs ?? l.p99Ms,
-    shiftMs: l.p90Ms,
-    basis: `${basis}: ${l.requests} requests, p90 ${Math.round(l.p90Ms)} ms, p99 ${Math.round(l.p99Ms)} ms${cfg.slowThresholdMs ? ` (slowThresholdMs ${cfg.slowThresholdMs} ms replaces the p99)` : ''}`,
-  });
-  if (c.startedAt) {
-    const start = Date.parse(c.startedAt);
-    const before = await source.baselineLatency({ ...arms, since: new Date(start - THRESHOLD_LOOKBACK_MS).toISOString(), until: c.startedAt, wholeEnvironment: true });
-    if (before.requests >= MIN_THRESHOLD_REQUESTS) return { thresholds: fix(before, `the environment in the hour before the canary (all on ${arms.baseline.version})`), waiting: '' };
+  const l = await source.baselineLatency({ ...arms, since: c.startedAt ?? c.stepStartedAt, until });
+  if (l.requests < MIN_THRESHOLD_REQUESTS) {
+    return { waiting: `latency not judged yet: its thresholds need ${MIN_THRESHOLD_REQUESTS} baseline requests, ${l.requests} so far` };
   }
-  const beside = await source.baselineLatency({ ...arms, since: c.startedAt ?? c.stepStartedAt, until, wholeEnvironment: false });
-  if (beside.requests >= MIN_THRESHOLD_REQUESTS) return { thresholds: fix(beside, `${arms.baseline.version} beside the canary`), waiting: '' };
-  return { waiting: `latency not judged yet: its thresholds need ${MIN_THRESHOLD_REQUESTS} baseline requests, ${beside.requests} so far` };
+  const basis = `${arms.baseline.version}'s first ${l.requests} requests beside the canary: p90 ${round(l.p90Ms)} ms, p99 ${round(l.p99Ms)} ms`;
+  return {
+    thresholds: { tailMs: cfg.slowThresholdMs ?? l.p99Ms, shiftMs: l.p90Ms, basis: cfg.slowThresholdMs ? `${basis} (slowThresholdMs ${cfg.slowThresholdMs} ms replaces the p99)` : basis },
+    waiting: '',
+  };
 }
+
+const round = (ms: number) => String(Number(ms.toPrecision(3)));
 
 /** Moves the canary to the next step's weight; at 100% it is the live version. */
 export async function shiftCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>): Promise<CanaryOutput> {
