@@ -5,6 +5,7 @@ import { LOCAL_LOCATIONS, LocalRuntime, type ApprovalRequested, type EventLog, t
 import { publishBuild, reportTests } from '../runtime/ci.js';
 import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, progressPrinter, red, yellow } from './progress.js';
+import { doraReport } from './dora.js';
 import { statusTable } from './status.js';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 
@@ -19,6 +20,7 @@ const USAGE = `tagflow — release pipeline (local runtime)
   tagflow local report-tests --service S --commit SHA --suite NAME:PASSED:FAILED [--suite …]
   tagflow status [--service S]
   tagflow history --service S [--version V]
+  tagflow dora [--service S] [--days 30]
 
 --emergency REASON releases even into an environment the deployment policy keeps closed,
 once two different approvers from policy.approvers approve. --approve NAME,NAME is a local
@@ -50,6 +52,7 @@ const options = {
   suite: { type: 'string', multiple: true },
   emergency: { type: 'string' },
   approve: { type: 'string' },
+  days: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -140,6 +143,14 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       if (releases.length === 0) console.log(`no releases of ${service} in ${rt.options.dataDir}`);
+      return 0;
+    });
+  }
+  if (group === 'dora') {
+    const days = flags.days === undefined ? 30 : Number(flags.days);
+    if (!(Number.isFinite(days) && days > 0)) throw new UsageError(`--days must be a number of days > 0, e.g. --days 30; got ${JSON.stringify(flags.days)}`);
+    return withRuntime(flags, async (rt, config) => {
+      for (const line of await doraReport(rt.deps.ledger, config, new Date(), days, flags.service)) console.log(line);
       return 0;
     });
   }
