@@ -55,13 +55,14 @@ const good = await follow((onEvent) => {
 const bad = await follow((onEvent) => rt.startExecution('release', { service: 'demo', version: 'v1.1.0' }, { onEvent }), 'console: start execution {"service":"demo","version":"v1.1.0"}');
 
 // v1.2.0 meets prod's canary while users keep calling prod.
-const traffic = startTraffic(() => rt.fleet.endpoint('demo', 'prod'), { paths: ['/api/orders'], concurrency: 8 });
+const traffic = startTraffic(() => rt.fleet.endpoint('demo', 'prod'), { paths: ['/api/orders'], concurrency: 32 });
 const canaryStarted = Date.now();
 const canary = await follow((onEvent) => rt.startExecution('release', { service: 'demo', version: 'v1.2.0' }, { onEvent }), 'console: start execution {"service":"demo","version":"v1.2.0"} (prod takes it as a canary)');
 const served = await traffic.stop();
 const judged = (await rt.deps.ledger.decisions('demo', 'v1.2.0')).filter((d) => d.step === 'judge');
 const looks = judged.length;
-console.log(dim(`  prod served ${served.requests} real requests meanwhile; the judge looked ${looks} times (${looks} simulated minutes, ${((Date.now() - canaryStarted) / 1000).toFixed(1)} s)`));
+const simulatedMinutes = `${looks} simulated minute${looks === 1 ? '' : 's'}`;
+console.log(dim(`  prod served ${served.requests} real requests meanwhile; the judge looked ${looks} time${looks === 1 ? '' : 's'} (${simulatedMinutes}, ${((Date.now() - canaryStarted) / 1000).toFixed(1)} s)`));
 
 console.log('');
 for (const line of await statusTable(rt.deps.ledger, config, 'demo')) console.log(line);
@@ -74,7 +75,7 @@ const canaryOutcome = canary.status === 'FAILED' && canary.error === 'CanaryFail
 console.log('');
 console.log(`${goodOk ? green('✔') : red('✘')} v1.0.0: ${good.status === 'SUCCEEDED' ? 'shipped to dev, staging and prod' : `${good.status} ${good.error ?? ''}`}`);
 console.log(`${badOutcome ? green('✔') : red('✘')} v1.1.0: ${badOutcome ? 'failed smoke tests in staging, rolled back to v1.0.0, never reached prod' : `${bad.status} ${bad.error ?? ''}`}`);
-console.log(`${canaryOutcome ? green('✔') : red('✘')} v1.2.0: ${canaryOutcome ? `failed prod's canary after ${looks} simulated minutes; all prod traffic is back on v1.0.0` : `${canary.status} ${canary.error ?? ''}: ${canary.cause ?? ''}`}`);
+console.log(`${canaryOutcome ? green('✔') : red('✘')} v1.2.0: ${canaryOutcome ? `failed prod's canary after ${simulatedMinutes}; all prod traffic is back on v1.0.0` : `${canary.status} ${canary.error ?? ''}: ${canary.cause ?? ''}`}`);
 console.log(dim(`ledger: ${join(dataDir, 'ledger')} · events: ${join(dataDir, 'events.jsonl')} · ${((Date.now() - started) / 1000).toFixed(1)} s`));
 console.log(dim(`see every decision: npx tagflow history --service demo --config examples/tagflow.config.json --data-dir .tagflow/demo`));
 process.exit(goodOk && badOutcome && canaryOutcome ? 0 : 1);
