@@ -14,7 +14,8 @@ export interface ApprovalFunctionProps {
 }
 
 /**
- * Where approvers approve or reject an emergency release: a function URL with AWS_IAM auth,
+ * Where approvers approve or reject an emergency release, or promote or roll back a held
+ * canary (the same decision, approval-kinds.ts): a function URL with AWS_IAM auth,
  * so the approver is the IAM identity that signed the request (never a field of the body).
  * `Approvers` is the managed policy to attach to the people (users or roles) who approve.
  */
@@ -38,14 +39,14 @@ export class ApprovalFunction extends Construct {
     // Function URLs need both actions; the condition keeps InvokeFunction to calls through the
     // URL, so nobody can invoke the function directly with a made-up identity in the event.
     this.approvers = new ManagedPolicy(this, 'Approvers', {
-      description: 'tagflow: may approve or reject emergency releases through the approval URL (the caller must also be in policy.approvers)',
+      description: 'tagflow: may approve or reject emergency releases and promote or roll back held canaries through the approval URL (the caller must also be in policy.approvers)',
       statements: [
         new PolicyStatement({ actions: ['lambda:InvokeFunctionUrl'], resources: [this.fn.functionArn], conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } }),
         new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn], conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } }),
       ],
     });
 
-    new CfnOutput(scope, 'ApprovalUrl', { value: this.url.url, description: 'Approvers POST {"service","version","environment","decision":"approve"|"reject"} here, signed with SigV4 (awscurl --service lambda)' });
+    new CfnOutput(scope, 'ApprovalUrl', { value: this.url.url, description: 'Approvers POST {"service","version","environment","decision":"approve"|"reject"} (a held canary: "promote"|"rollback") here, signed with SigV4 (awscurl --service lambda)' });
     new CfnOutput(scope, 'ApproversPolicyArn', { value: this.approvers.managedPolicyArn, description: 'Attach to the IAM users or roles of the people in policy.approvers' });
   }
 

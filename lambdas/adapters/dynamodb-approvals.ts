@@ -4,19 +4,20 @@ import type { ApprovalKey, ApprovalRecord, ApprovalStore } from '../lib/ports.js
 import { call } from './transient.js';
 
 /**
- * Emergency approval requests in the ledger table, one item per release and environment:
- *   SVC#<service>  APR#<version>#<environment>
+ * Approval requests in the ledger table, one item per release, environment and kind:
+ *   SVC#<service>  APR#<version>#<environment>               (an emergency; the key it always had)
+ *   SVC#<service>  APR#<version>#<environment>#canary-hold   (a held canary)
  * (beside the release's REL# items; the ledger's queries select by their own prefixes).
  * `approverNames` mirrors `approvals` as plain strings so a condition can test "not yet".
  */
 
-const keyOf = (k: ApprovalKey) => ({ pk: `SVC#${k.service}`, sk: `APR#${k.version}#${k.environment}` });
+const keyOf = (k: ApprovalKey) => ({ pk: `SVC#${k.service}`, sk: `APR#${k.version}#${k.environment}${k.kind && k.kind !== 'emergency' ? `#${k.kind}` : ''}` });
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 function recordOf(item: Record<string, unknown> | undefined): ApprovalRecord | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _kind, approverNames: _names, ...rest } = item;
-  return rest as unknown as ApprovalRecord;
+  const { pk: _pk, sk: _sk, kind: _kind, requestKind, approverNames: _names, ...rest } = item;
+  return { ...rest, ...(requestKind ? { kind: requestKind } : {}) } as unknown as ApprovalRecord;
 }
 
 export class DynamoDbApprovals implements ApprovalStore {
@@ -29,16 +30,19 @@ export class DynamoDbApprovals implements ApprovalStore {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async request(r: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'>): Promise<ApprovalRecord> {
-    const fields: Record<string, unknown> = { ...r, kind: 'approval', status: 'pending' };
+  async request(r: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'>, opts: { keepApprovals: boolean } = { keepApprovals: true }): Promise<ApprovalRecord> {
+    // `kind` on the item says what the ledger table holds (an approval); the request's kind is `requestKind`.
+    const { kind: requestKind, ...rest } = r;
+    const fields: Record<string, unknown> = { ...rest, ...(requestKind ? { requestKind } : {}), kind: 'approval', status: 'pending' };
     const names = Object.keys(fields);
+    const start = opts.keepApprovals ? 'approvals = if_not_exists(approvals, :none), approverNames = if_not_exists(approverNames, :none)' : 'approvals = :none, approverNames = :none REMOVE rejectedBy, decidedAt';
     try {
       const res = await call('DynamoDB UpdateItem (approval request)', () =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: keyOf(r),
-            UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}, approvals = if_not_exists(approvals, :none), approverNames = if_not_exists(approverNames, :none)`,
+            UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}, ${start}`,
             // One release per service+version (the claim), so only a retry of the same execution meets an existing request.
             ConditionExpression: 'attribute_not_exists(pk) OR executionId = :executionId',
             ExpressionAttributeNames: Object.fromEntries(names.map((n) => [`#${n}`, n])),
@@ -51,7 +55,7 @@ export class DynamoDbApprovals implements ApprovalStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const existing = await this.get(r);
-      throw new Error(`an approval request for ${r.service} ${r.version} in ${r.environment} belongs to execution ${existing?.executionId ?? 'unknown'}, not ${r.executionId}`);
+      throw new Error(`an approval request (${requestKind ?? 'emergency'}) for ${r.service} ${r.version} in ${r.environment} belongs to execution ${existing?.executionId ?? 'unknown'}, not ${r.executionId}`);
     }
   }
 

@@ -1,6 +1,6 @@
 // A namespace import lets esbuild drop what is unused (the named `z` object keeps all of zod: 443 KB vs 88 KB).
 import * as z from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, type FieldIssue } from './errors.js';
 import { policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
@@ -75,8 +75,12 @@ const canary = z
     minCanaryRequests: z.number().int().min(1).default(50),
     /** "Slow" for the latency metric; default: the baseline's p99 in the same window. */
     slowThresholdMs: z.number().positive().optional(),
-    /** Not enough evidence by the bake bound: roll back (fail safe) or promote anyway. Never a silent pass: either way it is recorded. */
-    onInconclusive: z.enum(['rollback', 'promote']).default('rollback'),
+    /**
+     * Not enough evidence by the bake bound: roll back (fail safe), promote anyway, or hold at
+     * the current weight for one of `policy.approvers` to decide (within
+     * `policy.approvalTimeoutHours`; no decision rolls back). Never a silent pass: it is recorded.
+     */
+    onInconclusive: z.enum(['rollback', 'promote', 'hold']).default('rollback'),
   })
   .refine((c) => c.maxBakeSeconds >= c.pollSeconds, { message: 'maxBakeSeconds must be at least pollSeconds', path: ['maxBakeSeconds'] });
 
@@ -154,7 +158,7 @@ export function parseConfig(raw: unknown, source = 'tagflow.config.json'): Pipel
   const result = pipelineConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(describeIssues(result.error, knownKeysAt), source);
   const config = result.data;
-  const issues = [];
+  const issues: FieldIssue[] = [];
   for (const [name, svc] of Object.entries(config.services)) {
     const seen = new Set<string>();
     svc.environments.forEach((env, i) => {
@@ -168,9 +172,26 @@ export function parseConfig(raw: unknown, source = 'tagflow.config.json'): Pipel
       });
     }
   }
+  issues.push(...holdIssues(config));
   if (config.policy) issues.push(...policyIssues(config.policy, config.services));
   if (issues.length) throw new ConfigError(issues, source);
   return config;
+}
+
+/** A canary that holds for a person needs someone to ask. */
+function holdIssues(config: PipelineConfig): FieldIssue[] {
+  if ((config.policy?.approvers.length ?? 0) > 0) return [];
+  const issues: FieldIssue[] = [];
+  for (const [name, svc] of Object.entries(config.services)) {
+    svc.environments.forEach((env, i) => {
+      if (env.canary?.onInconclusive !== 'hold') return;
+      issues.push({
+        field: `services.${name}.environments[${i}].canary.onInconclusive`,
+        problem: '"hold" waits for one of policy.approvers to promote or roll back the canary, and policy.approvers lists nobody; add approvers to policy.approvers, or use "rollback" (fail safe) or "promote"',
+      });
+    });
+  }
+  return issues;
 }
 
 export function parseConfigText(text: string, source = 'tagflow.config.json'): PipelineConfig {

@@ -83,6 +83,11 @@ export class CanaryInconclusive extends TagflowError {
   override readonly name = 'CanaryInconclusive';
 }
 
+/** An approver decided to roll back a held canary (sent as the waiting hold task's failure). */
+export class CanaryRejected extends TagflowError {
+  override readonly name = 'CanaryRejected';
+}
+
 export class RollbackFailed extends TagflowError {
   override readonly name = 'RollbackFailed';
 }

@@ -55,11 +55,11 @@ export const policySchema = z.strictObject({
   windows: z.array(deployWindow).default([]),
   /** Blocked periods; they win over windows. */
   freezes: z.array(freeze).default([]),
-  /** Who may approve an emergency release (IAM user names or role session names); two different ones must. */
+  /** Who may approve an emergency release (two different ones must) or decide a held canary (one does): IAM user names or role session names. */
   approvers: z.array(z.string().regex(APPROVER_PATTERN, 'expected an IAM user name or role session name (letters, digits and +=,.@_-)')).default([]),
   /** A release into a closed environment waits up to this long for it to open, then fails. */
   maxWaitHours: z.number().min(0).max(168).default(72),
-  /** How long an emergency release waits for its two approvals before it fails. */
+  /** How long an emergency release waits for its two approvals, or a held canary for its decision, before it fails (safe). */
   approvalTimeoutHours: z.number().min(1 / 3600, 'at least one second (1/3600 h)').max(168).default(24),
 });
 
@@ -83,7 +83,7 @@ export function gatedEnvironments(policy: DeployPolicy, environments: readonly s
 }
 
 /** Checks across the config: names that must exist, counts, and the release machine's time budget. */
-export function policyIssues(policy: DeployPolicy, services: Record<string, { environments: { name: string }[] }>): FieldIssue[] {
+export function policyIssues(policy: DeployPolicy, services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined }[] }>): FieldIssue[] {
   const issues: FieldIssue[] = [];
   if (!isTimeZone(policy.timezone)) {
     const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
@@ -107,15 +107,19 @@ export function policyIssues(policy: DeployPolicy, services: Record<string, { en
     issues.push({ field: 'policy.approvers', problem: `an emergency release needs ${REQUIRED_APPROVALS} different approvers, and ${seen.size} can never give that; list at least ${REQUIRED_APPROVALS}, or none to allow no emergency overrides` });
   }
 
-  // Each gated environment of a release may wait (for its window, or for approvals) once.
+  // Each gated environment of a release may wait (for its window, or for approvals) once, and
+  // a canary that holds may wait for a decision at each of its steps below 100%.
   const perEnvironment = Math.max(policy.maxWaitHours, policy.approvalTimeoutHours);
   for (const [name, svc] of Object.entries(services)) {
     const gated = gatedEnvironments(policy, svc.environments.map((e) => e.name));
-    const worst = gated.length * perEnvironment;
+    const holds = svc.environments.reduce((n, e) => n + (e.canary?.onInconclusive === 'hold' ? e.canary.steps.filter((w) => w < 100).length : 0), 0);
+    const worst = gated.length * perEnvironment + holds * policy.approvalTimeoutHours;
     if (worst + RELEASE_WORK_HOURS > RELEASE_TIMEOUT_HOURS) {
+      const waits = [gated.length ? `${perEnvironment} h in each of its ${gated.length} gated environments (${gated.join(', ')})` : '', holds ? `${policy.approvalTimeoutHours} h at each of ${holds} canary steps that hold` : ''].filter(Boolean).join(' and ');
+      const slots = gated.length + holds;
       issues.push({
-        field: policy.maxWaitHours >= policy.approvalTimeoutHours ? 'policy.maxWaitHours' : 'policy.approvalTimeoutHours',
-        problem: `a release of ${name} could wait ${perEnvironment} h in each of its ${gated.length} gated environments (${gated.join(', ')}), ${worst} h in all, beyond the release machine's ${RELEASE_TIMEOUT_HOURS} h limit less ${RELEASE_WORK_HOURS} h for the release itself; lower it to at most ${Math.floor((RELEASE_TIMEOUT_HOURS - RELEASE_WORK_HOURS) / gated.length)}`,
+        field: policy.maxWaitHours >= policy.approvalTimeoutHours && gated.length ? 'policy.maxWaitHours' : 'policy.approvalTimeoutHours',
+        problem: `a release of ${name} could wait ${waits}, ${worst} h in all, beyond the release machine's ${RELEASE_TIMEOUT_HOURS} h limit less ${RELEASE_WORK_HOURS} h for the release itself; lower it to at most ${Math.floor((RELEASE_TIMEOUT_HOURS - RELEASE_WORK_HOURS) / slots)}`,
       });
     }
   }

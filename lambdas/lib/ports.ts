@@ -1,4 +1,5 @@
 import type { PipelineConfig, TargetConfig } from './config.js';
+import type { ApprovalKind } from './approval-kinds.js';
 import type {
   LatencyThresholds,
   Decision,
@@ -151,19 +152,26 @@ export interface FunctionInvoker {
   invoke(req: { functionName: string; qualifier: string; payload: unknown; timeoutMs: number }): Promise<{ payload: unknown; functionError?: string; latencyMs: number }>;
 }
 
-/** One emergency approval request: a release waiting in one environment for two approvers. */
+/**
+ * One approval request: a release waiting in one environment for a person — an emergency
+ * release for two approvers, or a held canary for one decision (approval-kinds.ts).
+ */
 export interface ApprovalRecord {
   service: string;
   version: string;
   environment: string;
+  /** Absent on records written before holds existed: an emergency. */
+  kind?: ApprovalKind;
   releaseId: string;
   executionId: string;
   /** The waiting Task's token (Step Functions' waitForTaskToken); the decision is sent to it. */
   taskToken: string;
-  /** The emergency's reason, as the release manager gave it. */
+  /** Why a person must decide: the emergency's reason as the release manager gave it, or why the canary is held. */
   reason: string;
-  /** What the policy said was closed. */
-  closed: string;
+  /** What the policy said was closed (emergencies). */
+  closed?: string;
+  /** A held canary: its weight and step, and the judge's last evidence. */
+  hold?: { weight: number; step: number; evidence: unknown };
   requestedAt: string;
   expiresAt: string;
   status: 'pending' | 'approved' | 'rejected' | 'expired';
@@ -173,12 +181,17 @@ export interface ApprovalRecord {
   decidedAt?: string;
 }
 
-export type ApprovalKey = Pick<ApprovalRecord, 'service' | 'version' | 'environment'>;
+/** A request is one per release, environment and kind (no kind: an emergency). */
+export type ApprovalKey = Pick<ApprovalRecord, 'service' | 'version' | 'environment'> & { kind?: ApprovalKind | undefined };
 
 /** The approval requests, in the ledger table. */
 export interface ApprovalStore {
-  /** Stores a request (pending). A retry of the same execution replaces the token and keeps the approvals given. */
-  request(r: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'>): Promise<ApprovalRecord>;
+  /**
+   * Stores a request (pending). A request of the same execution replaces the token; with
+   * `keepApprovals` the approvals given so far stay (a retried emergency request), without
+   * it the request starts over (a canary held again at a later step).
+   */
+  request(r: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'>, opts?: { keepApprovals: boolean }): Promise<ApprovalRecord>;
   get(key: ApprovalKey): Promise<ApprovalRecord | undefined>;
   /** Adds an approval while pending; `added` is false when this approver had approved already (or it is not pending). */
   addApproval(key: ApprovalKey, approver: string, at: string): Promise<{ added: boolean; record: ApprovalRecord | undefined }>;

@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../../lambdas/lib/config.js';
 const USAGE = `tagflow — release pipeline (local runtime)
 
   tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
-        [--emergency REASON [--approve NAME,NAME]]
+        [--emergency REASON] [--approve NAME,NAME]
   tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
   tagflow local start-execution --machine release|rollback --input INPUT.json
   tagflow local send-event --file EVENT.json
@@ -23,9 +23,12 @@ const USAGE = `tagflow — release pipeline (local runtime)
   tagflow dora [--service S] [--days 30]
 
 --emergency REASON releases even into an environment the deployment policy keeps closed,
-once two different approvers from policy.approvers approve. --approve NAME,NAME is a local
-convenience: when the approval request appears, the CLI approves as each of those names in
-turn (in AWS each approver signs their own request to the approval URL).
+once two different approvers from policy.approvers approve. A canary with
+onInconclusive "hold" that is still inconclusive at its bake bound waits at its weight for
+one approver to promote or roll it back. --approve NAME,NAME is a local convenience: when
+a request appears, the CLI approves as each of those names in turn until it is decided (an
+emergency takes two names, a canary hold the first: approving a hold promotes it). In AWS
+each approver signs their own request to the approval URL.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
 
 Every command takes --config FILE (default ./tagflow.config.json) and --data-dir DIR
@@ -98,18 +101,27 @@ export async function follow(start: (onEvent: (e: EventLog) => void) => Executio
   return summary;
 }
 
-/** `--approve alice,bob`: approves as each name in turn, showing the count as it goes. */
+/** `--approve alice,bob`: approves as each name in turn until the request is decided, showing the count as it goes. */
 async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: string[]): Promise<void> {
-  const where = `${request.service} ${request.version} into ${request.environment}`;
+  const hold = request.kind === 'canary-hold';
+  const where = hold ? `the held canary of ${request.service} ${request.version} in ${request.environment}` : `${request.service} ${request.version} into ${request.environment}`;
   if (names.length === 0) {
-    console.log(yellow(`  ⏳ waiting for approval (0/2) of ${where} from ${request.approvers.join(', ') || 'nobody (policy.approvers is empty)'}; locally, re-run with --approve NAME,NAME (Ctrl-C to stop)`));
+    if (hold) {
+      // The decision reaches only this process's runtime: without --approve, nobody can decide it, so say what happens.
+      console.log(yellow(`  ⏳ waiting for a decision (promote or rollback) on ${where} from ${request.approvers.join(', ')}; no --approve NAME was given, so it rolls back after policy.approvalTimeoutHours (Ctrl-C to stop)`));
+      return;
+    }
+    console.log(yellow(`  ⏳ waiting for approval (0/${request.needed}) of ${where} from ${request.approvers.join(', ') || 'nobody (policy.approvers is empty)'}; locally only --approve NAME,NAME on this command can approve it, so it fails with ApprovalTimedOut after policy.approvalTimeoutHours (Ctrl-C to stop)`));
     return;
   }
   for (const name of names) {
     try {
       const outcome = await rt.approve(request, name);
-      if (outcome.status === 'approved') console.log(green(`  ✓ approved by ${outcome.approvers.join(' and ')}`));
-      else console.log(yellow(`  ⏳ waiting for approval (${outcome.approvers.length}/${outcome.needed}: ${outcome.approvers.join(', ')})`));
+      if (outcome.status === 'approved') {
+        console.log(green(`  ✓ ${hold ? 'promoted' : 'approved'} by ${outcome.approvers.join(' and ')}`));
+        return;
+      }
+      console.log(yellow(`  ⏳ waiting for approval (${outcome.approvers.length}/${outcome.needed}: ${outcome.approvers.join(', ')})`));
     } catch (err) {
       console.log(red(`  ✗ ${name} cannot approve: ${(err as Error).message}`));
     }
@@ -165,7 +177,6 @@ export async function main(argv: string[]): Promise<number> {
         ...(flags.environments ? { environments: flags.environments.split(',').map((e) => e.trim()) } : {}),
         ...(flags.emergency !== undefined ? { emergency: { reason: flags.emergency } } : {}),
       };
-      if (flags.approve !== undefined && flags.emergency === undefined) throw new UsageError('--approve approves an emergency release: give --emergency REASON too');
       const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
       return withRuntime(flags, async (rt) => {
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));

@@ -13,6 +13,7 @@ import { type Clock, type Deps, type Locations, type Logger, systemClock } from 
 import { stepHandler } from '../../lambdas/lib/step-handler.js';
 import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
 import { decideApproval, type ApprovalOutcome } from '../../lambdas/lib/approval-decision.js';
+import { RULES, kindOf, type ApprovalKind } from '../../lambdas/lib/approval-kinds.js';
 import { evaluatePath } from '../../lambdas/lib/json-path.js';
 import { type MachineName, readAsl, substitute, taskStates, timestampWaits } from './asl.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
@@ -58,13 +59,16 @@ export interface RuntimeOptions {
  */
 export const TIMESTAMP_WAIT_MS = 100;
 
-/** An emergency release waiting for its approvers (what `Approval Requested` says). */
+/** A release waiting for a person — an emergency for its approvers, or a held canary for a decision (what `Approval Requested` says). */
 export interface ApprovalRequested {
+  kind: ApprovalKind;
   service: string;
   version: string;
   environment: string;
   executionArn: string;
   approvers: string[];
+  /** Distinct approvals it takes (2 for an emergency, 1 for a canary hold). */
+  needed: number;
 }
 
 /** Which request a local decision is for. */
@@ -218,25 +222,30 @@ export class LocalRuntime {
   private async invokeAndWaitForToken(lambdas: Map<string, (input: unknown) => Promise<unknown>>, input: { FunctionName: string; Payload: Record<string, unknown> }): Promise<unknown> {
     const lambda = lambdas.get(input.FunctionName);
     if (!lambda) throw new Error(`waitForTaskToken names ${input.FunctionName}, which is no local function`);
-    const request = (input.Payload.request ?? {}) as { executionId?: string; release?: { service: string; version: string }; environment?: string };
+    const request = (input.Payload.request ?? {}) as { kind?: ApprovalKind; executionId?: string; release?: { service: string; version: string }; environment?: string };
     const executionArn = String(request.executionId ?? '');
     const { token, result } = this.taskTokens.issue(executionArn);
     await lambda({ ...input.Payload, taskToken: token });
     const { release, environment } = request;
     if (release && typeof environment === 'string') {
       const approvers = (await this.deps.config()).policy?.approvers ?? [];
-      for (const listener of this.approvalListeners) listener({ service: release.service, version: release.version, environment, executionArn, approvers });
+      const kind = kindOf(request);
+      for (const listener of this.approvalListeners) listener({ kind, service: release.service, version: release.version, environment, executionArn, approvers, needed: RULES[kind].needed });
     }
     return result;
   }
 
-  /** Calls `listener` each time an emergency release starts waiting for approvers; returns the unsubscribe. */
+  /** Calls `listener` each time a release starts waiting for a person (an emergency's approvers, a held canary's decision); returns the unsubscribe. */
   onApprovalRequested(listener: (request: ApprovalRequested) => void): () => void {
     this.approvalListeners.add(listener);
     return () => this.approvalListeners.delete(listener);
   }
 
-  /** An approver's decision, locally: the same core the approval function URL runs in AWS, with the approver named here. */
+  /**
+   * An approver's decision, locally: the same core the approval function URL runs in AWS, with
+   * the approver named here. It decides whichever request of that release and environment is
+   * pending: for a held canary, approve promotes and reject rolls back.
+   */
   approve(target: ApprovalTarget, approver: string): Promise<ApprovalOutcome> {
     return decideApproval({ ...target, approver, decision: 'approve' }, this.deps);
   }

@@ -12,9 +12,10 @@ import { silentLogger } from '../../lambdas/adapters/json-logger.js';
 
 class MemoryApprovals implements ApprovalStore {
   readonly records = new Map<string, ApprovalRecord>();
-  private id = (k: ApprovalKey) => `${k.service}/${k.version}/${k.environment}`;
-  async request(r: Omit<ApprovalRecord, 'status' | 'approvals'>) {
-    const record: ApprovalRecord = { ...r, status: 'pending', approvals: [] };
+  private id = (k: ApprovalKey) => `${k.service}/${k.version}/${k.environment}/${k.kind ?? 'emergency'}`;
+  async request(r: Omit<ApprovalRecord, 'status' | 'approvals'>, opts = { keepApprovals: true }) {
+    const before = this.records.get(this.id(r));
+    const record: ApprovalRecord = { ...r, status: 'pending', approvals: opts.keepApprovals && before ? before.approvals : [] };
     this.records.set(this.id(r), record);
     return record;
   }
@@ -59,8 +60,13 @@ function setup(opts: { tokens?: Partial<TaskTokens> } = {}) {
   const target = { service: 'api', version: 'v1.2.3', environment: 'prod' };
   const requestIt = () =>
     approvals.request({ ...target, releaseId: 'api@v1.2.3', executionId: 'exec-1', taskToken: 'token-1', reason: 'outage', closed: 'prod is closed', requestedAt: '2026-12-22T09:59:00Z', expiresAt: '2026-12-23T09:59:00Z' });
-  const decideAs = (approver: string, decision: 'approve' | 'reject' = 'approve', comment?: string) => decideApproval({ ...target, approver, decision, ...(comment ? { comment } : {}) }, deps);
-  return { deps, approvals, sent, decisions, target, requestIt, decideAs };
+  const holdIt = (token = 'hold-token-1') =>
+    approvals.request(
+      { ...target, kind: 'canary-hold', releaseId: 'api@v1.2.3', executionId: 'exec-1', taskToken: token, reason: 'canary v1.2.3 still inconclusive', hold: { weight: 10, step: 1, evidence: { poll: 15 } }, requestedAt: '2026-12-22T09:59:30Z', expiresAt: '2026-12-23T09:59:30Z' },
+      { keepApprovals: false },
+    );
+  const decideAs = (approver: string, decision: 'approve' | 'reject' | 'promote' | 'rollback' = 'approve', comment?: string) => decideApproval({ ...target, approver, decision, ...(comment ? { comment } : {}) }, deps);
+  return { deps, approvals, sent, decisions, target, requestIt, holdIt, decideAs };
 }
 
 describe('emergency approval decisions', () => {
@@ -134,6 +140,62 @@ describe('emergency approval decisions', () => {
   });
 });
 
+describe('canary hold decisions', () => {
+  const hold = { service: 'api', version: 'v1.2.3', environment: 'prod', kind: 'canary-hold' as const };
+
+  it('promote at one decision from any approver, succeeding the waiting task with who decided', async () => {
+    const t = setup();
+    await t.holdIt();
+    expect(await t.decideAs('carol', 'promote')).toMatchObject({ kind: 'canary-hold', status: 'approved', approvers: ['carol'], needed: 1 });
+    expect(t.sent).toEqual([{ kind: 'succeed', token: 'hold-token-1', output: expect.objectContaining({ kind: 'canary-hold', decision: 'promote', approvers: ['carol'] }) }]);
+    expect(t.decisions.map((d) => [d.step, d.verdict, d.summary])).toEqual([['approval', 'passed', 'carol promoted the held canary of api v1.2.3 in prod at 2026-12-22T10:00:00.000Z']]);
+    expect(await t.approvals.get(hold)).toMatchObject({ status: 'approved', approvals: [{ approver: 'carol', at: '2026-12-22T10:00:00.000Z' }] });
+    // Decided is decided.
+    await expect(t.decideAs('alice', 'rollback')).rejects.toMatchObject({ name: 'ApprovalNotPending', message: expect.stringContaining('the held canary of api v1.2.3 in prod is approved already') });
+  });
+
+  it('roll back on one rollback, failing the waiting task with CanaryRejected naming the approver', async () => {
+    const t = setup();
+    await t.holdIt();
+    expect(await t.decideAs('bob', 'rollback', 'latency looks off')).toMatchObject({ kind: 'canary-hold', status: 'rejected' });
+    expect(t.sent).toEqual([{ kind: 'fail', token: 'hold-token-1', error: 'CanaryRejected', cause: 'bob rolled back the held canary of api v1.2.3 in prod at 2026-12-22T10:00:00.000Z: latency looks off' }]);
+    expect(await t.approvals.get(hold)).toMatchObject({ status: 'rejected', rejectedBy: { approver: 'bob', comment: 'latency looks off' } });
+  });
+
+  it('take approve and reject as promote and rollback, deciding whichever request is pending', async () => {
+    const t = setup();
+    // An emergency release approved into prod earlier, whose canary is now held there.
+    await t.requestIt();
+    await t.decideAs('alice');
+    await t.decideAs('bob');
+    await t.holdIt();
+    t.sent.length = 0;
+    expect(await t.decideAs('carol', 'reject')).toMatchObject({ kind: 'canary-hold', status: 'rejected' });
+    expect(t.sent).toEqual([expect.objectContaining({ kind: 'fail', token: 'hold-token-1', error: 'CanaryRejected' })]);
+    expect((await t.approvals.get(t.target))!.status).toBe('approved');
+  });
+
+  it('refuse promote and rollback when only an emergency waits, and refuse strangers', async () => {
+    const t = setup();
+    await t.requestIt();
+    await expect(t.decideAs('alice', 'promote')).rejects.toMatchObject({ name: 'ApprovalNotPending', message: 'no approval was requested for the held canary of api v1.2.3 in prod; "promote" decides a held canary' });
+    await t.holdIt();
+    await expect(t.decideAs('mallory', 'promote')).rejects.toMatchObject({ name: 'ApproverNotAllowed' });
+    expect(t.sent).toEqual([]);
+    expect((await t.approvals.get(t.target))!.approvals).toEqual([]);
+  });
+
+  it('start afresh when the canary is held again at a later step', async () => {
+    const t = setup();
+    await t.holdIt('hold-token-1');
+    await t.decideAs('alice', 'promote');
+    await t.holdIt('hold-token-2');
+    expect(await t.approvals.get(hold)).toMatchObject({ status: 'pending', approvals: [], taskToken: 'hold-token-2' });
+    expect(await t.decideAs('alice', 'promote')).toMatchObject({ status: 'approved', approvers: ['alice'] });
+    expect(t.sent.map((s) => s.token)).toEqual(['hold-token-1', 'hold-token-2']);
+  });
+});
+
 describe('the approval function URL', () => {
   const body = JSON.stringify({ service: 'api', version: 'v1.2.3', environment: 'prod', decision: 'approve' });
 
@@ -154,6 +216,15 @@ describe('the approval function URL', () => {
     expect(await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:root', body }, t.deps)).toMatchObject({ status: 403 });
     expect(await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/mallory', body }, t.deps)).toMatchObject({ status: 403, body: { error: 'ApproverNotAllowed' } });
     expect((await t.approvals.get(t.target))!.approvals).toEqual([]);
+  });
+
+  it('takes "promote" for a held canary', async () => {
+    const t = setup();
+    await t.holdIt();
+    const res = await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/bob', body: JSON.stringify({ ...JSON.parse(body), decision: 'promote' }) }, t.deps);
+    expect(res).toMatchObject({ status: 200, body: { outcome: { kind: 'canary-hold', status: 'approved', approvers: ['bob'] } } });
+    const bad = await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/bob', body: JSON.stringify({ ...JSON.parse(body), decision: 'ship-it' }) }, t.deps);
+    expect(bad).toMatchObject({ status: 400, body: { error: 'InvalidInput', message: expect.stringContaining('"promote" or "rollback" (a held canary') } });
   });
 
   it('answers 409 once decided and 400 for a body that is not JSON', async () => {

@@ -24,6 +24,22 @@ describe('release.asl.json timeout', () => {
     expect(gate.TimeoutSecondsPath).toBe('$.Payload.request.policy.approvalTimeoutSeconds');
     expect(gate.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Approval timed out' });
   });
+
+  it('holds an inconclusive canary through the same approval function, and rolls back on a rollback decision or no decision', () => {
+    const states = definition('release').States as Record<string, State & { Catch?: { ErrorEquals: string[]; Next: string }[]; Parameters?: Record<string, unknown> }>;
+    expect(states['Canary verdict']!.Choices).toContainEqual(expect.objectContaining({ StringEquals: 'hold', Next: 'Prepare canary hold' }));
+    expect(states['Prepare canary hold']!.Parameters).toMatchObject({ Payload: { request: { kind: 'canary-hold', 'hold.$': '$.stage.canary.hold' } } });
+    const hold = states['Hold canary']!;
+    expect(hold.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(hold.Parameters?.FunctionName).toBe(states['Request approval']!.Parameters?.FunctionName);
+    expect(hold.TimeoutSecondsPath).toBe('$.Payload.request.hold.approvalTimeoutSeconds');
+    expect(hold.Next).toBe('Shift canary traffic');
+    expect(hold.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'Canary hold timed out' }),
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back environment' }),
+    ]);
+    expect(states['Canary hold timed out']).toMatchObject({ Parameters: { Error: 'CanaryHoldTimedOut' }, Next: 'Roll back environment' });
+  });
 });
 
 describe.each(machines)('%s.asl.json', (machine) => {

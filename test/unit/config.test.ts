@@ -43,6 +43,25 @@ describe('pipeline config', () => {
     expect(problems(raw)[0]!.field).toBe('services.demo.environments[0].smoke[0]');
   });
 
+  it('accepts onInconclusive "hold" only with someone in policy.approvers to decide', () => {
+    const raw = example();
+    raw.services.demo.environments[2].canary.onInconclusive = 'hold';
+    expect(problems(raw)).toEqual([{ field: 'services.demo.environments[2].canary.onInconclusive', problem: expect.stringContaining('policy.approvers lists nobody; add approvers to policy.approvers, or use "rollback"') }]);
+    expect(problems({ ...raw, policy: { approvers: [] } }).map((p) => p.field)).toEqual(['services.demo.environments[2].canary.onInconclusive']);
+    const held = parseConfig({ ...raw, policy: { approvers: ['alice', 'bob'] } });
+    expect(held.services.demo!.environments[2]!.canary!.onInconclusive).toBe('hold');
+  });
+
+  it('counts a hold at each canary step below 100% against the release machine\'s time budget', () => {
+    const raw = example();
+    raw.services.demo.environments[2].canary = { steps: [10, 25, 50, 100], onInconclusive: 'hold' };
+    // Three holds of 110 h: 330 h, beyond 336 h less 24 h for the release itself.
+    expect(problems({ ...raw, policy: { approvers: ['alice', 'bob'], approvalTimeoutHours: 110 } })).toEqual([
+      { field: 'policy.approvalTimeoutHours', problem: expect.stringContaining('could wait 110 h at each of 3 canary steps that hold, 330 h in all, beyond the release machine\'s 336 h limit less 24 h for the release itself; lower it to at most 104') },
+    ]);
+    expect(() => parseConfig({ ...raw, policy: { approvers: ['alice', 'bob'], approvalTimeoutHours: 110 }, services: { demo: { ...raw.services.demo, environments: raw.services.demo.environments.map((e: { canary?: object }) => (e.canary ? { ...e, canary: { ...e.canary, onInconclusive: 'rollback' } } : e)) } } })).not.toThrow();
+  });
+
   it('reports invalid JSON with the file name', () => {
     expect(() => parseConfigText('{ nope', 'my.json')).toThrow(/my\.json is invalid: \(file\): not valid JSON/);
   });

@@ -10,10 +10,29 @@ import { shiftTo, type DeployInput } from './deploy.js';
 /**
  * The canary loop's steps. The state machine runs: start → (bake → judge)* → shift → … until
  * the canary has 100% of traffic; a `fail` verdict (or an inconclusive step at its bake bound,
- * failing safe) throws, and the environment is rolled back like any failed stage.
+ * failing safe) throws, and the environment is rolled back like any failed stage. With
+ * `onInconclusive: "hold"` an inconclusive step at its bound answers `hold` instead: the
+ * canary keeps its weight while a person decides (the approval gate, kind `canary-hold`).
  */
 
-export type CanaryOutput = (CanaryState & { mode: 'canary'; baselineVersion: string; next?: 'wait' | 'advance' }) | { mode: 'full'; weight: 100; version: string };
+/** A canary held for a decision: what the request says, and the machine's timeout for it. */
+export interface CanaryHold {
+  /** Why it is held (the judge's last summary). */
+  reason: string;
+  weight: number;
+  /** 1-based step. */
+  step: number;
+  /** The judge's last evidence, kept with the request. */
+  evidence: unknown;
+  /** The hold Task's TimeoutSecondsPath (policy.approvalTimeoutHours). */
+  approvalTimeoutSeconds: number;
+  /** The failure's cause when nobody decides in time (the machine cannot compute it). */
+  timeoutReason: string;
+}
+
+export type CanaryOutput =
+  | (CanaryState & { mode: 'canary'; baselineVersion: string; next?: 'wait' | 'advance' | 'hold'; hold?: CanaryHold })
+  | { mode: 'full'; weight: 100; version: string };
 
 export interface CanaryStepInput {
   releaseId: string;
@@ -62,7 +81,7 @@ export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' 
 }
 
 /** One look: the judge on the counts since the step began. Throws on fail (and on inconclusive at the bake bound, by default). */
-export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>): Promise<CanaryOutput> {
+export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs' | 'config'>): Promise<CanaryOutput> {
   const c = input.canary;
   if (c.mode !== 'canary') return c;
   const cfg = canaryConfig(input.environment);
@@ -111,8 +130,50 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'passed', summary: `${summary}; promoting as configured (onInconclusive: promote)`, evidence });
     return { ...state, next: 'advance' };
   }
+  if (cfg.onInconclusive === 'hold') return holdCanary(input, deps, { ...state, next: 'hold' }, summary, evidence);
   await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: `${summary}; failing safe`, evidence });
   throw new CanaryInconclusive(`${summary}; failing safe (onInconclusive: rollback)`);
+}
+
+/**
+ * `onInconclusive: "hold"` at the bake bound: the canary stays at its weight and the machine
+ * asks `policy.approvers` for one decision (promote or roll back) within
+ * `policy.approvalTimeoutHours`. The policy is read from the deployed config, as the deploy
+ * policy is: approvers removed since the release started cannot be waited for, so it fails safe.
+ */
+async function holdCanary(
+  input: CanaryStepInput,
+  deps: Pick<Deps, 'ledger' | 'clock' | 'lockTtlMs' | 'config'>,
+  state: Extract<CanaryOutput, { mode: 'canary' }>,
+  summary: string,
+  evidence: Record<string, unknown>,
+): Promise<CanaryOutput> {
+  const env = input.environment.name;
+  const { service, version } = input.release;
+  const policy = (await deps.config()).policy;
+  if (!policy || policy.approvers.length === 0) {
+    const why = `${summary}; onInconclusive is "hold" but policy.approvers lists nobody to decide, so failing safe (add approvers to policy.approvers)`;
+    await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: why, evidence });
+    throw new CanaryInconclusive(why);
+  }
+  const hours = policy.approvalTimeoutHours;
+  const seconds = Math.max(1, Math.ceil(hours * 3600));
+  // Nobody may deploy over a canary a person is deciding on: the lock outlives the hold
+  // (the next look, or the rollback, takes it back to its usual lifetime).
+  const held = await deps.ledger.acquireLock(service, env, input.executionId, deps.clock.now().getTime(), seconds * 1000 + deps.lockTtlMs);
+  if (!held.acquired) throw new LockLost(`${env} of ${service} was taken over by ${held.holder} as the canary was held`);
+  await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'waiting', summary: `${summary}; held at ${state.weight}% for a decision from ${policy.approvers.join(', ')} (onInconclusive: hold)`, evidence });
+  return {
+    ...state,
+    hold: {
+      reason: summary,
+      weight: state.weight,
+      step: state.stepIndex + 1,
+      evidence,
+      approvalTimeoutSeconds: seconds,
+      timeoutReason: `the canary of ${service} ${version} held at ${state.weight}% of ${env} got no promote or rollback decision within ${hours} h (policy.approvalTimeoutHours), so it fails safe`,
+    },
+  };
 }
 
 /** Fewer baseline requests than this make a p99 too noisy to fix a threshold on (it would be one of the few slowest). */

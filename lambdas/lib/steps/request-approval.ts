@@ -1,23 +1,38 @@
+import { RULES, kindOf, type ApprovalKind } from '../approval-kinds.js';
 import { decide } from '../decisions.js';
-import { REQUIRED_APPROVALS } from '../policy-config.js';
-import type { ApprovalChannel, Deps } from '../ports.js';
+import type { ApprovalChannel, ApprovalRecord, Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
+import type { CanaryHold } from './canary.js';
 import type { PolicyCheck } from './check-policy.js';
 
 /**
- * The emergency gate's first half: invoked by a waitForTaskToken Task, it stores the task
- * token with the request (so a decision can reach the waiting execution), records it, and
- * puts `Approval Requested` on the bus saying who may approve and how. The execution then
- * waits until two approvers approve, one rejects (see approval-decision.ts), or it times out.
+ * The human gate's first half, for both kinds (approval-kinds.ts): invoked by a
+ * waitForTaskToken Task, it stores the task token with the request (so a decision can reach
+ * the waiting execution), records it, and puts `Approval Requested` on the bus saying what to
+ * decide, who may, and how. The execution then waits until the decision (approval-decision.ts)
+ * or its timeout.
  */
 
-export interface ApprovalRequestInput {
+interface RequestBase {
   releaseId: string;
   executionId: string;
   release: ReleaseRequest;
   environment: string;
+}
+
+/** An emergency release into a closed environment (no `kind`: what the ASL sent before holds existed). */
+export interface EmergencyRequest extends RequestBase {
+  kind?: 'emergency';
   policy: Extract<PolicyCheck, { action: 'approve' }>;
 }
+
+/** A canary inconclusive at its bake bound, held at its weight for a person to decide. */
+export interface CanaryHoldRequest extends RequestBase {
+  kind: 'canary-hold';
+  hold: CanaryHold;
+}
+
+export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest;
 
 /** What the approval Task sends: its token beside the request. */
 export interface RequestApprovalInput {
@@ -26,57 +41,91 @@ export interface RequestApprovalInput {
 }
 
 /** How an approver sends a decision, in words for the event and the logs. */
-export function howToApprove(channel: ApprovalChannel, body: { service: string; version: string; environment: string }): string {
-  const json = JSON.stringify({ ...body, decision: 'approve' });
-  if (channel.kind === 'local') return `locally: tagflow local release … --approve NAME,NAME (or runtime.approve(${JSON.stringify(body)}, NAME))`;
-  return `POST ${channel.url} signed with SigV4 as your IAM user or role session (e.g. awscurl --service lambda -X POST -d '${json}' ${channel.url}); "decision":"reject" rejects`;
+export function howToApprove(channel: ApprovalChannel, body: { service: string; version: string; environment: string }, kind: ApprovalKind = 'emergency'): string {
+  const { approveWord, rejectWord } = RULES[kind];
+  const json = JSON.stringify({ ...body, decision: approveWord });
+  if (channel.kind === 'local') {
+    const names = RULES[kind].needed > 1 ? 'NAME,NAME' : 'NAME';
+    return `locally: tagflow local release … --approve ${names} (or runtime.approve(${JSON.stringify(body)}, NAME); runtime.reject(…) to ${rejectWord})`;
+  }
+  return `POST ${channel.url} signed with SigV4 as your IAM user or role session (e.g. awscurl --service lambda -X POST -d '${json}' ${channel.url}); "decision":"${rejectWord}" ${rejectWord === 'reject' ? 'rejects' : 'rolls back'}`;
+}
+
+/** The parts that differ by kind: the reason people read, and what the ledger keeps. */
+function describeRequest(input: ApprovalRequestInput, approvers: string[], expiresAt: string) {
+  const { release, environment } = input;
+  if (input.kind === 'canary-hold') {
+    const { hold } = input;
+    return {
+      reason: hold.reason,
+      stored: { reason: hold.reason, hold: { weight: hold.weight, step: hold.step, evidence: hold.evidence } },
+      eventReason: `canary hold: ${hold.reason}`,
+      summary: `canary ${release.version} held at ${hold.weight}% of ${environment}: one of ${approvers.join(', ')} must decide promote or rollback by ${expiresAt}; no decision rolls it back`,
+      evidence: { reason: hold.reason, weight: hold.weight, step: hold.step, approvers, expiresAt, judge: hold.evidence },
+      extra: { weight: hold.weight, decisions: ['promote', 'rollback'] },
+    };
+  }
+  const reason = release.emergency?.reason ?? '(no reason given)';
+  return {
+    reason,
+    stored: { reason, closed: input.policy.reason },
+    eventReason: `emergency: ${reason}; ${input.policy.reason}`,
+    summary: `approval requested: ${RULES.emergency.needed} of ${approvers.join(', ')} must approve the emergency release into ${environment} by ${expiresAt}`,
+    evidence: { reason, closed: input.policy.reason, approvers, expiresAt },
+    extra: {},
+  };
 }
 
 export async function requestApproval({ taskToken, request: input }: RequestApprovalInput, deps: Pick<Deps, 'config' | 'approvals' | 'events' | 'ledger' | 'clock' | 'log' | 'approvalChannel'>): Promise<{ requested: true }> {
   const { release, environment } = input;
-  const policy = (await deps.config()).policy;
-  const approvers = policy?.approvers ?? [];
+  const kind = kindOf(input);
+  const rules = RULES[kind];
+  const approvers = (await deps.config()).policy?.approvers ?? [];
   const now = deps.clock.now();
-  const expiresAt = new Date(now.getTime() + input.policy.approvalTimeoutSeconds * 1000).toISOString();
-  const reason = release.emergency?.reason ?? '(no reason given)';
-  const record = await deps.approvals.request({
+  const timeoutSeconds = input.kind === 'canary-hold' ? input.hold.approvalTimeoutSeconds : input.policy.approvalTimeoutSeconds;
+  const expiresAt = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
+  const d = describeRequest(input, approvers, expiresAt);
+  const request: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'> = {
     service: release.service,
     version: release.version,
     environment,
+    ...(kind === 'emergency' ? {} : { kind }),
     releaseId: input.releaseId,
     executionId: input.executionId,
     taskToken,
-    reason,
-    closed: input.policy.reason,
+    ...d.stored,
     requestedAt: now.toISOString(),
     expiresAt,
-  });
-  const how = howToApprove(deps.approvalChannel, { service: release.service, version: release.version, environment });
+  };
+  const record = await deps.approvals.request(request, { keepApprovals: rules.keepsApprovals });
+  const how = howToApprove(deps.approvalChannel, { service: release.service, version: release.version, environment }, kind);
   const already = record.approvals.map((a) => a.approver);
   await decide(deps, release, {
     step: 'approval',
     environment,
     verdict: 'waiting',
-    summary: `approval requested: ${REQUIRED_APPROVALS} of ${approvers.join(', ')} must approve the emergency release into ${environment} by ${expiresAt}${already.length ? ` (already approved by ${already.join(', ')})` : ''}`,
-    evidence: { reason, closed: input.policy.reason, approvers, expiresAt },
+    summary: `${d.summary}${already.length ? ` (already approved by ${already.join(', ')})` : ''}`,
+    evidence: d.evidence,
   });
   await deps.events.put([
     {
       Source: 'tagflow',
       DetailType: 'Approval Requested',
       Detail: {
+        kind,
         service: release.service,
         version: release.version,
         environment,
         executionId: input.executionId,
-        reason: `emergency: ${reason}; ${input.policy.reason}`,
+        reason: d.eventReason,
         approvers,
-        needed: REQUIRED_APPROVALS,
+        needed: rules.needed,
+        ...d.extra,
         expiresAt,
         howToApprove: how,
       },
     },
   ]);
-  deps.log.info('approval requested', { service: release.service, version: release.version, environment, approvers, expiresAt, howToApprove: how });
+  deps.log.info('approval requested', { kind, service: release.service, version: release.version, environment, approvers, expiresAt, howToApprove: how });
   return { requested: true };
 }
