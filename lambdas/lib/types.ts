@@ -31,6 +31,8 @@ export interface ReleaseContext {
   service: ServiceConfig;
   /** The environments this release goes through, in order. */
   plan: EnvironmentConfig[];
+  /** Who may decide a held canary, and for how long it waits, as the policy said when the release started (null: no policy). */
+  approvals: { approvers: string[]; approvalTimeoutHours: number } | null;
 }
 
 export interface ManifestFile {

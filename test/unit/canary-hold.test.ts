@@ -16,8 +16,9 @@ function setup(policy: Record<string, unknown> | undefined) {
   const base = demoConfig({ canary: true });
   const environment = structuredClone(base.services.demo!.environments.find((e) => e.canary)!);
   environment.canary!.onInconclusive = 'hold';
-  // The deployed config, as the judge reads it (the policy is global, not in the release's snapshot).
-  const deployed: PipelineConfig = policy ? parseConfig({ services: { demo: { environments: [{ name: environment.name }] } }, policy }) : base;
+  // The policy as the release context carries it (normalise takes it from the config, with its defaults).
+  const parsed: PipelineConfig | undefined = policy ? parseConfig({ services: { demo: { environments: [{ name: environment.name }] } }, policy }) : undefined;
+  const approvals = parsed?.policy ? { approvers: parsed.policy.approvers, approvalTimeoutHours: parsed.policy.approvalTimeoutHours } : null;
   const decisions: Decision[] = [];
   const locks: { holder: string; ttlMs: number }[] = [];
   const deps = {
@@ -28,8 +29,7 @@ function setup(policy: Record<string, unknown> | undefined) {
     metrics: () => quiet,
     clock: { now: () => NOW, sleep: async () => {} },
     lockTtlMs: 60_000,
-    config: async () => deployed,
-  } as unknown as Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs' | 'config'>;
+  } as unknown as Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>;
   const maxPolls = Math.floor(environment.canary!.maxBakeSeconds / environment.canary!.pollSeconds);
   const input: CanaryStepInput = {
     releaseId: 'demo@v1.1.0',
@@ -38,6 +38,7 @@ function setup(policy: Record<string, unknown> | undefined) {
     service: base.services.demo!,
     environment,
     canary: { mode: 'canary', baselineVersion: 'v1.0.0', version: 'v1.1.0', ref: 'v1.1.0', weight: 10, stepIndex: 0, stepStartedAt: '2026-11-27T12:00:00Z', startedAt: '2026-11-27T12:00:00Z', polls: maxPolls - 1 } as CanaryOutput,
+    approvals,
   };
   return { deps, input, decisions, locks, maxPolls };
 }
@@ -65,7 +66,7 @@ describe('a canary that holds when inconclusive', () => {
     expect(out).not.toHaveProperty('hold');
   });
 
-  it('fails safe when the deployed config has nobody to decide', async () => {
+  it('fails safe when the release policy has nobody to decide', async () => {
     const t = setup(undefined);
     await expect(judgeCanary(t.input, t.deps)).rejects.toMatchObject({ name: 'CanaryInconclusive', message: expect.stringContaining('onInconclusive is "hold" but policy.approvers lists nobody to decide, so failing safe') });
     expect(t.decisions.map((d) => d.verdict)).toEqual(['failed']);

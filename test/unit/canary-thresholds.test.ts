@@ -36,8 +36,7 @@ function setup(metrics: ScriptedMetrics, canary: Partial<CanaryOutput> = {}) {
     metrics: () => metrics,
     clock: { now: () => NOW, sleep: async () => {} },
     lockTtlMs: 60_000,
-    config: async () => config,
-  } as unknown as Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs' | 'config'>;
+  } as unknown as Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>;
   const input: CanaryStepInput = {
     releaseId: 'demo#v1.1.0',
     executionId: 'exec-1',

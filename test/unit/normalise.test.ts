@@ -19,7 +19,7 @@ const planOf = (input: unknown) => {
 describe('normalise', () => {
   it('turns manual input into a release context with the whole plan and a config snapshot', () => {
     const r = run({ service: 'api', version: 'v1.4.0' });
-    expect(r).toMatchObject({ action: 'release', releaseId: 'api@v1.4.0', executionId: 'exec-1', release: { trigger: { kind: 'manual' } } });
+    expect(r).toMatchObject({ action: 'release', releaseId: 'api@v1.4.0', executionId: 'exec-1', release: { trigger: { kind: 'manual' } }, approvals: null });
     expect(planOf({ service: 'api', version: 'v1.4.0' })).toEqual(['dev', 'staging', 'prod']);
   });
 

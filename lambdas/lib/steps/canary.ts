@@ -4,7 +4,7 @@ import { decide, emptyEnvironment } from '../decisions.js';
 import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
 import { judge } from '../judge/judge.js';
 import type { CanaryArms, Deps, MetricsSource } from '../ports.js';
-import type { CanaryState, LatencyThresholds, ReleaseRequest } from '../types.js';
+import type { CanaryState, LatencyThresholds, ReleaseContext, ReleaseRequest } from '../types.js';
 import { shiftTo, type DeployInput } from './deploy.js';
 
 /**
@@ -41,6 +41,8 @@ export interface CanaryStepInput {
   service: ServiceConfig;
   environment: EnvironmentConfig;
   canary: CanaryOutput;
+  /** Only the judge reads it (a held canary's deciders). */
+  approvals?: ReleaseContext['approvals'];
 }
 
 const canaryConfig = (env: EnvironmentConfig): CanaryConfig => {
@@ -81,7 +83,7 @@ export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' 
 }
 
 /** One look: the judge on the counts since the step began. Throws on fail (and on inconclusive at the bake bound, by default). */
-export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs' | 'config'>): Promise<CanaryOutput> {
+export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>): Promise<CanaryOutput> {
   const c = input.canary;
   if (c.mode !== 'canary') return c;
   const cfg = canaryConfig(input.environment);
@@ -138,19 +140,19 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
 /**
  * `onInconclusive: "hold"` at the bake bound: the canary stays at its weight and the machine
  * asks `policy.approvers` for one decision (promote or roll back) within
- * `policy.approvalTimeoutHours`. The policy is read from the deployed config, as the deploy
- * policy is: approvers removed since the release started cannot be waited for, so it fails safe.
+ * `policy.approvalTimeoutHours`, as the policy said when the release started (the release
+ * context carries them, so the judge reads no config); with nobody to ask it fails safe.
  */
 async function holdCanary(
   input: CanaryStepInput,
-  deps: Pick<Deps, 'ledger' | 'clock' | 'lockTtlMs' | 'config'>,
+  deps: Pick<Deps, 'ledger' | 'clock' | 'lockTtlMs'>,
   state: Extract<CanaryOutput, { mode: 'canary' }>,
   summary: string,
   evidence: Record<string, unknown>,
 ): Promise<CanaryOutput> {
   const env = input.environment.name;
   const { service, version } = input.release;
-  const policy = (await deps.config()).policy;
+  const policy = input.approvals;
   if (!policy || policy.approvers.length === 0) {
     const why = `${summary}; onInconclusive is "hold" but policy.approvers lists nobody to decide, so failing safe (add approvers to policy.approvers)`;
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: why, evidence });

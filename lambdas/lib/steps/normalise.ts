@@ -48,6 +48,7 @@ export function normalise({ input, executionId }: NormaliseInput, config: Pipeli
     release: request,
     service,
     plan: planEnvironments(service, request.version, environments),
+    approvals: config.policy ? { approvers: config.policy.approvers, approvalTimeoutHours: config.policy.approvalTimeoutHours } : null,
   };
 }
 
