@@ -5,6 +5,7 @@ import { parseConfig, type PipelineConfig } from '../../lambdas/lib/config.js';
 import { systemClock, type Clock } from '../../lambdas/lib/ports.js';
 import type { ApprovalRequested, LocalRuntime } from '../../local/runtime/runtime.js';
 import { ROOT, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { SAMPLE_POLICY } from '../support/policy.js';
 
 /**
  * Deployment windows, freezes and the two-approver emergency gate, through the real
@@ -13,14 +14,7 @@ import { ROOT, startHarness, statesEntered, type Harness } from '../support/harn
  * the same decision core as the AWS function URL.
  */
 
-const POLICY = {
-  timezone: 'Europe/Berlin',
-  windows: [{ environments: ['prod'], days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '16:00' }],
-  freezes: [{ name: 'year-end', from: '2026-12-21T00:00:00Z', to: '2027-01-04T00:00:00Z', environments: ['prod'] }],
-  approvers: ['alice', 'bob', 'carol'],
-  maxWaitHours: 72,
-  approvalTimeoutHours: 24,
-};
+const POLICY = SAMPLE_POLICY;
 
 function configWith(policy: Record<string, unknown>): PipelineConfig {
   const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'));

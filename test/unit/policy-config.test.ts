@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/lib/config.js';
 import { ConfigError } from '../../lambdas/lib/errors.js';
+import { SAMPLE_POLICY } from '../support/policy.js';
 
 /** The `policy` part of the pipeline config: every mistake names its field and says what to do. */
 
@@ -15,14 +16,7 @@ const problems = (policy: unknown) => {
   }
   throw new Error('expected ConfigError');
 };
-const GOOD = {
-  timezone: 'Europe/Berlin',
-  windows: [{ environments: ['prod'], days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '16:00' }],
-  freezes: [{ name: 'year-end', from: '2026-12-21T00:00:00Z', to: '2027-01-04T00:00:00Z', environments: ['prod'] }],
-  approvers: ['alice', 'bob', 'carol'],
-  maxWaitHours: 72,
-  approvalTimeoutHours: 24,
-};
+const GOOD = SAMPLE_POLICY;
 
 describe('policy config', () => {
   it('is optional, and parses the documented example with its defaults', () => {
