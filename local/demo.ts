@@ -55,7 +55,7 @@ const good = await follow((onEvent) => {
 const bad = await follow((onEvent) => rt.startExecution('release', { service: 'demo', version: 'v1.1.0' }, { onEvent }), 'console: start execution {"service":"demo","version":"v1.1.0"}');
 
 // v1.2.0 meets prod's canary while users keep calling prod.
-const traffic = startTraffic(() => rt.fleet.endpoint('demo', 'prod'), { paths: ['/api/orders'], concurrency: 32 });
+const traffic = startTraffic(() => rt.fleet.endpoint('demo', 'prod'), { paths: ['/api/orders'], concurrency: 64 });
 const canaryStarted = Date.now();
 const canary = await follow((onEvent) => rt.startExecution('release', { service: 'demo', version: 'v1.2.0' }, { onEvent }), 'console: start execution {"service":"demo","version":"v1.2.0"} (prod takes it as a canary)');
 const served = await traffic.stop();
