@@ -16,11 +16,15 @@ export interface ObjectLocation {
   key: string;
 }
 
-export interface ObjectStore {
+/** What the steps that only read artifacts, manifests and test reports need. */
+export interface ObjectReader {
   /** The whole object, or undefined when it does not exist. */
   get(loc: ObjectLocation): Promise<Uint8Array | undefined>;
   /** The object as a stream of chunks (for hashing large files), or undefined. */
   stream(loc: ObjectLocation): Promise<AsyncIterable<Uint8Array> | undefined>;
+}
+
+export interface ObjectStore extends ObjectReader {
   put(loc: ObjectLocation, body: Uint8Array | string, contentType?: string): Promise<void>;
   /** Server-side copy: the bytes never pass through the caller. */
   copy(from: ObjectLocation, to: ObjectLocation): Promise<void>;

@@ -1,6 +1,6 @@
-import { common } from '../adapters/aws/env.js';
+import { common, locations } from '../adapters/aws/env.js';
 import { ledger } from '../adapters/aws/ledger.js';
-import { locations, store } from '../adapters/aws/store.js';
+import { store } from '../adapters/aws/store.js';
 import { stepHandler } from '../lib/step-handler.js';
 import { promote } from '../lib/steps/promote.js';
 

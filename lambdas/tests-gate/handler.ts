@@ -1,9 +1,9 @@
-import { common } from '../adapters/aws/env.js';
+import { common, locations } from '../adapters/aws/env.js';
 import { ledger } from '../adapters/aws/ledger.js';
-import { locations, store } from '../adapters/aws/store.js';
+import { reader } from '../adapters/aws/reader.js';
 import { stepHandler } from '../lib/step-handler.js';
 import { testsGate } from '../lib/steps/tests-gate.js';
 
 /** The core step as it runs anywhere (the local runtime calls this with its own deps). */
 export const run = testsGate;
-export const handler = stepHandler('tests-gate', run, () => ({ ...common(), ledger: ledger(), store: store(), locations: locations() }));
+export const handler = stepHandler('tests-gate', run, () => ({ ...common(), ledger: ledger(), store: reader(), locations: locations() }));

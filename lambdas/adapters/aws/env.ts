@@ -1,4 +1,4 @@
-import type { Clock, HttpProbe, Logger } from '../../lib/ports.js';
+import type { Clock, HttpProbe, Locations, Logger } from '../../lib/ports.js';
 import { systemClock } from '../../lib/ports.js';
 import { once } from '../../lib/step-handler.js';
 import { fetchProbe } from '../fetch-probe.js';
@@ -31,3 +31,6 @@ export const common = once(
     lockTtlMs: Number(process.env.LOCK_TTL_MS ?? 30 * 60_000),
   }),
 );
+
+/** The buckets the stack made, from the function's environment. */
+export const locations = once((): Locations => ({ artifactsBucket: requireEnv('ARTIFACTS_BUCKET'), environmentsBucket: requireEnv('ENVIRONMENTS_BUCKET') }));

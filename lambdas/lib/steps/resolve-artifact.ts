@@ -3,11 +3,11 @@ import { ArtifactIntegrityError, ArtifactNotFound } from '../errors.js';
 import { buildFileKey, manifestKey } from '../keys.js';
 import { describeMismatch, digest, parseManifest, resolvedFrom } from '../manifest.js';
 import { readJson } from '../store-json.js';
-import type { Deps, ObjectStore } from '../ports.js';
+import type { Deps, ObjectReader } from '../ports.js';
 import type { ManifestFile, ReleaseContext, ResolvedArtifact } from '../types.js';
 
 /** Reads each file as a stream and checks its size and SHA-256 against the manifest. */
-export async function verifyFiles(store: ObjectStore, bucket: string, files: ManifestFile[], keyOf: (path: string) => string, where: string): Promise<void> {
+export async function verifyFiles(store: ObjectReader, bucket: string, files: ManifestFile[], keyOf: (path: string) => string, where: string): Promise<void> {
   for (const file of files) {
     const key = keyOf(file.path);
     const stream = await store.stream({ bucket, key });
@@ -22,7 +22,7 @@ export type ResolveArtifactInput = Pick<ReleaseContext, 'release'> & { tests?: {
 
 export async function resolveArtifact(
   ctx: ResolveArtifactInput,
-  deps: Pick<Deps, 'store' | 'locations' | 'ledger' | 'clock'>,
+  deps: Pick<Deps, 'locations' | 'ledger' | 'clock'> & { store: ObjectReader },
 ): Promise<ResolvedArtifact> {
   const { release } = ctx;
   const bucket = deps.locations.artifactsBucket;

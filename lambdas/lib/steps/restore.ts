@@ -4,13 +4,13 @@ import { ArtifactNotFound, RollbackFailed } from '../errors.js';
 import { environmentManifestKey, environmentPrefix } from '../keys.js';
 import { parseManifest, resolvedFrom } from '../manifest.js';
 import { readJson } from '../store-json.js';
-import type { Deps } from '../ports.js';
+import type { Deps, ObjectReader } from '../ports.js';
 import type { ResolvedArtifact } from '../types.js';
 import { shiftTo } from './deploy.js';
 import { checkEnvironment } from './smoke.js';
 
 /** What a restore touches: the ledger, the promoted copies, the deploy target and the smoke checks. */
-export type RestoreDeps = Pick<Deps, 'ledger' | 'store' | 'locations' | 'targets' | 'http' | 'invoker' | 'clock'>;
+export type RestoreDeps = Pick<Deps, 'ledger' | 'locations' | 'targets' | 'http' | 'invoker' | 'clock'> & { store: ObjectReader };
 
 export interface RestoreArgs {
   serviceName: string;
@@ -33,7 +33,7 @@ export type RestoreOutcome =
   | { rolledBack: true; from?: string; to: string; checksPassed: number; shiftMs: number }
   | { rolledBack: false; reason: string; current?: string };
 
-async function promotedArtifact(deps: Pick<Deps, 'store' | 'locations'>, env: string, service: string, version: string): Promise<ResolvedArtifact> {
+async function promotedArtifact(deps: Pick<Deps, 'locations'> & { store: ObjectReader }, env: string, service: string, version: string): Promise<ResolvedArtifact> {
   const bucket = deps.locations.environmentsBucket;
   const key = environmentManifestKey(env, service, version);
   const raw = await readJson(deps.store, { bucket, key });

@@ -2,7 +2,7 @@ import { decide } from '../decisions.js';
 import { TestsFailed, TestsPending } from '../errors.js';
 import { manifestKey, testReportKey } from '../keys.js';
 import { parseManifest, parseTestReport } from '../manifest.js';
-import type { Deps } from '../ports.js';
+import type { Deps, ObjectReader } from '../ports.js';
 import { readJson } from '../store-json.js';
 import type { ReleaseContext, SuiteResult } from '../types.js';
 
@@ -20,7 +20,7 @@ export type TestsGateInput = Pick<ReleaseContext, 'release' | 'service'>;
 
 export async function testsGate(
   ctx: TestsGateInput,
-  deps: Pick<Deps, 'store' | 'locations' | 'ledger' | 'clock'>,
+  deps: Pick<Deps, 'locations' | 'ledger' | 'clock'> & { store: ObjectReader },
 ): Promise<TestsGateOutput> {
   const { release } = ctx;
   const bucket = deps.locations.artifactsBucket;
