@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/lib/config.js';
 import { doraFigures, type ReleaseHistory } from '../../lambdas/lib/dora.js';
+import type { Ledger } from '../../lambdas/lib/ports.js';
 import type { Decision } from '../../lambdas/lib/types.js';
+import { doraReport } from '../../local/cli/dora.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const MIN = 60_000;
@@ -45,5 +48,30 @@ describe('DORA figures from the ledger', () => {
     const d = doraFigures('api', 'prod', [], NOW, 30);
     expect(d).toMatchObject({ deployments: 0, deploysPerDay: 0, changeFailureRate: null, leadTimeMs: null, timeToRestoreMs: null });
     expect(() => doraFigures('api', 'prod', [], NOW, 0)).toThrow(/windowDays must be > 0/);
+  });
+});
+
+describe('tagflow dora', () => {
+  it('reports each service on its last environment, from the ledger', async () => {
+    const histories = [
+      history('v1.0.0', 3000, [['deploy', 'prod', 'done', 2950], ['record-stage', 'prod', 'passed', 2940]]),
+      history('v1.1.0', 2000, [['canary', 'prod', 'done', 1980], ['rollback', 'prod', 'done', 1976]]),
+    ];
+    const ledger = {
+      services: async () => ['api'],
+      releases: async () => histories.map(({ release }) => ({ release })),
+      decisions: async (_: string, version: string) => histories.find((h) => h.release.version === version)!.decisions,
+    } as unknown as Ledger;
+    const config = parseConfig({ services: { api: { environments: [{ name: 'dev' }, { name: 'prod' }] } } });
+
+    const lines = (await doraReport(ledger, config, NOW, 7)).map((l) => l.replace(/\u001b\[\d+m/g, ''));
+
+    expect(lines).toEqual([
+      'api in prod, last 7 days',
+      '  deployment frequency  2 deployments (0.29 a day)',
+      '  lead time             median 60 min, p90 60 min (1)  tag or start → known-good in prod',
+      '  change failure rate   50% (1 of 2 rolled back)',
+      '  time to restore       median 4 min, p90 4 min (1)  bad version live → rollback done',
+    ]);
   });
 });
