@@ -55,6 +55,7 @@ function fromTagPushed(e: EventEnvelope, config: PipelineConfig): TriggerResult 
       service,
       version: id.version,
       ...(commit ? { commit } : {}),
+      ...(id.commitPrefix ? { commitPrefix: id.commitPrefix } : {}),
       trigger: { kind: 'tag-push', detail: origin(repository ?? service, tag, id) },
     },
   };
@@ -72,7 +73,9 @@ function fromCodeCommit(e: EventEnvelope, config: PipelineConfig): TriggerResult
   const service = serviceForRepository(config, 'codecommit', repository);
   if (!service) return { ignore: `no service in the pipeline config is fed by CodeCommit repository ${JSON.stringify(repository)}` };
   const commit = str(d.commitId);
-  return { request: { service, version: id.version, ...(commit ? { commit } : {}), trigger: { kind: 'codecommit-tag', detail: origin(repository, tag, id) } } };
+  return {
+    request: { service, version: id.version, ...(commit ? { commit } : {}), ...(id.commitPrefix ? { commitPrefix: id.commitPrefix } : {}), trigger: { kind: 'codecommit-tag', detail: origin(repository, tag, id) } },
+  };
 }
 
 /** ECR `ECR Image Action` PUSH SUCCESS with a version tag: the same release, carrying the image digest. */
@@ -88,7 +91,9 @@ function fromEcr(e: EventEnvelope, config: PipelineConfig): TriggerResult {
   if (!service) return { ignore: `no service in the pipeline config is fed by ECR repository ${JSON.stringify(repository)}` };
   const digest = str(d['image-digest']);
   if (digest && !/^sha256:[0-9a-f]{64}$/.test(digest)) return { ignore: `image digest ${JSON.stringify(digest.slice(0, 80))} is not sha256:<64 hex>` };
-  return { request: { service, version: id.version, ...(digest ? { imageDigest: digest } : {}), trigger: { kind: 'image-push', detail: origin(repository, tag, id) } } };
+  return {
+    request: { service, version: id.version, ...(digest ? { imageDigest: digest } : {}), ...(id.commitPrefix ? { commitPrefix: id.commitPrefix } : {}), trigger: { kind: 'image-push', detail: origin(repository, tag, id) } },
+  };
 }
 
 const handlers: Record<string, (e: EventEnvelope, config: PipelineConfig) => TriggerResult> = {

@@ -15,6 +15,8 @@ export interface ReleaseRequest {
   version: string;
   commit?: string;
   imageDigest?: string;
+  /** The abbreviated commit a build id names (`v1.2.3-build.456-abc1234`): the manifest's commit must start with it. */
+  commitPrefix?: string;
   trigger: Trigger;
   emergency?: { reason: string };
 }

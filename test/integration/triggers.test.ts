@@ -139,4 +139,22 @@ describe('triggers', () => {
     expect(rejected + ignored).toBeGreaterThan(900);
     expect((await h.rt.deps.ledger.releases('demo')).length).toBe(before);
   });
+
+  it('an image push of a build checks the commit its tag names against the build manifest', async () => {
+    await h.publish('v4.3.0');
+    await h.publish('v4.4.0');
+    const imageOf = (tag: string) => {
+      const image = event('ecr-image-push');
+      image.detail['image-tag'] = tag;
+      return image;
+    };
+    const wrong = await h.rt.sendEvent(imageOf('v4.3.0-build.7-fffffff')).started[0]!.execution.done;
+    expect(wrong).toMatchObject({ status: 'FAILED', error: 'ArtifactIntegrityError' });
+    expect(wrong.cause).toContain(`the build id names commit fffffff but the build was made from commit ${commitOf('v4.3.0').slice(0, 12)}`);
+    expect(await h.promotedAnywhere('demo', 'v4.3.0')).toEqual([]);
+
+    const right = await h.rt.sendEvent(imageOf(`v4.4.0-build.8-${commitOf('v4.4.0').slice(0, 7)}`)).started[0]!.execution.done;
+    expect(right.status).toBe('SUCCEEDED');
+    expect((await releasesOf('v4.4.0'))[0]!.release).toMatchObject({ version: 'v4.4.0', trigger: { kind: 'image-push', detail: `demo (v4.4.0-build.8-${commitOf('v4.4.0').slice(0, 7)})` } });
+  });
 });

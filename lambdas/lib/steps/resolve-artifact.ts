@@ -42,6 +42,8 @@ export async function resolveArtifact(
   const expectedCommit = release.commit ?? ctx.tests?.commit;
   if (expectedCommit && manifest.commit !== expectedCommit)
     await fail(`the build was made from commit ${manifest.commit.slice(0, 12)} but the release is for ${expectedCommit.slice(0, 12)}`);
+  if (release.commitPrefix && !manifest.commit.startsWith(release.commitPrefix))
+    await fail(`the build id names commit ${release.commitPrefix} but the build was made from commit ${manifest.commit.slice(0, 12)}`);
   if (release.imageDigest && manifest.imageDigest && manifest.imageDigest !== release.imageDigest)
     await fail(`the manifest's image digest ${manifest.imageDigest} differs from the pushed image ${release.imageDigest}`);
 
