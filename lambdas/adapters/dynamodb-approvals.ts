@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalKey, ApprovalRecord, ApprovalStore } from '../lib/ports.js';
+import { documentClient, isConditionFailure } from './dynamodb-table.js';
 import { call } from './transient.js';
 
 /**
@@ -12,7 +13,6 @@ import { call } from './transient.js';
  */
 
 const keyOf = (k: ApprovalKey) => ({ pk: `SVC#${k.service}`, sk: `APR#${k.version}#${k.environment}${k.kind && k.kind !== 'emergency' ? `#${k.kind}` : ''}` });
-const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 function recordOf(item: Record<string, unknown> | undefined): ApprovalRecord | undefined {
   if (!item) return undefined;
@@ -27,7 +27,7 @@ export class DynamoDbApprovals implements ApprovalStore {
     client: DynamoDBClient,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClient(client);
   }
 
   async request(r: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'>, opts: { keepApprovals: boolean } = { keepApprovals: true }): Promise<ApprovalRecord> {

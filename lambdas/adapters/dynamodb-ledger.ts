@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LockLost } from '../lib/errors.js';
 import type { ClaimResult, Ledger, LockResult } from '../lib/ports.js';
 import type { Decision, EnvironmentState, OutcomeRecord, ReleaseRecord } from '../lib/types.js';
+import { documentClient, isConditionFailure } from './dynamodb-table.js';
 import { call } from './transient.js';
 
 /**
@@ -20,8 +21,6 @@ const relKey = (version: string) => `REL#${version}`;
 const envKey = (environment: string) => `ENV#${environment}`;
 const decKey = (service: string, version: string) => `DEC#${service}#${version}`;
 
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 function strip<T extends Record<string, unknown>>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
@@ -38,7 +37,7 @@ export class DynamoDbLedger implements Ledger {
     client: DynamoDBClient,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClient(client);
   }
 
   async claimRelease(record: ReleaseRecord): Promise<ClaimResult> {
