@@ -35,6 +35,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_JUDGE_CONFIG, judge } from '../lambdas/lib/judge/judge.js';
+import { nearestRank } from '../lambdas/lib/percentile.js';
 import { MIN_THRESHOLD_REQUESTS } from '../lambdas/lib/steps/canary.js';
 import { writeResultsSection } from './results.js';
 import { binomial, hash, normal, poisson, rng, type Rng } from './sampling.js';
@@ -419,10 +420,7 @@ interface Row {
   ms: number;
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
+const quantile = (sorted: number[], q: number): number => (sorted.length === 0 ? NaN : nearestRank(sorted, q));
 
 function evaluate(s: Scenario, judges: readonly { name: string; run: (r: Run, s: Scenario) => Outcome }[] = JUDGES): Row[] {
   const outcomes = judges.map(() => [] as { o: Outcome; exposed: number }[]);

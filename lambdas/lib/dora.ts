@@ -1,3 +1,4 @@
+import { nearestRank } from './percentile.js';
 import type { Decision, ReleaseRecord } from './types.js';
 
 /**
@@ -88,6 +89,5 @@ function tookTraffic(d: Decision): boolean {
 function summary(values: number[]): Summary | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
-  return { median: at(0.5), p90: at(0.9), count: s.length };
+  return { median: nearestRank(s, 0.5), p90: nearestRank(s, 0.9), count: s.length };
 }

@@ -9,6 +9,9 @@ export interface FieldIssue {
   problem: string;
 }
 
+/** `field: problem; field: problem`, how every message about a document's fields lists them. */
+export const listIssues = (issues: readonly FieldIssue[]): string => issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
+
 export abstract class TagflowError extends Error {
   abstract override readonly name: string;
 }
@@ -20,7 +23,7 @@ export class InvalidInput extends TagflowError {
     readonly example?: string,
   ) {
     super(
-      issues.map((i) => `${i.field}: ${i.problem}`).join('; ') +
+      listIssues(issues) +
         (example ? `. A valid input looks like ${example}` : ''),
     );
   }
@@ -32,7 +35,7 @@ export class ConfigError extends TagflowError {
     readonly issues: FieldIssue[],
     readonly source = 'tagflow.config.json',
   ) {
-    super(`${source} is invalid: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`);
+    super(`${source} is invalid: ${listIssues(issues)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ArtifactIntegrityError, type FieldIssue } from './errors.js';
+import { ArtifactIntegrityError, listIssues, type FieldIssue } from './errors.js';
 import { fieldsOf, type Rule } from './json-fields.js';
 import { isSafeRelativePath } from './keys.js';
 import type { BuildManifest, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
@@ -24,8 +24,6 @@ const SUITE_NAME: Rule = { test: (v) => v.length > 0, expect: "the suite's name,
 const SERVICE = anyText('the service name');
 const TIME = anyText('an ISO 8601 time');
 const COUNT = 'a whole number, 0 or more';
-
-const describe = (issues: FieldIssue[]) => issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
 
 function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undefined {
   const m = fieldsOf(raw, [], issues);
@@ -57,7 +55,7 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
 export function parseManifest(raw: unknown, where: string): BuildManifest {
   const issues: FieldIssue[] = [];
   const m = manifestFrom(raw, issues);
-  if (!m || issues.length > 0) throw new ArtifactIntegrityError(`build manifest ${where} is malformed: ${describe(issues)}`);
+  if (!m || issues.length > 0) throw new ArtifactIntegrityError(`build manifest ${where} is malformed: ${listIssues(issues)}`);
   const paths = new Set<string>();
   for (const f of m.files) {
     if (paths.has(f.path)) throw new ArtifactIntegrityError(`build manifest ${where} lists ${f.path} twice`);
@@ -89,7 +87,7 @@ function testReportFrom(raw: unknown, issues: FieldIssue[]): TestReport | undefi
 export function parseTestReport(raw: unknown): TestReport | string {
   const issues: FieldIssue[] = [];
   const report = testReportFrom(raw, issues);
-  return !report || issues.length > 0 ? describe(issues) : report;
+  return !report || issues.length > 0 ? listIssues(issues) : report;
 }
 
 /** SHA-256 and size of a stream of chunks, without holding the whole object. */

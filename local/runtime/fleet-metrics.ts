@@ -1,3 +1,4 @@
+import { nearestRank } from '../../lambdas/lib/percentile.js';
 import type { ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
 import type { LocalFleet, RequestSample } from './fleet.js';
 
@@ -14,7 +15,8 @@ export class FleetMetrics implements MetricsSource {
   async baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency> {
     const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
     const latencies = samples.filter((s) => s.version === q.baseline.version).map((s) => s.latencyMs).sort((a, b) => a - b);
-    return { requests: latencies.length, p90Ms: percentile(latencies, 0.9), p99Ms: percentile(latencies, 0.99) };
+    if (latencies.length === 0) return { requests: 0, p90Ms: 0, p99Ms: 0 };
+    return { requests: latencies.length, p90Ms: nearestRank(latencies, 0.9), p99Ms: nearestRank(latencies, 0.99) };
   }
 }
 
@@ -25,10 +27,4 @@ function count(samples: RequestSample[], t: MetricsQuery['thresholds']): ArmMetr
     slow: t ? samples.filter((s) => s.latencyMs > t.tailMs).length : 0,
     slowShift: t ? samples.filter((s) => s.latencyMs > t.shiftMs).length : 0,
   };
-}
-
-/** Nearest-rank percentile of sorted values (0 when there are none). */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }
