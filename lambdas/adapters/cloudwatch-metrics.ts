@@ -14,12 +14,15 @@ import { call } from './transient.js';
 
 const PERIOD_SECONDS = 60;
 
-/** The Lambda alias's CloudWatch series; with a version ref, that version's part of it. */
+/** The Lambda alias's CloudWatch series (with a version ref, that version's part of it), for arms whose baseline has a Lambda version. */
 function lambdaSeries(q: CanaryArms) {
   if (q.target.type !== 'lambda-alias') throw new Error(`CloudWatch canary metrics need a lambda-alias target, not ${q.target.type}`);
+  if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
+  const baselineRef = q.baseline.ref;
   const fn = q.target.functionName.replaceAll('{service}', q.service).replaceAll('{environment}', q.environment);
   const resource = `${fn}:${q.target.alias}`;
   return {
+    baselineRef,
     query: (id: string, name: string, stat: string, period: number, ref?: string): MetricDataQuery => ({
       Id: id,
       MetricStat: {
@@ -41,7 +44,6 @@ export class CloudWatchMetrics implements MetricsSource {
 
   async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
     const series = lambdaSeries(q);
-    if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
     const t = q.thresholds;
     const arm = (name: 'canary' | 'baseline', ref: string): MetricDataQuery[] => [
       series.query(`${name}_requests`, 'Invocations', 'Sum', PERIOD_SECONDS, ref),
@@ -53,7 +55,7 @@ export class CloudWatchMetrics implements MetricsSource {
           ]
         : []),
     ];
-    const sums = await this.sums(q, [...arm('canary', q.canary.ref), ...arm('baseline', q.baseline.ref)]);
+    const sums = await this.sums(q, [...arm('canary', q.canary.ref), ...arm('baseline', series.baselineRef)]);
     const counts = (name: string): ArmMetrics => {
       const c = (suffix: string) => Math.round(sums.get(`${name}_${suffix}`) ?? 0);
       return { requests: c('requests'), errors: c('errors'), slow: c('slow'), slowShift: c('slowshift') };
@@ -67,12 +69,11 @@ export class CloudWatchMetrics implements MetricsSource {
    */
   async baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency> {
     const series = lambdaSeries(q);
-    if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
     const seconds = Math.max(PERIOD_SECONDS, Math.ceil((Date.parse(q.until) - Date.parse(q.since)) / 1000 / PERIOD_SECONDS) * PERIOD_SECONDS);
     const values = await this.values(q, [
-      series.query('requests', 'Invocations', 'Sum', seconds, q.baseline.ref),
-      series.query('p90', 'Duration', 'p90', seconds, q.baseline.ref),
-      series.query('p99', 'Duration', 'p99', seconds, q.baseline.ref),
+      series.query('requests', 'Invocations', 'Sum', seconds, series.baselineRef),
+      series.query('p90', 'Duration', 'p90', seconds, series.baselineRef),
+      series.query('p99', 'Duration', 'p99', seconds, series.baselineRef),
     ]);
     // A window that straddles a period boundary comes back as two periods: the higher
     // percentile of the two is the conservative (less trigger-happy) threshold.

@@ -1,8 +1,9 @@
-import { type CanaryConfig, type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { type CanaryConfig, type EnvironmentConfig, type ServiceConfig, type TargetConfig } from '../config.js';
 import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
 import { judge } from '../judge/judge.js';
+import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import type { CanaryArms, Deps, MetricsSource } from '../ports.js';
 import type { CanaryState, LatencyThresholds, ReleaseContext, ReleaseRequest } from '../types.js';
 import { shiftTo, type DeployInput } from './deploy.js';
@@ -82,6 +83,17 @@ export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' 
   return { mode: 'canary', baselineVersion: state.version, ...canary };
 }
 
+/** The canary and the live version it is compared with, as the target and the metrics name them. */
+function armsOf(input: CanaryStepInput, c: Extract<CanaryOutput, { mode: 'canary' }>, target: TargetConfig): CanaryArms {
+  return {
+    service: input.release.service,
+    environment: input.environment.name,
+    target,
+    canary: { version: c.version, ref: c.ref },
+    baseline: { version: c.baselineVersion, ...(c.baselineRef ? { ref: c.baselineRef } : {}) },
+  };
+}
+
 /** One look: the judge on the counts since the step began. Throws on fail (and on inconclusive at the bake bound, by default). */
 export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>): Promise<CanaryOutput> {
   const c = input.canary;
@@ -93,13 +105,7 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   if (!renewed.acquired) throw new LockLost(`${env} of ${input.release.service} was taken over by ${renewed.holder} during the canary`);
   const target = targetFor(input.service, input.environment);
   const until = deps.clock.now().toISOString();
-  const arms: CanaryArms = {
-    service: input.release.service,
-    environment: env,
-    target,
-    canary: { version: c.version, ref: c.ref },
-    baseline: { version: c.baselineVersion, ...(c.baselineRef ? { ref: c.baselineRef } : {}) },
-  };
+  const arms = armsOf(input, c, target);
   const source = deps.metrics(target);
   const latency = await latencyThresholds(c, arms, cfg, source, until);
   // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass; the
@@ -159,7 +165,7 @@ async function holdCanary(
     throw new CanaryInconclusive(why);
   }
   const hours = policy.approvalTimeoutHours;
-  const seconds = Math.max(1, Math.ceil(hours * 3600));
+  const seconds = approvalTimeoutSeconds(hours);
   // Nobody may deploy over a canary a person is deciding on: the lock outlives the hold
   // (the next look, or the rollback, takes it back to its usual lifetime).
   const held = await deps.ledger.acquireLock(service, env, input.executionId, deps.clock.now().getTime(), seconds * 1000 + deps.lockTtlMs);
@@ -219,23 +225,12 @@ export async function shiftCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   const target = targetFor(input.service, input.environment);
   const stepIndex = c.stepIndex + 1;
   const weight = cfg.steps[stepIndex] ?? 100;
-  await deps.targets(target).setCanaryWeight!(
-    { service: input.release.service, environment: env, target, canary: { version: c.version, ref: c.ref }, baseline: { version: c.baselineVersion, ...(c.baselineRef ? { ref: c.baselineRef } : {}) } },
-    weight,
-  );
+  await deps.targets(target).setCanaryWeight!(armsOf(input, c, target), weight);
   const state = (await deps.ledger.getEnvironment(input.release.service, env))!;
   const stepStartedAt = deps.clock.now().toISOString();
-  const next: CanaryState = {
-    version: c.version,
-    ref: c.ref,
-    ...(c.baselineRef ? { baselineRef: c.baselineRef } : {}),
-    weight,
-    stepIndex,
-    stepStartedAt,
-    polls: 0,
-    ...(c.startedAt ? { startedAt: c.startedAt } : {}),
-    ...(c.latencyThresholds ? { latencyThresholds: c.latencyThresholds } : {}),
-  };
+  // The canary's state goes on as it was (its start, its latency thresholds), at the new step.
+  const { mode: _mode, baselineVersion: _baseline, next: _next, hold: _hold, ...kept } = c;
+  const next: CanaryState = { ...kept, weight, stepIndex, stepStartedAt, polls: 0 };
   await deps.ledger.putEnvironment(
     weight === 100 ? { ...state, version: c.version, healthy: false, canary: null, updatedAt: stepStartedAt } : { ...state, canary: next, updatedAt: stepStartedAt },
     input.executionId,

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config.js';
 import { decide } from '../decisions.js';
 import { DeployWindowClosed } from '../errors.js';
+import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import { REQUIRED_APPROVALS } from '../policy-config.js';
 import { evaluatePolicy } from '../policy.js';
 import type { Deps } from '../ports.js';
@@ -46,6 +47,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
 
   const now = deps.clock.now();
   const status = evaluatePolicy(now, env, policy);
+  const overridable = new Set(policy.approvers).size >= REQUIRED_APPROVALS;
   const record = (verdict: 'passed' | 'waiting' | 'failed', summary: string, evidence: unknown) =>
     decide(deps, release, { step: 'policy', environment: env, verdict, summary, evidence });
 
@@ -55,7 +57,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
   }
 
   if (release.emergency) {
-    if (new Set(policy.approvers).size < REQUIRED_APPROVALS) {
+    if (!overridable) {
       const summary = `${status.reason}. This is an emergency release ("${release.emergency.reason}"), but no emergency override is possible: policy.approvers lists ${policy.approvers.length} approvers and an override needs ${REQUIRED_APPROVALS} different ones`;
       await record('failed', summary, { now: now.toISOString(), status });
       throw new DeployWindowClosed(summary);
@@ -66,7 +68,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
     return {
       action: 'approve',
       reason,
-      approvalTimeoutSeconds: Math.max(1, Math.ceil(hours * 3600)),
+      approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
       timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${hours} h (policy.approvalTimeoutHours); ${status.reason}`,
     };
   }
@@ -84,10 +86,9 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
   }
 
   const beyond = status.opensAt ? `, more than policy.maxWaitHours (${policy.maxWaitHours} h) after ${waitingSince}` : '';
-  const override =
-    new Set(policy.approvers).size >= REQUIRED_APPROVALS
-      ? `an emergency release (input {"emergency":{"reason":"…"}}) approved by ${REQUIRED_APPROVALS} of ${policy.approvers.join(', ')} can override it`
-      : `an emergency override needs ${REQUIRED_APPROVALS} approvers in policy.approvers, and none are configured`;
+  const override = overridable
+    ? `an emergency release (input {"emergency":{"reason":"…"}}) approved by ${REQUIRED_APPROVALS} of ${policy.approvers.join(', ')} can override it`
+    : `an emergency override needs ${REQUIRED_APPROVALS} approvers in policy.approvers, and none are configured`;
   const summary = `${status.reason}${beyond}. The release stops here; ${override}`;
   await record('failed', summary, { now: now.toISOString(), status, waitingSince });
   throw new DeployWindowClosed(summary);

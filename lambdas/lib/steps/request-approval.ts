@@ -57,7 +57,6 @@ function describeRequest(input: ApprovalRequestInput, approvers: string[], expir
   if (input.kind === 'canary-hold') {
     const { hold } = input;
     return {
-      reason: hold.reason,
       stored: { reason: hold.reason, hold: { weight: hold.weight, step: hold.step, evidence: hold.evidence } },
       eventReason: `canary hold: ${hold.reason}`,
       summary: `canary ${release.version} held at ${hold.weight}% of ${environment}: one of ${approvers.join(', ')} must decide promote or rollback by ${expiresAt}; no decision rolls it back`,
@@ -67,7 +66,6 @@ function describeRequest(input: ApprovalRequestInput, approvers: string[], expir
   }
   const reason = release.emergency?.reason ?? '(no reason given)';
   return {
-    reason,
     stored: { reason, closed: input.policy.reason },
     eventReason: `emergency: ${reason}; ${input.policy.reason}`,
     summary: `approval requested: ${RULES.emergency.needed} of ${approvers.join(', ')} must approve the emergency release into ${environment} by ${expiresAt}`,
