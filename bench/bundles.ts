@@ -12,7 +12,7 @@
  */
 import { execSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +61,7 @@ function largestPackages(metafile: Metafile, outputSuffix: string, top = 6): str
 }
 
 async function main() {
-  const env = { ...DUMMY_ENV, TAGFLOW_CONFIG: JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'))) };
+  const env = { ...DUMMY_ENV };
   const work = mkdtempSync(join(tmpdir(), 'tagflow-bench-'));
   try {
     const t0 = performance.now();

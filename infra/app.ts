@@ -14,8 +14,6 @@ export const DEFAULT_CONFIG = 'examples/tagflow.config.json';
 export interface LoadedConfig {
   path: string;
   config: PipelineConfig;
-  /** The file's JSON, minified: what the functions get as TAGFLOW_CONFIG. */
-  json: string;
 }
 
 /** Reads and validates the pipeline config; a bad one throws a ConfigError naming each bad field. */
@@ -26,11 +24,9 @@ export function loadPipelineConfig(path: string): LoadedConfig {
   } catch (err) {
     throw new Error(`cannot read the pipeline config ${path} (set it with: cdk synth -c config=FILE): ${(err as Error).message}`);
   }
-  const config = parseConfigText(text, path);
-  // The file as written (minified), not the parsed config with its defaults filled in: smaller
-  // under Lambda's 4 KB environment limit, and each function validates it again at cold start
-  // with the same parser, so both sides see the same defaults.
-  return { path, config, json: JSON.stringify(JSON.parse(text)) };
+  // The functions that read the config get this file as written and validate it again at cold
+  // start with the same parser, so both sides see the same defaults.
+  return { path, config: parseConfigText(text, path) };
 }
 
 const contextFlag = (app: App, key: string): boolean => {
@@ -50,7 +46,7 @@ export function buildApp(app: App): TagflowStack {
     description: 'tagflow: a release pipeline (tests gate, promotion, canary, smoke tests, rollback) on Step Functions',
     projectRoot: PROJECT_ROOT,
     config: loaded.config,
-    configJson: loaded.json,
+    configFile: loaded.path,
     eventRules: EVENT_RULES,
     useDefaultBus: contextFlag(app, 'useDefaultBus'),
   });

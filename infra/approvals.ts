@@ -10,7 +10,8 @@ import { StepFunction } from './step-function.js';
 export interface ApprovalFunctionProps {
   projectRoot: string;
   table: ITable;
-  configJson: string;
+  /** The pipeline config file, shipped in the function's code. */
+  configFile: string;
 }
 
 /**
@@ -31,7 +32,8 @@ export class ApprovalFunction extends Construct {
       projectRoot: props.projectRoot,
       timeout: Duration.seconds(15),
       memorySize: 256,
-      environment: { LEDGER_TABLE: props.table.tableName, TAGFLOW_CONFIG: props.configJson },
+      environment: { LEDGER_TABLE: props.table.tableName },
+      configFile: props.configFile,
     });
     this.fn.addToRolePolicy(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [props.table.tableArn] }));
     this.url = this.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { CONFIG_FILE } from '../lambdas/adapters/aws/config.js';
 import { ESBUILD_OPTIONS } from './bundling.js';
 
 /**
@@ -19,7 +20,12 @@ export interface Bundle {
 }
 
 /** One esbuild run for all the steps (no code splitting: each output stands alone, as in Lambda). */
-export async function bundleHandlers(projectRoot: string, steps: readonly string[], outdir: string, opts: { external?: string[]; onMetafile?: (m: Metafile) => void } = {}): Promise<Bundle[]> {
+export async function bundleHandlers(
+  projectRoot: string,
+  steps: readonly string[],
+  outdir: string,
+  opts: { external?: string[]; onMetafile?: (m: Metafile) => void; /** Copied beside each bundle, as the stack ships it. */ configFile?: string } = {},
+): Promise<Bundle[]> {
   const entryPoints = Object.fromEntries(steps.map((step) => [`${step}/index`, join(projectRoot, 'lambdas', step, 'handler.ts')]));
   const result = await build({
     ...ESBUILD_OPTIONS,
@@ -33,6 +39,7 @@ export async function bundleHandlers(projectRoot: string, steps: readonly string
   if (opts.onMetafile && result.metafile) opts.onMetafile(result.metafile);
   return steps.map((step) => {
     const file = join(outdir, step, 'index.mjs');
+    if (opts.configFile !== undefined) copyFileSync(opts.configFile, join(outdir, step, CONFIG_FILE));
     return { step, file, bytes: statSync(file).size, mapBytes: statSync(`${file}.map`).size };
   });
 }

@@ -26,8 +26,8 @@ export interface TagflowStackProps extends StackProps {
   projectRoot: string;
   /** The validated pipeline config (for IAM scoping: environments, deploy targets). */
   config: PipelineConfig;
-  /** The same config as minified JSON: the functions' TAGFLOW_CONFIG, parsed again at cold start. */
-  configJson: string;
+  /** The config's file: shipped in the code of the functions that read it, and parsed again there at cold start. */
+  configFile: string;
   /** The rules that start the machines (`EVENT_RULES`). */
   eventRules: readonly EventRule[];
   /** Put the pipeline's events on the account's default bus instead of a dedicated one. @default false */
@@ -37,12 +37,6 @@ export interface TagflowStackProps extends StackProps {
   /** How long an environment lock outlives a crashed execution. @default 30 minutes */
   lockTtl?: Duration;
 }
-
-/**
- * Lambda's limit for all environment variables of a function together is 4 KB; the config is
- * the big one. Past this, move it to S3 or SSM (not done: the example configs are ~1 KB).
- */
-const MAX_CONFIG_BYTES = 3_072;
 
 /** `Deploy`, `TestsGate`: the construct id part of a step. */
 const idOf = (step: string) => placeholderOf(step).replace(/FnArn$/, '');
@@ -68,10 +62,6 @@ export class TagflowStack extends Stack {
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
-    if (Buffer.byteLength(props.configJson) > MAX_CONFIG_BYTES) {
-      throw new Error(`the pipeline config is ${Buffer.byteLength(props.configJson)} bytes minified; Lambda allows 4 KB of environment variables per function, so it must stay under ${MAX_CONFIG_BYTES} bytes`);
-    }
-
     this.storage = new Storage(this, 'Storage');
     this.ledger = new Ledger(this, 'Ledger');
     const { bus, defaultBus } = pipelineBus(this, { useDefaultBus: props.useDefaultBus ?? false, busName: props.eventBusName ?? 'tagflow' });
@@ -89,11 +79,10 @@ export class TagflowStack extends Stack {
       LEDGER_TABLE: this.ledger.table.tableName,
       ARTIFACTS_BUCKET: this.storage.artifacts.bucketName,
       ENVIRONMENTS_BUCKET: this.storage.environments.bucketName,
-      TAGFLOW_CONFIG: props.configJson,
       LOCK_TTL_MS: String((props.lockTtl ?? Duration.minutes(30)).toMilliseconds()),
     };
     // Before the steps: the step that requests approvals names this URL in its event.
-    this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configJson: props.configJson });
+    this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configFile: props.configFile });
     /** What some steps need beyond the common environment. */
     const extraEnvironment: Partial<Record<StepName, Record<string, string>>> = {
       'request-approval': { EVENT_BUS_NAME: bus.eventBusName, APPROVAL_URL: this.approvals.url.url },
@@ -114,6 +103,7 @@ export class TagflowStack extends Stack {
         projectRoot: props.projectRoot,
         timeout: Duration.seconds(Number.isFinite(seconds) ? seconds : 30),
         environment: { ...environment, ...extraEnvironment[step] },
+        ...(STEP_ACCESS[step].config ? { configFile: props.configFile } : {}),
       });
       grantStepAccess(fn, fn.role!, STEP_ACCESS[step], access);
       this.functions.set(step, fn);
@@ -133,7 +123,7 @@ export class TagflowStack extends Stack {
 
     const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
     this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines });
-    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configJson: props.configJson });
+    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile: props.configFile });
     this.monitoring = new Monitoring(this, 'Monitoring', { machines, functions: this.functions, deadLetterQueue: this.triggers.deadLetterQueue });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });

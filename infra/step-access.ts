@@ -31,18 +31,20 @@ export interface StepAccess {
   metrics?: true;
   /** Puts events on the pipeline bus itself (most events are put by the state machine). */
   events?: true;
+  /** Reads the pipeline config, which then ships in its code (`lambdas/adapters/aws/config.ts`). */
+  config?: true;
 }
 
 export const STEP_ACCESS: Record<StepName, StepAccess> = {
-  normalise: {},
-  'normalise-rollback': {},
+  normalise: { config: true },
+  'normalise-rollback': { config: true },
   claim: { ledger: true },
   'tests-gate': { ledger: true, artifacts: ['ci/'] },
   'resolve-artifact': { ledger: true, artifacts: ['builds/'] },
   // Reads the policy from its config; records the decision.
-  'check-policy': { ledger: true },
+  'check-policy': { ledger: true, config: true },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
-  'request-approval': { ledger: true, events: true },
+  'request-approval': { ledger: true, events: true, config: true },
   'acquire-lock': { ledger: true },
   promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
   deploy: { ledger: true, environments: 'read', targets: ['deploy'] },

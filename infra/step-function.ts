@@ -1,10 +1,12 @@
-import { join } from 'node:path';
+import { platform } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { CONFIG_FILE } from '../lambdas/adapters/aws/config.js';
 import { ALIASES, BUNDLE_TARGET, EXTERNAL_MODULES, MAIN_FIELDS, REQUIRE_SHIM_BANNER } from './bundling.js';
 
 export interface StepFunctionProps {
@@ -18,6 +20,8 @@ export interface StepFunctionProps {
   memorySize?: number;
   /** @default three months */
   logRetention?: RetentionDays;
+  /** The pipeline config file, for a function that reads it: shipped in its code as `CONFIG_FILE`. */
+  configFile?: string;
 }
 
 /**
@@ -30,6 +34,8 @@ export class StepFunction extends NodejsFunction {
   readonly step: string;
   /** The function's own log group (also `logGroup`, typed as the concrete class here). */
   readonly logs: LogGroup;
+  /** The config file shipped in its code, if it reads the config. */
+  readonly configFile: string | undefined;
 
   constructor(scope: Construct, id: string, props: StepFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -67,10 +73,12 @@ export class StepFunction extends NodejsFunction {
         externalModules: EXTERNAL_MODULES,
         // The construct has no alias option; it passes `--alias` through to esbuild as `--alias:<from>=<to>`.
         esbuildArgs: { '--alias': Object.entries(ALIASES).map(([from, to]) => `${from}=${to}`) },
+        ...(props.configFile !== undefined ? { commandHooks: shipBeside(resolve(props.configFile), CONFIG_FILE) } : {}),
       },
     });
     this.step = props.step;
     this.logs = logGroup;
+    this.configFile = props.configFile;
 
     // Only its own log group (the group's ARN ends in `:*`, which covers its streams).
     logGroup.grantWrite(role);
@@ -83,4 +91,18 @@ export class StepFunction extends NodejsFunction {
       reason: `Pinned to nodejs22.x on purpose: the bundles target ${BUNDLE_TARGET} and the code is tested on Node 22 (and 20); move the runtime and BUNDLE_TARGET to Node 24 together, after testing on it.`,
     });
   }
+}
+
+/** Posix shell quoting: the path may hold spaces or quotes. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Bundling hooks that copy `file` into the bundle's directory as `name`. CDK runs them after
+ * esbuild, with bash (cmd on Windows); the asset's hash covers the copy, so a changed file
+ * redeploys the function.
+ */
+function shipBeside(file: string, name: string): ICommandHooks {
+  const copy = (outputDir: string) =>
+    platform() === 'win32' ? `copy /Y "${file}" "${join(outputDir, name)}"` : `cp ${shellQuote(file)} ${shellQuote(join(outputDir, name))}`;
+  return { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir, outputDir) => [copy(outputDir)] };
 }

@@ -10,7 +10,8 @@ export interface GithubWebhookProps {
   projectRoot: string;
   /** The bus the `tag-pushed` rule listens on. */
   bus: IEventBus;
-  configJson: string;
+  /** The pipeline config file, shipped in the function's code. */
+  configFile: string;
 }
 
 /**
@@ -38,7 +39,8 @@ export class GithubWebhook extends Construct {
       projectRoot: props.projectRoot,
       timeout: Duration.seconds(10),
       memorySize: 256,
-      environment: { WEBHOOK_SECRET_ARN: this.secret.secretArn, EVENT_BUS_NAME: props.bus.eventBusName, TAGFLOW_CONFIG: props.configJson },
+      environment: { WEBHOOK_SECRET_ARN: this.secret.secretArn, EVENT_BUS_NAME: props.bus.eventBusName },
+      configFile: props.configFile,
     });
     this.secret.grantRead(this.fn);
     props.bus.grantPutEventsTo(this.fn);

@@ -2,10 +2,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { config } from '../adapters/aws/config.js';
 import { EventBus } from '../adapters/event-bus.js';
 import { jsonLogger } from '../adapters/json-logger.js';
 import { call } from '../adapters/transient.js';
-import { parseConfigText, type PipelineConfig } from '../lib/config.js';
+import type { PipelineConfig } from '../lib/config.js';
 import { receiveWebhook, type TagPushedEvent } from '../lib/github-webhook.js';
 import type { Logger } from '../lib/ports.js';
 import { once } from '../lib/step-handler.js';
@@ -30,18 +31,16 @@ export const makeHandler = (deps: () => WebhookDeps) =>
 const awsWebhookDeps = once((): WebhookDeps => {
   const secretArn = process.env.WEBHOOK_SECRET_ARN;
   const busName = process.env.EVENT_BUS_NAME;
-  const configText = process.env.TAGFLOW_CONFIG;
-  if (!secretArn || !busName || !configText) throw new Error('WEBHOOK_SECRET_ARN, EVENT_BUS_NAME and TAGFLOW_CONFIG must be set; the stack sets them');
+  if (!secretArn || !busName) throw new Error('WEBHOOK_SECRET_ARN and EVENT_BUS_NAME must be set; the stack sets them');
   const secrets = new SecretsManagerClient({});
   const bus = new EventBus(new EventBridgeClient({}), busName);
-  const config = parseConfigText(configText, 'TAGFLOW_CONFIG');
   return {
     secret: once(async () => {
       const res = await call('Secrets Manager GetSecretValue', () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
       if (!res.SecretString) throw new Error(`secret ${secretArn} has no string value`);
       return res.SecretString;
     }),
-    config: async () => config,
+    config,
     publish: (e) => bus.put([e]),
     log: jsonLogger({ function: process.env.AWS_LAMBDA_FUNCTION_NAME }),
   };

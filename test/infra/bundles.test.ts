@@ -1,14 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_FILE } from '../../lambdas/adapters/aws/config.js';
 import { STEP_NAMES } from '../../lambdas/steps.js';
 import { PROJECT_ROOT } from '../../infra/app.js';
 import { bundleHandlers, DUMMY_ENV, importInFreshNode, type Bundle } from '../../infra/bundle-handlers.js';
 import { ESBUILD_OPTIONS } from '../../infra/bundling.js';
+import { StepFunction } from '../../infra/step-function.js';
 
 /**
  * Every step handler, bundled once with the construct's esbuild options (infra/bundling.ts),
@@ -17,8 +21,8 @@ import { ESBUILD_OPTIONS } from '../../infra/bundling.js';
  * renamed error class), fails here rather than in Lambda.
  */
 
-const CONFIG_JSON = JSON.stringify(JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'tagflow.config.json'), 'utf8')));
-const ENV = { ...DUMMY_ENV, TAGFLOW_CONFIG: CONFIG_JSON };
+const CONFIG_FILE_PATH = join(PROJECT_ROOT, 'examples', 'tagflow.config.json');
+const ENV = { ...DUMMY_ENV };
 
 /** Every Lambda the stack deploys: the steps, the GitHub webhook receiver and the approval function. */
 const HANDLERS = [...STEP_NAMES, 'github-webhook', 'decide-approval'];
@@ -29,7 +33,7 @@ let metafile: Metafile | undefined;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'tagflow-bundles-'));
-  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m) });
+  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m), configFile: CONFIG_FILE_PATH });
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -53,7 +57,7 @@ describe('step handler bundles', () => {
     }
   });
 
-  it('the normalise bundle runs a manual release input through its middleware and the config', { timeout: 60_000 }, async () => {
+  it('the normalise bundle runs a manual release input through its middleware and the config beside it', { timeout: 60_000 }, async () => {
     const normalise = bundles.find((b) => b.step === 'normalise')!;
     const ok = await importInFreshNode(normalise.file, ENV, { invoke: { input: { service: 'demo', version: 'v1.2.0' }, executionId: 'arn:aws:states:us-east-1:000000000000:execution:release:x' } });
     expect(ok.error).toBeUndefined();
@@ -64,6 +68,16 @@ describe('step handler bundles', () => {
     expect(typo.ok).toBe(false);
     expect(typo.errorName).toBe('InvalidInput');
     expect(typo.error).toMatch(/servce/);
+  });
+
+  it('a function without its config file says which file it looked for', { timeout: 60_000 }, async () => {
+    const normalise = bundles.find((b) => b.step === 'normalise')!;
+    const alone = join(outdir, 'without-config');
+    mkdirSync(alone);
+    copyFileSync(normalise.file, join(alone, 'index.mjs'));
+    const r = await importInFreshNode(join(alone, 'index.mjs'), ENV, { invoke: { input: { service: 'demo', version: 'v1.2.0' }, executionId: 'x' } });
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain(`cannot read the pipeline config ${join(alone, CONFIG_FILE)}`);
   });
 
   it('hold none of the SDK default credential chain but its environment link (infra/bundling.ts ALIASES)', () => {
@@ -96,6 +110,37 @@ describe('step handler bundles', () => {
       expect(authorization).toHaveLength(1);
     } finally {
       dynamodb.close();
+    }
+  });
+});
+
+describe('a function bundled by the stack', () => {
+  it('ships the config file in its code, where its handler reads it', { timeout: 120_000 }, async () => {
+    // A config past the 4 KB Lambda allows environment variables: 40 services.
+    const base = JSON.parse(readFileSync(CONFIG_FILE_PATH, 'utf8'));
+    const [name, service] = Object.entries(base.services)[0]!;
+    const big = { ...base, services: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i === 0 ? name : `${name}-${i}`, service])) };
+    const work = mkdtempSync(join(tmpdir(), 'tagflow-cdk-bundle-'));
+    try {
+      const configFile = join(work, 'big config.json');
+      writeFileSync(configFile, JSON.stringify(big, null, 2));
+      expect(statSync(configFile).size).toBeGreaterThan(4096);
+
+      const app = new App({ outdir: join(work, 'cdk.out') });
+      const stack = new Stack(app, 'Bundled');
+      const fn = new StepFunction(stack, 'NormaliseFn', { step: 'normalise', projectRoot: PROJECT_ROOT, timeout: Duration.seconds(10), environment: {}, configFile });
+      const assembly = app.synth();
+
+      const code = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Code;
+      const assetDir = join(assembly.directory, `asset.${String(code.S3Key).replace(/\.zip$/, '')}`);
+      expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map', CONFIG_FILE].sort());
+      expect(readFileSync(join(assetDir, CONFIG_FILE), 'utf8')).toBe(readFileSync(configFile, 'utf8'));
+
+      const ok = await importInFreshNode(join(assetDir, 'index.mjs'), ENV, { invoke: { input: { service: `${name}-39`, version: 'v1.2.0' }, executionId: 'x' } });
+      expect(ok.error).toBeUndefined();
+      expect(ok.invoked).toMatchObject({ action: 'release', release: { service: `${name}-39` } });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });

@@ -148,10 +148,9 @@ describe('ledger table', () => {
 });
 
 describe('functions', () => {
-  it('one per step: nodejs22.x on arm64, 512 MB, traced, own log group, the five environment variables', () => {
+  it('one per step: nodejs22.x on arm64, 512 MB, traced, own log group, the four environment variables', () => {
     // One per step, plus the GitHub webhook receiver and the approval function.
     expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length + 2);
-    const configJson = JSON.stringify(JSON.parse(readFileSync(LAMBDA_TARGETS, 'utf8')));
     for (const step of STEP_NAMES) {
       const p = resources[fnId(step)]!.Properties;
       expect(p.Runtime, step).toBe('nodejs22.x');
@@ -163,11 +162,18 @@ describe('functions', () => {
       const env = p.Environment.Variables;
       // The step that requests approvals also puts its event and names the approval URL in it.
       const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : [];
-      expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', 'TAGFLOW_CONFIG', ...extra].sort());
-      expect(env.TAGFLOW_CONFIG).toBe(configJson);
+      expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', ...extra].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
     }
+  });
+
+  it('ship the config file in the code of exactly the functions that read it', () => {
+    // Their handlers import the config adapter; bundles.test.ts shows the copy landing in the asset.
+    const readsConfig = (handler: string) => readFileSync(join(PROJECT_ROOT, 'lambdas', handler, 'handler.ts'), 'utf8').includes("from '../adapters/aws/config.js'");
+    const functions = [...stack.functions.values(), stack.webhook.fn, stack.approvals.fn];
+    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval']);
+    for (const fn of functions) expect(fn.configFile, fn.step).toBe(readsConfig(fn.step) ? LAMBDA_TARGETS : undefined);
   });
 
   it('time out with the shortest ASL Task that calls them', () => {
@@ -394,7 +400,7 @@ describe('emergency approvals', () => {
     expect(actionsOf(statements).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'states:SendTaskFailure', 'states:SendTaskSuccess']);
     // Nothing else may answer tasks.
     for (const step of STEP_NAMES) expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('states:SendTask')), step).toEqual([]);
-    expect(Object.keys(resources[id]!.Properties.Environment.Variables).sort()).toEqual(['LEDGER_TABLE', 'NODE_OPTIONS', 'TAGFLOW_CONFIG']);
+    expect(Object.keys(resources[id]!.Properties.Environment.Variables).sort()).toEqual(['LEDGER_TABLE', 'NODE_OPTIONS']);
   });
 
   it('offers approvers a managed policy that invokes the function only through its IAM-authenticated URL', () => {

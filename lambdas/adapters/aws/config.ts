@@ -1,6 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseConfigText, type PipelineConfig } from '../../lib/config.js';
 import { once } from '../../lib/step-handler.js';
-import { requireEnv } from './env.js';
 
-/** The pipeline config: inline in TAGFLOW_CONFIG (what the stack sets), validated once. */
-export const config = once(async (): Promise<PipelineConfig> => parseConfigText(requireEnv('TAGFLOW_CONFIG'), 'TAGFLOW_CONFIG'));
+/**
+ * The pipeline config ships in the code of each function that reads it, as this file beside
+ * the bundle (infra/step-function.ts copies it there), not in an environment variable: Lambda
+ * allows 4 KB of those per function, which a pipeline of a few services outgrows.
+ */
+export const CONFIG_FILE = 'tagflow.config.json';
+
+/** The pipeline config, read and validated once per cold start. */
+export const config = once(async (): Promise<PipelineConfig> => {
+  // Inside a bundle, this module's URL is the bundle's.
+  const file = new URL(`./${CONFIG_FILE}`, import.meta.url);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the pipeline config ${fileURLToPath(file)}: ${(err as Error).message}. The stack ships ${CONFIG_FILE} beside the code of each function that reads the config; redeploy with cdk deploy`);
+  }
+  return parseConfigText(text, CONFIG_FILE);
+});
