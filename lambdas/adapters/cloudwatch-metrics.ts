@@ -1,4 +1,5 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { CustomMetric } from '../lib/config.js';
 import type { ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../lib/ports.js';
 import { call } from './transient.js';
 
@@ -10,6 +11,9 @@ import { call } from './transient.js';
  * per threshold, tail and shift), never by comparing per-minute percentiles of arms with
  * different traffic shares. Minutes without
  * a datapoint (no traffic) are absent from CloudWatch's answer and count as zero.
+ *
+ * Custom metrics are the service's own (config `customMetrics`): their Sum per arm, told apart
+ * by the dimension the service puts the Lambda version that served in (`versionDimension`).
  */
 
 const PERIOD_SECONDS = 60;
@@ -19,10 +23,25 @@ function lambdaSeries(q: CanaryArms) {
   if (q.target.type !== 'lambda-alias') throw new Error(`CloudWatch canary metrics need a lambda-alias target, not ${q.target.type}`);
   if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
   const baselineRef = q.baseline.ref;
-  const fn = q.target.functionName.replaceAll('{service}', q.service).replaceAll('{environment}', q.environment);
+  const fill = (template: string) => template.replaceAll('{service}', q.service).replaceAll('{environment}', q.environment);
+  const fn = fill(q.target.functionName);
   const resource = `${fn}:${q.target.alias}`;
   return {
     baselineRef,
+    /** Sum of a custom metric for the requests one Lambda version served. */
+    custom: (id: string, m: CustomMetric, ref: string): MetricDataQuery => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: m.namespace,
+          MetricName: m.metricName,
+          Dimensions: [...Object.entries(m.dimensions).map(([Name, value]) => ({ Name, Value: fill(value) })), { Name: m.versionDimension, Value: ref }],
+        },
+        Period: PERIOD_SECONDS,
+        Stat: 'Sum',
+      },
+      ReturnData: true,
+    }),
     query: (id: string, name: string, stat: string, period: number, ref?: string): MetricDataQuery => ({
       Id: id,
       MetricStat: {
@@ -45,6 +64,7 @@ export class CloudWatchMetrics implements MetricsSource {
   async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
     const series = lambdaSeries(q);
     const t = q.thresholds;
+    const custom = q.custom ?? [];
     const arm = (name: 'canary' | 'baseline', ref: string): MetricDataQuery[] => [
       series.query(`${name}_requests`, 'Invocations', 'Sum', PERIOD_SECONDS, ref),
       series.query(`${name}_errors`, 'Errors', 'Sum', PERIOD_SECONDS, ref),
@@ -54,11 +74,14 @@ export class CloudWatchMetrics implements MetricsSource {
             series.query(`${name}_slowshift`, 'Duration', `TC(${Math.ceil(t.shiftMs)}:)`, PERIOD_SECONDS, ref),
           ]
         : []),
+      // Query ids allow only letters, digits and underscores: custom metrics go by their index.
+      ...custom.map((m, i) => series.custom(`${name}_custom${i}`, m, ref)),
     ];
     const sums = await this.sums(q, [...arm('canary', q.canary.ref), ...arm('baseline', series.baselineRef)]);
     const counts = (name: string): ArmMetrics => {
       const c = (suffix: string) => Math.round(sums.get(`${name}_${suffix}`) ?? 0);
-      return { requests: c('requests'), errors: c('errors'), slow: c('slow'), slowShift: c('slowshift') };
+      const counts: ArmMetrics = { requests: c('requests'), errors: c('errors'), slow: c('slow'), slowShift: c('slowshift') };
+      return custom.length ? { ...counts, custom: Object.fromEntries(custom.map((m, i) => [m.name, c(`custom${i}`)])) } : counts;
     };
     return { canary: counts('canary'), baseline: counts('baseline') };
   }

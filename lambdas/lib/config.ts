@@ -55,6 +55,30 @@ const lambdaAliasTarget = z.strictObject({
 });
 const target = z.discriminatedUnion('type', [localTarget, lambdaAliasTarget]);
 
+/** Names the judge gives its built-in metrics; a custom metric may not take one. */
+const BUILT_IN_METRICS = ['errors', 'latency', 'latency-shift'];
+
+/**
+ * A count the service publishes itself (failed checkouts, rejected payments), judged exactly
+ * like errors: its events per request on the canary against the baseline's. In AWS it is read
+ * from CloudWatch per arm, so the service must publish it with a dimension naming the Lambda
+ * version that served (e.g. with the embedded metric format, `ExecutedVersion` =
+ * `AWS_LAMBDA_FUNCTION_VERSION`); locally a version counts it with `env.count(name)`.
+ */
+const customMetric = z.strictObject({
+  /** How the judge, the ledger and `env.count` name it. */
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, starting with a letter, at most 40')
+    .refine((n) => !BUILT_IN_METRICS.includes(n), { message: `${BUILT_IN_METRICS.join(', ')} are the judge's own metrics; give the custom one another name` }),
+  namespace: z.string().min(1),
+  metricName: z.string().min(1),
+  /** Further dimensions of the metric; `{service}` and `{environment}` in values are filled in. */
+  dimensions: z.record(z.string().min(1), z.string().min(1)).default({}),
+  /** The dimension whose value is the Lambda version that served the request. */
+  versionDimension: z.string().min(1).default('ExecutedVersion'),
+});
+
 const canary = z
   .strictObject({
     /** Percent of traffic on the new version at each step; the last is 100. */
@@ -68,7 +92,9 @@ const canary = z
     /** The most a step may bake waiting for a verdict; then `onInconclusive` applies. */
     maxBakeSeconds: z.number().int().min(10).max(86_400).default(900),
     metrics: z.array(z.enum(['errors', 'latency'])).min(1).default(['errors', 'latency']),
-    /** Family-wise false-fail rate across the metrics. */
+    /** Counts the service publishes, each judged like errors beside `metrics`. */
+    customMetrics: z.array(customMetric).default([]),
+    /** Family-wise false-fail rate across the metrics, custom ones included. */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** A step passes early once the canary is shown no worse than this ratio of the baseline's rate. */
     passRatio: z.number().gt(1).max(10).default(1.5),
@@ -82,7 +108,14 @@ const canary = z
      */
     onInconclusive: z.enum(['rollback', 'promote', 'hold']).default('rollback'),
   })
-  .refine((c) => c.maxBakeSeconds >= c.pollSeconds, { message: 'maxBakeSeconds must be at least pollSeconds', path: ['maxBakeSeconds'] });
+  .refine((c) => c.maxBakeSeconds >= c.pollSeconds, { message: 'maxBakeSeconds must be at least pollSeconds', path: ['maxBakeSeconds'] })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.customMetrics.forEach((m, i) => {
+      if (seen.has(m.name)) ctx.addIssue({ code: 'custom', message: `"${m.name}" appears twice; each custom metric needs its own name`, path: ['customMetrics', i, 'name'] });
+      seen.add(m.name);
+    });
+  });
 
 const environment = z.strictObject({
   name: z.string().regex(ENVIRONMENT_PATTERN, 'lower-case letters, digits and dashes, starting with a letter'),
@@ -130,12 +163,14 @@ export type HttpCheck = z.infer<typeof httpCheck>;
 export type InvokeCheck = z.infer<typeof invokeCheck>;
 export type TargetConfig = z.infer<typeof target>;
 export type CanaryConfig = z.infer<typeof canary>;
+export type CustomMetric = z.infer<typeof customMetric>;
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': Object.keys(pipelineConfigSchema.shape),
   service: Object.keys(service.shape),
   environment: Object.keys(environment.shape),
-  canary: ['steps', 'pollSeconds', 'maxBakeSeconds', 'metrics', 'alpha', 'passRatio', 'minCanaryRequests', 'slowThresholdMs', 'onInconclusive'],
+  canary: ['steps', 'pollSeconds', 'maxBakeSeconds', 'metrics', 'customMetrics', 'alpha', 'passRatio', 'minCanaryRequests', 'slowThresholdMs', 'onInconclusive'],
+  customMetric: Object.keys(customMetric.shape),
   triggers: ['github', 'codecommit', 'ecr'],
   smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],
   ...POLICY_KEYS,
@@ -148,6 +183,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
   if (names.includes('smoke')) return KNOWN_KEYS.smoke!;
   if (names.at(-1) === 'canary') return KNOWN_KEYS.canary!;
+  if (names.at(-1) === 'customMetrics') return KNOWN_KEYS.customMetric!;
   if (names.includes('environments')) return KNOWN_KEYS.environment!;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service!;
   return [];

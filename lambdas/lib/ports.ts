@@ -1,4 +1,4 @@
-import type { PipelineConfig, TargetConfig } from './config.js';
+import type { CustomMetric, PipelineConfig, TargetConfig } from './config.js';
 import type { ApprovalKind } from './approval-kinds.js';
 import type {
   LatencyThresholds,
@@ -119,6 +119,8 @@ export interface ArmMetrics {
   slow: number;
   /** Requests slower than the shift threshold. */
   slowShift: number;
+  /** Events of each custom metric the query named, by name. */
+  custom?: Record<string, number>;
 }
 
 export interface MetricsQuery extends CanaryArms {
@@ -127,6 +129,8 @@ export interface MetricsQuery extends CanaryArms {
   until: string;
   /** Absent until the canary's thresholds are fixed: then slow requests are not counted (0). */
   thresholds?: Pick<LatencyThresholds, 'tailMs' | 'shiftMs'>;
+  /** The service's own counts to read beside requests, errors and latency. */
+  custom?: readonly CustomMetric[];
 }
 
 /** The baseline's latency over a window, to fix the thresholds from. */

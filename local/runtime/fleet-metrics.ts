@@ -8,7 +8,7 @@ export class FleetMetrics implements MetricsSource {
 
   async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
     const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
-    const of = (version: string) => count(samples.filter((s) => s.version === version), q.thresholds);
+    const of = (version: string) => count(samples.filter((s) => s.version === version), q);
     return { canary: of(q.canary.version), baseline: of(q.baseline.version) };
   }
 
@@ -20,11 +20,15 @@ export class FleetMetrics implements MetricsSource {
   }
 }
 
-function count(samples: RequestSample[], t: MetricsQuery['thresholds']): ArmMetrics {
-  return {
+function count(samples: RequestSample[], q: Pick<MetricsQuery, 'thresholds' | 'custom'>): ArmMetrics {
+  const t = q.thresholds;
+  const counts: ArmMetrics = {
     requests: samples.length,
     errors: samples.filter((s) => s.status >= 500).length,
     slow: t ? samples.filter((s) => s.latencyMs > t.tailMs).length : 0,
     slowShift: t ? samples.filter((s) => s.latencyMs > t.shiftMs).length : 0,
   };
+  if (!q.custom?.length) return counts;
+  const sum = (name: string) => samples.reduce((total, s) => total + (s.custom?.[name] ?? 0), 0);
+  return { ...counts, custom: Object.fromEntries(q.custom.map((m) => [m.name, sum(m.name)])) };
 }

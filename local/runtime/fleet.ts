@@ -15,7 +15,19 @@ import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, Ob
  * Every request is counted per version (status, latency) so canary analysis judges real numbers.
  */
 
-type FetchHandler = (request: Request, env: { service: string; environment: string; version: string }) => Response | Promise<Response>;
+/**
+ * What a version's handler gets beside the request. `count(name, n = 1)` adds to a custom
+ * metric of this request (config `canary.customMetrics`), as a Lambda version would publish it
+ * to CloudWatch with its version as a dimension.
+ */
+export interface ServiceEnv {
+  service: string;
+  environment: string;
+  version: string;
+  count(name: string, n?: number): void;
+}
+
+type FetchHandler = (request: Request, env: ServiceEnv) => Response | Promise<Response>;
 
 interface Loaded {
   version: string;
@@ -35,6 +47,8 @@ export interface RequestSample {
   version: string;
   status: number;
   latencyMs: number;
+  /** Custom metrics the handler counted for this request. */
+  custom?: Record<string, number>;
 }
 
 interface Slot {
@@ -198,6 +212,12 @@ export class LocalFleet implements DeployTarget {
     const started = now();
     const target = slot.canary && this.random() * 100 < slot.canary.weight ? slot.canary : slot.live;
     let status = 500;
+    let custom: Record<string, number> | undefined;
+    const count = (name: string, n = 1) => {
+      if (!Number.isFinite(n) || n < 0) throw new Error(`count(${JSON.stringify(name)}, ${n}): the count must be a finite number ≥ 0`);
+      custom ??= {};
+      custom[name] = (custom[name] ?? 0) + n;
+    };
     try {
       if (!target) {
         status = 503;
@@ -212,7 +232,7 @@ export class LocalFleet implements DeployTarget {
         headers: Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
         ...(body ? { body } : {}),
       });
-      const response = await target.handler(request, { service, environment, version: target.version });
+      const response = await target.handler(request, { service, environment, version: target.version, count });
       status = response.status;
       const headers: Record<string, string> = { 'x-tagflow-version': target.version };
       response.headers.forEach((value, name) => (headers[name] = value));
@@ -224,7 +244,7 @@ export class LocalFleet implements DeployTarget {
       res.end(`the service threw: ${(err as Error).message}`);
     } finally {
       if (target) {
-        slot.samples.push({ at: started, version: target.version, status, latencyMs: now() - started });
+        slot.samples.push({ at: started, version: target.version, status, latencyMs: now() - started, ...(custom ? { custom } : {}) });
         if (slot.samples.length > MAX_SAMPLES) slot.samples.splice(0, slot.samples.length - MAX_SAMPLES);
       }
     }

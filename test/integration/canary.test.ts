@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTraffic, type Traffic } from '../../local/runtime/traffic.js';
-import { ERRORS_X5_DIR, demoConfig, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { ERRORS_X5_DIR, GOOD_DIR, demoConfig, startHarness, statesEntered, type Harness } from '../support/harness.js';
 
 /** Prod's canary through the real ASL, the local weighted router and real requests. */
 
@@ -95,5 +98,39 @@ describe('canary releases', () => {
     expect(judged.map((d) => d.verdict)).toEqual(['waiting', 'waiting', 'failed']);
     expect(judged.every((d) => !d.summary.includes('passed'))).toBe(true);
     expect(await prod()).toMatchObject({ version: 'v1.0.1', canary: null });
+  });
+
+  it('rolls back a canary whose own custom metric is worse, while its errors and latency are fine', async () => {
+    // v1.0.3 answers every order read like v1.0.1 but fails a checkout on one in ten, which it
+    // counts as the service's own metric (the baseline counts none).
+    const dir = mkdtempSync(join(tmpdir(), 'tagflow-custom-metric-'));
+    const good = readFileSync(join(GOOD_DIR, 'app.mjs'), 'utf8');
+    writeFileSync(join(dir, 'app.mjs'), good.replace("return Response.json({ status: 'ok', orders });", "if (Math.random() < 0.1) env.count('checkout-failures');\n    return Response.json({ status: 'ok', orders });"));
+    Object.assign(prodCanary, {
+      steps: [50, 100],
+      maxBakeSeconds: 60 * 60,
+      customMetrics: [{ name: 'checkout-failures', namespace: 'Demo', metricName: 'CheckoutFailed', dimensions: {}, versionDimension: 'ExecutedVersion' }],
+    });
+    try {
+      await h.publish('v1.0.3', { dir });
+      traffic = users();
+      const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.3' }).done;
+      await traffic.stop();
+      traffic = undefined;
+
+      expect(s).toMatchObject({ status: 'FAILED', error: 'CanaryFailed' });
+      expect(s.cause).toMatch(/checkout-failures \(custom metric\): canary \d+\/\d+, baseline 0\/\d+/);
+      expect(await prod()).toMatchObject({ version: 'v1.0.1', healthy: true, canary: null, lastOutcome: 'rolled-back' });
+      const last = (await h.rt.deps.ledger.decisions('demo', 'v1.0.3')).filter((d) => d.step === 'judge').at(-1)!;
+      const evidence = last.evidence as { counts: { canary: { custom: Record<string, number> }; baseline: { custom: Record<string, number> } }; judgement: { metrics: { metric: string; verdict: string }[] } };
+      expect(evidence.counts.canary.custom['checkout-failures']).toBeGreaterThan(0);
+      expect(evidence.counts.baseline.custom).toEqual({ 'checkout-failures': 0 });
+      const verdicts = Object.fromEntries(evidence.judgement.metrics.map((m) => [m.metric, m.verdict]));
+      expect(verdicts['custom:checkout-failures']).toBe('fail');
+      expect(verdicts.errors).not.toBe('fail');
+    } finally {
+      prodCanary.customMetrics = [];
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

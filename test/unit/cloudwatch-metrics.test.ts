@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchMetrics } from '../../lambdas/adapters/cloudwatch-metrics.js';
 import { DependencyUnavailable } from '../../lambdas/lib/errors.js';
+import type { CustomMetric } from '../../lambdas/lib/config.js';
 import type { MetricsQuery } from '../../lambdas/lib/ports.js';
 
 const cw = mockClient(CloudWatchClient);
@@ -59,6 +60,34 @@ describe('CloudWatch canary metrics', () => {
     const calls = cw.commandCalls(GetMetricDataCommand);
     expect(calls[0]!.args[0].input.MetricDataQueries!.map((m) => m.Id)).toEqual(['canary_requests', 'canary_errors', 'baseline_requests', 'baseline_errors']);
     expect(calls[1]!.args[0].input.NextToken).toBe('page-2');
+  });
+
+  it('reads each custom metric per arm by the dimension naming the Lambda version that served', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'canary_requests', Values: [100, 100] },
+        { Id: 'canary_custom0', Values: [3, 4] },
+        { Id: 'canary_custom1', Values: [] },
+        { Id: 'baseline_requests', Values: [900, 900] },
+        { Id: 'baseline_custom0', Values: [9, 8.6] },
+        { Id: 'baseline_custom1', Values: [1] },
+      ],
+    });
+    const custom: CustomMetric[] = [
+      { name: 'checkout-failures', namespace: 'Shop', metricName: 'CheckoutFailed', dimensions: { Service: '{service}', Stage: '{environment}' }, versionDimension: 'ExecutedVersion' },
+      { name: 'refunds', namespace: 'Shop/Payments', metricName: 'Refunds', dimensions: {}, versionDimension: 'FunctionVersion' },
+    ];
+    const r = await new CloudWatchMetrics(new CloudWatchClient({})).armCounts(query({ custom }));
+
+    expect(r.canary).toEqual({ requests: 200, errors: 0, slow: 0, slowShift: 0, custom: { 'checkout-failures': 7, refunds: 0 } });
+    expect(r.baseline.custom).toEqual({ 'checkout-failures': 18, refunds: 1 });
+    const queries = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+    expect(queries.find((m) => m.Id === 'canary_custom0')!.MetricStat).toEqual({
+      Metric: { Namespace: 'Shop', MetricName: 'CheckoutFailed', Dimensions: [{ Name: 'Service', Value: 'checkout' }, { Name: 'Stage', Value: 'prod' }, { Name: 'ExecutedVersion', Value: '8' }] },
+      Period: 60,
+      Stat: 'Sum',
+    });
+    expect(queries.find((m) => m.Id === 'baseline_custom1')!.MetricStat!.Metric).toEqual({ Namespace: 'Shop/Payments', MetricName: 'Refunds', Dimensions: [{ Name: 'FunctionVersion', Value: '7' }] });
   });
 
   it('reads the baseline version\'s latency over the whole window in one period', async () => {

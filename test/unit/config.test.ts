@@ -62,6 +62,31 @@ describe('pipeline config', () => {
     expect(() => parseConfig({ ...raw, policy: { approvers: ['alice', 'bob'], approvalTimeoutHours: 110 }, services: { demo: { ...raw.services.demo, environments: raw.services.demo.environments.map((e: { canary?: object }) => (e.canary ? { ...e, canary: { ...e.canary, onInconclusive: 'rollback' } } : e)) } } })).not.toThrow();
   });
 
+  it('takes custom metrics with defaults, and names what is wrong with one', () => {
+    const raw = example();
+    raw.services.demo.environments[2].canary.customMetrics = [{ name: 'checkout-failures', namespace: 'Shop', metricName: 'CheckoutFailed', dimensions: { Service: '{service}' } }];
+    expect(parseConfig(raw).services.demo!.environments[2]!.canary!.customMetrics).toEqual([
+      { name: 'checkout-failures', namespace: 'Shop', metricName: 'CheckoutFailed', dimensions: { Service: '{service}' }, versionDimension: 'ExecutedVersion' },
+    ]);
+
+    raw.services.demo.environments[2].canary.customMetrics = [
+      { name: 'checkout-failures', namespace: 'Shop', metricName: 'CheckoutFailed' },
+      { name: 'checkout-failures', namespace: 'Shop', metricName: 'PaymentRejected', dimension: 'x' },
+      { name: 'errors', namespace: 'Shop', metricName: 'Errors' },
+      { name: 'Refunds', namespace: 'Shop', metricName: 'Refunds' },
+    ];
+    const at = 'services.demo.environments[2].canary.customMetrics';
+    expect(problems(raw)).toEqual(
+      expect.arrayContaining([
+        { field: `${at}[1].dimension`, problem: 'unknown field; did you mean "dimensions"?' },
+        { field: `${at}[2].name`, problem: expect.stringContaining("errors, latency, latency-shift are the judge's own metrics") },
+        { field: `${at}[3].name`, problem: expect.stringContaining('lower-case letters, digits and dashes') },
+      ]),
+    );
+    raw.services.demo.environments[2].canary.customMetrics = raw.services.demo.environments[2].canary.customMetrics.slice(0, 2).map((m: object) => ({ ...m, dimension: undefined }));
+    expect(problems(JSON.parse(JSON.stringify(raw)))).toEqual([{ field: `${at}[1].name`, problem: '"checkout-failures" appears twice; each custom metric needs its own name' }]);
+  });
+
   it('reports invalid JSON with the file name', () => {
     expect(() => parseConfigText('{ nope', 'my.json')).toThrow(/my\.json is invalid: \(file\): not valid JSON/);
   });

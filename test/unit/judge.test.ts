@@ -184,18 +184,46 @@ describe('judge: rules', () => {
     }
   });
 
+  it('judges a custom metric as it judges errors, as one more member of the family', () => {
+    // Errors and latency equal in both arms; the service's own count of failed checkouts is 4× on the canary.
+    const canary = { ...arm(1000, 5, 10), custom: { 'checkout-failures': 20 } };
+    const baseline = { ...arm(9000, 45, 90), custom: { 'checkout-failures': 45 } };
+    const j = judge(canary, baseline, 0.1, { custom: ['checkout-failures'] });
+    expect(j.verdict).toBe('fail');
+    const custom = j.metrics.find((m) => m.metric === 'custom:checkout-failures')!;
+    expect(custom).toMatchObject({ verdict: 'fail', canary: { events: 20, requests: 1000 }, baseline: { events: 45, requests: 9000 } });
+    expect(custom.ratio).toBeCloseTo(4, 10);
+    // Three members now: each fails at alpha / 3.
+    expect(j.reason).toMatch(/^checkout-failures \(custom metric\): canary 4× baseline .* ≤ 0\.017$/);
+    expect(j.metrics.filter((m) => m.verdict === 'fail').map((m) => m.metric)).toEqual(['custom:checkout-failures']);
+
+    // Without the custom metric named, the same counts pass errors and latency alone.
+    expect(judge(canary, baseline, 0.1).metrics.map((m) => m.metric)).toEqual(['errors', 'latency']);
+    // A custom metric nobody counted is zero in both arms: it passes only by the no-events rule, never by default.
+    const none = judge(arm(20_000, 100, 200), arm(180_000, 900, 1800), 0.1, { custom: ['refunds'] });
+    expect(none.metrics.find((m) => m.metric === 'custom:refunds')).toMatchObject({ verdict: 'pass', canary: { events: 0 }, baseline: { events: 0 } });
+    expect(() => judge({ ...canary, custom: { 'checkout-failures': -1 } }, baseline, 0.1, { custom: ['checkout-failures'] })).toThrow(/canary\.custom\.checkout-failures/);
+  });
+
+  it('never passes with nothing to judge (latency alone, waiting for its thresholds)', () => {
+    const j = judge(arm(20_000, 100, 200), arm(180_000, 900, 1800), 0.1, { metrics: [] });
+    expect(j).toMatchObject({ verdict: 'inconclusive', reason: 'no metric to judge yet', metrics: [] });
+    // A sample-ratio mismatch still fails it.
+    expect(judge(arm(20_000, 100, 200), arm(20_000, 100, 200), 0.1, { metrics: [] }).verdict).toBe('fail');
+  });
+
   it('rejects impossible inputs with InvalidInput naming the field', () => {
     expect(() => judge(arm(10, 11, 0), arm(10, 0, 0), 0.1)).toThrow(InvalidInput);
     expect(() => judge(arm(10, 11, 0), arm(10, 0, 0), 0.1)).toThrow(/canary\.errors/);
     expect(() => judge(arm(10, 0, 0), arm(-1, 0, 0), 0.1)).toThrow(/baseline\.requests/);
     expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 1)).toThrow(/canaryWeight/);
-    expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 0.1, { metrics: [] })).toThrow(/metrics/);
+    expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 0.1, { metrics: ['errors', 'cpu' as never] })).toThrow(/unknown metric cpu/);
     expect(() => judge(arm(10, 0, 0), arm(10, 0, 0), 0.1, { alpha: 0 })).toThrow(/alpha/);
     expect(() => judge(arm(NaN, 0, 0), arm(10, 0, 0), 0.1)).toThrow(/canary\.requests/);
   });
 
   it('has the documented defaults', () => {
-    expect(DEFAULT_JUDGE_CONFIG).toEqual({ alpha: 0.05, metrics: ['errors', 'latency'], passRatio: 1.5, minCanaryRequests: 50, srmAlpha: 0.001, zeroEventTolerance: 0.01 });
+    expect(DEFAULT_JUDGE_CONFIG).toEqual({ alpha: 0.05, metrics: ['errors', 'latency'], custom: [], passRatio: 1.5, minCanaryRequests: 50, srmAlpha: 0.001, zeroEventTolerance: 0.01 });
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * The canary judge: a pure function from cumulative canary and baseline counts to a verdict.
  *
- * Each metric is a count of bad requests (errors; slow requests over a threshold fixed before
- * the step). For each, an anytime-valid sequential test of the canary/baseline rate ratio
+ * Each metric is a count of bad events (errors; slow requests over a threshold fixed before
+ * the step; the counts a service publishes itself, `custom`, which may exceed one per request). For each, an anytime-valid sequential test of the canary/baseline rate ratio
  * (`sequential.ts`): valid however often the judge is called, so the state machine may call it
  * every minute and act on the first pass or fail.
  *
@@ -46,18 +46,29 @@ import type { ArmCounts, EvidenceMetric, JudgeConfig, JudgeMetric, Judgement, Me
 export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   alpha: 0.05,
   metrics: Object.freeze(['errors', 'latency']) as JudgeMetric[],
+  custom: Object.freeze([]) as unknown as string[],
   passRatio: 1.5,
   minCanaryRequests: 50,
   srmAlpha: 0.001,
   zeroEventTolerance: 0.01,
 });
 
-const METRIC_FIELD: Record<EvidenceMetric, 'errors' | 'slow' | 'slowShift'> = { errors: 'errors', latency: 'slow', 'latency-shift': 'slowShift' };
-const METRIC_LABEL: Record<EvidenceMetric, string> = {
+const BUILT_IN_FIELD = { errors: 'errors', latency: 'slow', 'latency-shift': 'slowShift' } as const;
+const BUILT_IN_LABEL = {
   errors: 'errors',
   latency: 'latency (slow requests)',
   'latency-shift': 'latency shift (requests over the shift threshold)',
-};
+} as const;
+const CUSTOM = 'custom:';
+
+/** The events one test counts in an arm. */
+function eventsOf(metric: EvidenceMetric, arm: ArmCounts): number {
+  if (metric.startsWith(CUSTOM)) return arm.custom?.[metric.slice(CUSTOM.length)] ?? 0;
+  return arm[BUILT_IN_FIELD[metric as keyof typeof BUILT_IN_FIELD]] ?? 0;
+}
+
+const labelOf = (metric: EvidenceMetric): string =>
+  metric.startsWith(CUSTOM) ? `${metric.slice(CUSTOM.length)} (custom metric)` : BUILT_IN_LABEL[metric as keyof typeof BUILT_IN_LABEL];
 
 /** The tests one metric stands for, each with its share of that metric's alpha. */
 function testsOf(metric: JudgeMetric, canary: ArmCounts, baseline: ArmCounts): EvidenceMetric[] {
@@ -71,14 +82,22 @@ export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: numb
 
   const srm = sampleRatioCheck(canary.requests, baseline.requests, canaryWeight, cfg.srmAlpha);
   const enough = canary.requests >= cfg.minCanaryRequests && canary.requests > 0;
-  const tests = cfg.metrics.flatMap((m) => {
-    const ts = testsOf(m, canary, baseline);
-    return ts.map((t) => ({ metric: t, alpha: cfg.alpha / cfg.metrics.length / ts.length }));
-  });
+  const members = cfg.metrics.length + cfg.custom.length;
+  const tests = [
+    ...cfg.metrics.flatMap((m) => {
+      const ts = testsOf(m, canary, baseline);
+      return ts.map((t) => ({ metric: t, alpha: cfg.alpha / members / ts.length }));
+    }),
+    ...cfg.custom.map((name) => ({ metric: `${CUSTOM}${name}` as EvidenceMetric, alpha: cfg.alpha / members })),
+  ];
   const metrics = tests.map((t) => metricEvidence(t.metric, canary, baseline, t.alpha, cfg, enough));
   const lines = metrics.map((e, i) => describe(e, tests[i]!.alpha, cfg));
   const srmNote = srm.failed ? `; ${describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha)}` : '';
 
+  if (tests.length === 0) {
+    // Nothing judged (latency alone, waiting for its thresholds) can never pass.
+    return { verdict: srm.failed ? 'fail' : 'inconclusive', reason: srm.failed ? describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha) : 'no metric to judge yet', metrics, srm };
+  }
   if (canary.requests === 0) {
     return { verdict: 'inconclusive', reason: `no canary requests yet (${baseline.requests} baseline)${srmNote}`, metrics, srm };
   }
@@ -111,9 +130,8 @@ function metricEvidence(
   cfg: JudgeConfig,
   enough: boolean,
 ): MetricEvidence {
-  const field = METRIC_FIELD[metric];
-  const eC = canary[field] ?? 0;
-  const eB = baseline[field] ?? 0;
+  const eC = eventsOf(metric, canary);
+  const eB = eventsOf(metric, baseline);
   const base = {
     metric,
     canary: { events: eC, requests: canary.requests },
@@ -156,7 +174,7 @@ function sampleRatioCheck(nC: number, nB: number, weight: number, srmAlpha: numb
 }
 
 function describe(e: MetricEvidence, alphaM: number, cfg: JudgeConfig): string {
-  const label = METRIC_LABEL[e.metric];
+  const label = labelOf(e.metric);
   if (e.canary.requests === 0 || e.baseline.requests === 0) {
     return `${label}: no ${e.canary.requests === 0 ? 'canary' : 'baseline'} requests`;
   }
@@ -201,7 +219,7 @@ function fmtP(p: number): string {
 
 function resolveConfig(config: Partial<JudgeConfig> | undefined): JudgeConfig {
   const merged = { ...DEFAULT_JUDGE_CONFIG, ...stripUndefined(config ?? {}) };
-  return { ...merged, metrics: [...new Set(merged.metrics)] };
+  return { ...merged, metrics: [...new Set(merged.metrics)], custom: [...new Set(merged.custom)] };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -221,6 +239,7 @@ function validate(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, 
       count(`${arm}.slowShift`, c.slowShift);
       if (c.slowShift > c.requests) issues.push({ field: `${arm}.slowShift`, problem: `${c.slowShift} slow requests exceed ${c.requests} requests` });
     }
+    for (const name of cfg.custom) count(`${arm}.custom.${name}`, c.custom?.[name] ?? 0);
     if (c.errors > c.requests) issues.push({ field: `${arm}.errors`, problem: `${c.errors} errors exceed ${c.requests} requests` });
     if (c.slow > c.requests) issues.push({ field: `${arm}.slow`, problem: `${c.slow} slow requests exceed ${c.requests} requests` });
   }
@@ -234,7 +253,8 @@ function validate(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, 
   if (!(cfg.minCanaryRequests >= 0 && Number.isFinite(cfg.minCanaryRequests))) {
     issues.push({ field: 'minCanaryRequests', problem: `must be a finite number ≥ 0, got ${String(cfg.minCanaryRequests)}` });
   }
-  if (!Array.isArray(cfg.metrics) || cfg.metrics.length === 0) issues.push({ field: 'metrics', problem: 'must name at least one of errors, latency' });
+  if (!Array.isArray(cfg.metrics)) issues.push({ field: 'metrics', problem: 'must be a list of errors, latency' });
   else for (const m of cfg.metrics) if (m !== 'errors' && m !== 'latency') issues.push({ field: 'metrics', problem: `unknown metric ${String(m)}` });
+  if (!Array.isArray(cfg.custom)) issues.push({ field: 'custom', problem: 'must be a list of custom metric names' });
   if (issues.length > 0) throw new InvalidInput(issues);
 }

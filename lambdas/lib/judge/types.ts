@@ -15,6 +15,8 @@ export interface ArmCounts {
    * the events, at a smaller ratio. Absent: latency is judged on `slow` alone.
    */
   slowShift?: number;
+  /** Events of the custom metrics (`JudgeConfig.custom`) by name; a missing name counts 0. */
+  custom?: Record<string, number>;
 }
 
 export type JudgeMetric = 'errors' | 'latency';
@@ -22,12 +24,15 @@ export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface JudgeConfig {
   /**
-   * Family-wise false-fail rate, default 0.05, split across the metrics judged (Bonferroni);
+   * Family-wise false-fail rate, default 0.05, split across the metrics judged, custom ones
+   * included (Bonferroni);
    * latency's share is split again between its tail and shift tests when both are counted.
    */
   alpha: number;
   /** Default both. `latency` judges the `slow` counts exactly as `errors` judges errors. */
   metrics: JudgeMetric[];
+  /** Custom count metrics (`ArmCounts.custom`), each judged as `errors` is and each a member of the family. Default none. */
+  custom: string[];
   /** The canary passes early once it is shown, anytime-valid, not worse than this ratio (e.g. 1.5: at most 50% more errors than baseline per request). */
   passRatio: number;
   /** Below this many canary requests no verdict but inconclusive. */
@@ -42,7 +47,7 @@ export interface JudgeConfig {
 }
 
 /** What one test judged: latency is two tests when `slowShift` is given (tail and shift). */
-export type EvidenceMetric = 'errors' | 'latency' | 'latency-shift';
+export type EvidenceMetric = 'errors' | 'latency' | 'latency-shift' | `custom:${string}`;
 
 export interface MetricEvidence {
   metric: EvidenceMetric;

@@ -111,9 +111,16 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass; the
   // other metrics keep their share of alpha, or the family-wise rate would grow past alpha.
   const metrics = latency.thresholds ? cfg.metrics : cfg.metrics.filter((m) => m !== 'latency');
-  const alpha = (cfg.alpha * metrics.length) / cfg.metrics.length;
-  const counts = await source.armCounts({ ...arms, since: c.stepStartedAt, until, ...(latency.thresholds ? { thresholds: latency.thresholds } : {}) });
-  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
+  const custom = cfg.customMetrics.map((m) => m.name);
+  const alpha = (cfg.alpha * (metrics.length + custom.length)) / (cfg.metrics.length + custom.length);
+  const counts = await source.armCounts({
+    ...arms,
+    since: c.stepStartedAt,
+    until,
+    ...(latency.thresholds ? { thresholds: latency.thresholds } : {}),
+    ...(custom.length ? { custom: cfg.customMetrics } : {}),
+  });
+  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, custom, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
   const judgement = latency.thresholds || judged.verdict !== 'pass' ? judged : { ...judged, verdict: 'inconclusive' as const, reason: `${latency.waiting}; ${judged.reason}` };
   const polls = c.polls + 1;
   const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
