@@ -95,6 +95,25 @@ describe('canary latency thresholds', () => {
     expect(decisions.at(-1)!.summary).toMatch(/errors: canary 2\.8× baseline \(95% CS [\d.]+–[\d.]+\), p=0\.035/);
   });
 
+  it('a canary judged on latency alone waits for its thresholds instead of failing the look', async () => {
+    const metrics = new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input, decisions } = setup(metrics);
+    const latencyOnly = { ...environment, canary: { ...environment.canary!, metrics: ['latency' as const] } };
+
+    await expect(judgeCanary({ ...input, environment: latencyOnly }, deps)).resolves.toMatchObject({ next: 'wait' });
+    expect(decisions.at(-1)).toMatchObject({ verdict: 'waiting', summary: expect.stringMatching(/latency not judged yet: .*; no metric to judge yet$/) });
+  });
+
+  it('are not asked for by a canary that does not judge latency: it may pass on errors alone', async () => {
+    const metrics = new ScriptedMetrics(latency(0), { canary: same(20_000), baseline: same(20_000) });
+    const { deps, input } = setup(metrics);
+    const errorsOnly = { ...environment, canary: { ...environment.canary!, metrics: ['errors' as const] } };
+
+    await expect(judgeCanary({ ...input, environment: errorsOnly }, deps)).resolves.toMatchObject({ next: 'advance' });
+    expect(metrics.latencyAsks).toEqual([]);
+    expect(metrics.queries[0]!.thresholds).toBeUndefined();
+  });
+
   it('honour a configured slowThresholdMs for the tail', async () => {
     const cfg = parseConfigText(JSON.stringify({ ...config, services: { demo: { ...service, environments: service.environments.map((e) => (e.canary ? { ...e, canary: { ...e.canary, slowThresholdMs: 750 } } : e)) } } }));
     const metrics = new ScriptedMetrics(latency(5000), { canary: same(20_000), baseline: same(20_000) });

@@ -107,12 +107,15 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   const until = deps.clock.now().toISOString();
   const arms = armsOf(input, c, target);
   const source = deps.metrics(target);
-  const latency = await latencyThresholds(c, arms, cfg, source, until);
+  const latency = cfg.metrics.includes('latency') ? await latencyThresholds(c, arms, cfg, source, until) : { waiting: '' };
   // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass; the
   // other metrics keep their share of alpha, or the family-wise rate would grow past alpha.
-  const metrics = latency.thresholds ? cfg.metrics : cfg.metrics.filter((m) => m !== 'latency');
+  const waiting = latency.waiting !== '';
+  const metrics = waiting ? cfg.metrics.filter((m) => m !== 'latency') : cfg.metrics;
   const custom = cfg.customMetrics.map((m) => m.name);
-  const alpha = (cfg.alpha * (metrics.length + custom.length)) / (cfg.metrics.length + custom.length);
+  // Nothing judged yet (latency alone, waiting): the judge answers inconclusive whatever alpha is.
+  const judgedNow = metrics.length + custom.length;
+  const alpha = judgedNow > 0 ? (cfg.alpha * judgedNow) / (cfg.metrics.length + custom.length) : cfg.alpha;
   const counts = await source.armCounts({
     ...arms,
     since: c.stepStartedAt,
@@ -121,10 +124,10 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
     ...(custom.length ? { custom: cfg.customMetrics } : {}),
   });
   const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, custom, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
-  const judgement = latency.thresholds || judged.verdict !== 'pass' ? judged : { ...judged, verdict: 'inconclusive' as const, reason: `${latency.waiting}; ${judged.reason}` };
+  const judgement = waiting ? { ...judged, verdict: judged.verdict === 'pass' ? ('inconclusive' as const) : judged.verdict, reason: `${latency.waiting}; ${judged.reason}` } : judged;
   const polls = c.polls + 1;
   const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
-  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, latencyThresholds: latency.thresholds ?? latency.waiting, judgement };
+  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, ...(cfg.metrics.includes('latency') ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}), judgement };
   const state = { ...c, polls, ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}) };
   const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
 
