@@ -8,6 +8,8 @@ export interface LambdaAliasTarget {
   /** `functionName` with `{service}` and `{environment}` filled in: a name or a full ARN. */
   functionName: string;
   alias: string;
+  /** `imageRepository` filled in likewise: the function is packaged as an image. */
+  imageRepository?: string;
 }
 
 /** Every `lambda-alias` deploy target the config names, one per service+environment. */
@@ -17,8 +19,8 @@ export function lambdaAliasTargets(config: PipelineConfig): LambdaAliasTarget[] 
     for (const env of svc.environments) {
       const target = targetFor(svc, env);
       if (target.type !== 'lambda-alias') continue;
-      const functionName = target.functionName.replaceAll('{service}', service).replaceAll('{environment}', env.name);
-      out.push({ service, environment: env.name, functionName, alias: target.alias });
+      const fill = (template: string) => template.replaceAll('{service}', service).replaceAll('{environment}', env.name);
+      out.push({ service, environment: env.name, functionName: fill(target.functionName), alias: target.alias, ...(target.imageRepository ? { imageRepository: fill(target.imageRepository) } : {}) });
     }
   }
   return out;
@@ -37,4 +39,16 @@ export function functionArnOf(stack: Stack, functionName: string): string {
 /** Distinct unqualified ARNs of all the config's lambda-alias targets, sorted for a stable template. */
 export function targetFunctionArns(stack: Stack, config: PipelineConfig): string[] {
   return [...new Set(lambdaAliasTargets(config).map((t) => functionArnOf(stack, t.functionName)))].sort();
+}
+
+/** `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME` → the repository's ARN (the config checked the form). */
+export function repositoryArnOf(stack: Stack, uri: string): string {
+  const [host, ...name] = uri.split('/');
+  const [account, , , region] = host!.split('.');
+  return stack.formatArn({ service: 'ecr', account: account!, region: region!, resource: 'repository', resourceName: name.join('/') });
+}
+
+/** Distinct ARNs of the ECR repositories the config's image-packaged targets deploy from, sorted. */
+export function targetImageRepositoryArns(stack: Stack, config: PipelineConfig): string[] {
+  return [...new Set(lambdaAliasTargets(config).flatMap((t) => (t.imageRepository ? [repositoryArnOf(stack, t.imageRepository)] : [])))].sort();
 }

@@ -11,7 +11,7 @@ import { placeholderOf, STEP_NAMES, type StepName } from '../lambdas/steps.js';
 import { ApprovalFunction } from './approvals.js';
 import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
-import { targetFunctionArns } from './deploy-targets.js';
+import { targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
 import { Ledger } from './ledger.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -94,6 +94,7 @@ export class TagflowStack extends Stack {
       environments: this.storage.environments,
       environmentNames: [...new Set(Object.values(props.config.services).flatMap((s) => s.environments.map((e) => e.name)))].sort(),
       targetFunctionArns: targetFunctionArns(this, props.config),
+      imageRepositoryArns: targetImageRepositoryArns(this, props.config),
     };
     const byPlaceholder = new Map<string, IFunction>();
     for (const step of STEP_NAMES) {

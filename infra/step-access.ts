@@ -74,6 +74,8 @@ export const DEPLOY_ACTIONS = [
   'lambda:CreateAlias',
   'lambda:UpdateAlias',
 ];
+/** Deploying an image-packaged function: the caller must be able to pull the image it names. */
+export const IMAGE_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 /** The canary judge reads the targets' per-version metrics. */
 export const METRICS_ACTIONS = ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics'];
 /** LambdaInvoker: Invoke on the alias. */
@@ -87,6 +89,8 @@ export interface AccessResources {
   environmentNames: readonly string[];
   /** Unqualified ARNs of the config's lambda-alias target functions (may be empty). */
   targetFunctionArns: readonly string[];
+  /** ARNs of the ECR repositories image-packaged targets deploy from (may be empty). */
+  imageRepositoryArns: readonly string[];
   /** The pipeline bus. */
   bus: IEventBus;
 }
@@ -129,6 +133,12 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
     for (const arn of res.targetFunctionArns) {
       acknowledgeWildcardResource(policyOwner, `${arn}:*`, 'The alias and the numbered versions of this one deploy-target function (from the pipeline config); version numbers are assigned at deploy time.');
     }
+  }
+
+  // UpdateFunctionCode with an ImageUri needs the caller to read that image. The steps that
+  // update code are the deploying ones that read the promoted copy (shift-canary moves weights only).
+  if (access.targets?.includes('deploy') && access.environments && res.imageRepositoryArns.length) {
+    add(new PolicyStatement({ actions: IMAGE_ACTIONS, resources: [...res.imageRepositoryArns] }));
   }
 
   if (access.metrics && res.targetFunctionArns.length) {

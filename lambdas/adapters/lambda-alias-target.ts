@@ -7,6 +7,7 @@ import {
   UpdateFunctionCodeCommand,
   waitUntilFunctionUpdatedV2,
   type AliasConfiguration,
+  type FunctionConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
@@ -14,7 +15,8 @@ import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget } f
 import { call } from './transient.js';
 
 /**
- * Deploys to a Lambda function behind an alias: new code from the promoted S3 copy, a
+ * Deploys to a Lambda function behind an alias: new code from the promoted S3 copy (or, for a
+ * function packaged as an image, the build's image by digest), a
  * published (immutable) version described `tagflow <version>`, then the alias moved to it
  * with all canary weights cleared. The result's `ref` is the Lambda version number, which
  * a later rollback hands back so only the alias moves.
@@ -28,6 +30,12 @@ const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 /** Clearing AdditionalVersionWeights ends any canary split: all traffic to FunctionVersion. */
 const NO_SPLIT = { AdditionalVersionWeights: {} };
 const split = (version: string, weightPercent: number) => ({ AdditionalVersionWeights: { [version]: weightPercent / 100 } });
+
+/** What the update waiter saw once the function's code was in place. */
+interface Updated {
+  revisionId?: string;
+  resolvedImageUri?: string;
+}
 
 function checkWeight(weight: number): number {
   if (!Number.isFinite(weight) || weight < 0 || weight > 100) throw new DeployFailed(`canary weight must be 0–100 percent, got ${weight}`);
@@ -125,26 +133,7 @@ export class LambdaAliasTarget implements DeployTarget {
     const current = await this.readAlias(fn, alias);
     const previousVersion = current?.FunctionVersion ? await this.tagflowVersionOf(fn, current.FunctionVersion) : undefined;
 
-    // Image builds would need the repository URI, which the target config does not carry
-    // (yet): deploy the zip when the build has one, and say so clearly when it has not.
-    const file = req.artifact.files.find((f) => f.path === target.artifact);
-    if (!file) {
-      throw new DeployFailed(
-        req.artifact.imageDigest
-          ? `${req.version} is an image build (${req.artifact.imageDigest}) without ${target.artifact}; the lambda-alias target deploys zips only (image deploys are not supported yet)`
-          : `${req.version} has no ${target.artifact} in its build (files: ${req.artifact.files.map((f) => f.path).join(', ') || 'none'}); set "artifact" in the target config`,
-      );
-    }
-    const key = `${req.location.prefix}files/${target.artifact}`;
-    const updated = await call(`Lambda UpdateFunctionCode ${fn} from s3://${req.location.bucket}/${key}`, () =>
-      this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: req.location.bucket, S3Key: key })),
-    );
-    // Lambda hashes what it took; it must be the bytes the manifest names.
-    if (updated.CodeSha256 !== hexToBase64(file.sha256)) {
-      throw new ArtifactIntegrityError(`${fn} took code with SHA-256 ${updated.CodeSha256} (base64), the manifest says ${hexToBase64(file.sha256)} for ${target.artifact}`);
-    }
-
-    const ready = await this.waitUpdated(fn);
+    const { updated, ready } = target.imageRepository ? await this.updateImage(req, fn, target.imageRepository) : await this.updateZip(req, fn, target.artifact);
 
     let published;
     try {
@@ -152,7 +141,7 @@ export class LambdaAliasTarget implements DeployTarget {
       // changed the function between our update and this publish.
       published = await call(`Lambda PublishVersion ${fn}`, () =>
         this.lambda.send(
-          new PublishVersionCommand({ FunctionName: fn, CodeSha256: updated.CodeSha256, Description: `${DESCRIPTION_PREFIX}${req.version}`, ...(ready ? { RevisionId: ready } : {}) }),
+          new PublishVersionCommand({ FunctionName: fn, CodeSha256: updated.CodeSha256, Description: `${DESCRIPTION_PREFIX}${req.version}`, ...(ready.revisionId ? { RevisionId: ready.revisionId } : {}) }),
         ),
       );
     } catch (err) {
@@ -183,12 +172,52 @@ export class LambdaAliasTarget implements DeployTarget {
     return d.startsWith(DESCRIPTION_PREFIX) ? d.slice(DESCRIPTION_PREFIX.length) : `lambda:${lambdaVersion}`;
   }
 
-  /** Waits for LastUpdateStatus Successful; returns the function's RevisionId then. */
-  private async waitUpdated(fn: string): Promise<string | undefined> {
+  /** New code from the promoted zip; Lambda's hash of what it took must be the manifest's. */
+  private async updateZip(req: DeployRequest, fn: string, artifact: string): Promise<{ updated: FunctionConfiguration; ready: Updated }> {
+    const file = req.artifact.files.find((f) => f.path === artifact);
+    if (!file) {
+      throw new DeployFailed(
+        req.artifact.imageDigest
+          ? `${req.version} is an image build (${req.artifact.imageDigest}) without ${artifact}; for a function packaged as an image, set "imageRepository" in the lambda-alias target config`
+          : `${req.version} has no ${artifact} in its build (files: ${req.artifact.files.map((f) => f.path).join(', ') || 'none'}); set "artifact" in the target config`,
+      );
+    }
+    const key = `${req.location.prefix}files/${artifact}`;
+    const updated = await call(`Lambda UpdateFunctionCode ${fn} from s3://${req.location.bucket}/${key}`, () =>
+      this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: req.location.bucket, S3Key: key })),
+    );
+    if (updated.CodeSha256 !== hexToBase64(file.sha256)) {
+      throw new ArtifactIntegrityError(`${fn} took code with SHA-256 ${updated.CodeSha256} (base64), the manifest says ${hexToBase64(file.sha256)} for ${artifact}`);
+    }
+    return { updated, ready: await this.waitUpdated(fn) };
+  }
+
+  /**
+   * The build's image, addressed by its digest (a tag could move under us); once updated,
+   * the image Lambda resolved must be that digest.
+   */
+  private async updateImage(req: DeployRequest, fn: string, repository: string): Promise<{ updated: FunctionConfiguration; ready: Updated }> {
+    const digest = req.artifact.imageDigest;
+    if (!digest) {
+      throw new DeployFailed(`${req.version} has no image digest in its build, and the lambda-alias target of ${fn} deploys images (imageRepository); release it from an ECR image push, or name "imageDigest" in the build manifest`);
+    }
+    const imageUri = `${repository.replaceAll('{service}', req.service).replaceAll('{environment}', req.environment)}@${digest}`;
+    const updated = await call(`Lambda UpdateFunctionCode ${fn} from ${imageUri}`, () => this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, ImageUri: imageUri })));
+    const ready = await this.waitUpdated(fn);
+    if (ready.resolvedImageUri !== undefined && !ready.resolvedImageUri.endsWith(`@${digest}`)) {
+      throw new ArtifactIntegrityError(`${fn} resolved its image to ${ready.resolvedImageUri}, not the build's ${digest}`);
+    }
+    return { updated, ready };
+  }
+
+  /** Waits for LastUpdateStatus Successful; returns the function's RevisionId then (and the image it resolved, for an image). */
+  private async waitUpdated(fn: string): Promise<Updated> {
     try {
       // A timeout (name TimeoutError) becomes DependencyUnavailable through call().
       const res = await call(`Lambda wait for ${fn} update`, () => waitUntilFunctionUpdatedV2({ client: this.lambda, maxWaitTime: this.waitMaxSeconds }, { FunctionName: fn }));
-      return res.reason?.Configuration?.RevisionId;
+      const revisionId = res.reason?.Configuration?.RevisionId;
+      const resolvedImageUri = res.reason?.Code?.ResolvedImageUri;
+      return { ...(revisionId ? { revisionId } : {}), ...(resolvedImageUri ? { resolvedImageUri } : {}) };
     } catch (err) {
       if (errName(err) === 'DependencyUnavailable') throw err;
       // The waiter's error message is its result as JSON; the reason Lambda gives is inside.

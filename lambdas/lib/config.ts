@@ -50,8 +50,17 @@ const lambdaAliasTarget = z.strictObject({
   /** Function name or ARN; `{service}` and `{environment}` are filled in. */
   functionName: z.string().min(1),
   alias: z.string().min(1).default('live'),
-  /** Path of the deployment zip inside the build (ignored for image builds). */
+  /** Path of the deployment zip inside the build (zip functions). */
   artifact: z.string().min(1).default('function.zip'),
+  /**
+   * For a function packaged as a container image: its ECR repository URI
+   * (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`, `{service}` and `{environment}` filled in).
+   * Each release then deploys its build's image digest from there instead of a zip.
+   */
+  imageRepository: z
+    .string()
+    .regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9{}][a-z0-9._/{}-]*$/, 'an ECR repository URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/{service}, without a tag or digest')
+    .optional(),
 });
 const target = z.discriminatedUnion('type', [localTarget, lambdaAliasTarget]);
 

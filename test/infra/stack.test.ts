@@ -343,6 +343,17 @@ describe('IAM', () => {
       expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')), step).toEqual([]);
     }
   });
+
+  it('lets the steps that update code pull images only from the repository of the image-packaged target', () => {
+    // prod of checkout is packaged as an image in 111122223333.dkr.ecr.eu-west-1.amazonaws.com/{service}.
+    const repository = 'arn:<AWS::Partition>:ecr:eu-west-1:111122223333:repository/checkout';
+    const updatesCode = ['deploy', 'start-canary', 'rollback-stage', 'rollback'];
+    for (const step of updatesCode) {
+      expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('ecr:')).sort(), step).toEqual(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
+      expect(resourcesFor(statementsOf(step), 'ecr:BatchGetImage'), step).toEqual([repository]);
+    }
+    for (const step of STEP_NAMES.filter((s) => !updatesCode.includes(s))) expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('ecr:')), step).toEqual([]);
+  });
 });
 
 describe('GitHub webhook receiver', () => {

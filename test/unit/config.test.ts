@@ -87,6 +87,14 @@ describe('pipeline config', () => {
     expect(problems(JSON.parse(JSON.stringify(raw)))).toEqual([{ field: `${at}[1].name`, problem: '"checkout-failures" appears twice; each custom metric needs its own name' }]);
   });
 
+  it('takes an image repository for a function packaged as an image, and names a malformed one', () => {
+    const raw = example();
+    raw.services.demo.environments[2].target = { type: 'lambda-alias', functionName: 'demo-prod', imageRepository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/{service}' };
+    expect(parseConfig(raw).services.demo!.environments[2]!.target).toMatchObject({ imageRepository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/{service}' });
+    raw.services.demo.environments[2].target.imageRepository = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo:latest';
+    expect(problems(raw)).toEqual([{ field: 'services.demo.environments[2].target.imageRepository', problem: expect.stringContaining('an ECR repository URI such as') }]);
+  });
+
   it('reports invalid JSON with the file name', () => {
     expect(() => parseConfigText('{ nope', 'my.json')).toThrow(/my\.json is invalid: \(file\): not valid JSON/);
   });

@@ -23,6 +23,7 @@ const hex = createHash('sha256').update(zip).digest('hex');
 const b64 = createHash('sha256').update(zip).digest('base64');
 const FN = 'api-prod';
 const meta = { $metadata: { httpStatusCode: 429 } };
+const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 const lambdaMock = mockClient(LambdaClient);
 const client = new LambdaClient({ region: 'us-east-1', maxAttempts: 1 });
@@ -130,10 +131,49 @@ describe('LambdaAliasTarget', () => {
     expect(lambdaMock).not.toHaveReceivedCommand(PublishVersionCommand);
   });
 
-  it('says clearly that image-only builds are not supported', async () => {
+  it('says what to configure when an image build meets a zip function', async () => {
     happyLambda();
-    const req = request({ artifact: { manifestKey: 'm', commit: 'abc1234', imageDigest: `sha256:${'a'.repeat(64)}`, files: [], totalBytes: 0 } });
-    await expect(target.deploy(req)).rejects.toMatchObject({ name: 'DeployFailed', message: expect.stringContaining('image deploys are not supported') });
+    const req = request({ artifact: { manifestKey: 'm', commit: 'abc1234', imageDigest: DIGEST, files: [], totalBytes: 0 } });
+    await expect(target.deploy(req)).rejects.toMatchObject({ name: 'DeployFailed', message: expect.stringContaining('set "imageRepository" in the lambda-alias target config') });
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+  });
+});
+
+describe('LambdaAliasTarget, a function packaged as an image', () => {
+  const REPO = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/{service}';
+  const imageRequest = (over: Partial<DeployRequest> = {}) =>
+    request({
+      target: { type: 'lambda-alias', functionName: '{service}-{environment}', alias: 'live', artifact: 'function.zip', imageRepository: REPO },
+      artifact: { manifestKey: 'builds/api/v1.4.0/manifest.json', commit: 'abc1234', imageDigest: DIGEST, files: [], totalBytes: 0 },
+      ...over,
+    });
+  const imageLambda = (resolved: string) => {
+    happyLambda();
+    lambdaMock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: 'image-code-sha', LastUpdateStatus: 'InProgress' });
+    lambdaMock.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Successful', RevisionId: 'fn-rev-2' }, Code: { ImageUri: `111122223333.dkr.ecr.eu-west-1.amazonaws.com/api@${DIGEST}`, ResolvedImageUri: resolved } });
+  };
+
+  it('deploys the build\'s image by digest, checks what Lambda resolved, publishes and moves the alias', async () => {
+    imageLambda(`111122223333.dkr.ecr.eu-west-1.amazonaws.com/api@${DIGEST}`);
+    const res = await target.deploy(imageRequest());
+
+    expect(res).toEqual({ ref: '7', previousVersion: 'v1.3.0' });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, { FunctionName: FN, ImageUri: `111122223333.dkr.ecr.eu-west-1.amazonaws.com/api@${DIGEST}` });
+    expect(lambdaMock.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input).not.toHaveProperty('S3Key');
+    expect(lambdaMock).toHaveReceivedCommandWith(PublishVersionCommand, { FunctionName: FN, CodeSha256: 'image-code-sha', RevisionId: 'fn-rev-2', Description: 'tagflow v1.4.0' });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: FN, Name: 'live', FunctionVersion: '7' });
+  });
+
+  it('refuses to publish when Lambda resolved another image', async () => {
+    imageLambda(`111122223333.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:${'b'.repeat(64)}`);
+    await expect(target.deploy(imageRequest())).rejects.toMatchObject({ name: 'ArtifactIntegrityError', message: expect.stringContaining(`not the build's ${DIGEST}`) });
+    expect(lambdaMock).not.toHaveReceivedCommand(PublishVersionCommand);
+  });
+
+  it('refuses a build without an image digest before calling Lambda', async () => {
+    imageLambda('unused');
+    const zipBuild = imageRequest({ artifact: request().artifact });
+    await expect(target.deploy(zipBuild)).rejects.toMatchObject({ name: 'DeployFailed', message: expect.stringContaining('has no image digest in its build') });
     expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
   });
 });
