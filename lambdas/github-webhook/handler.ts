@@ -9,10 +9,13 @@ import { call } from '../adapters/transient.js';
 import type { PipelineConfig } from '../lib/config.js';
 import { receiveWebhook, type TagPushedEvent } from '../lib/github-webhook.js';
 import type { Logger } from '../lib/ports.js';
+import { refreshingValue } from '../lib/refreshing-value.js';
 import { once } from '../lib/step-handler.js';
 
 export interface WebhookDeps {
   secret: () => Promise<string>;
+  /** The secret fetched again when a signature does not match the kept one (undefined: too soon to refetch). */
+  refreshSecret?: () => Promise<string | undefined>;
   config: () => Promise<PipelineConfig>;
   publish: (event: TagPushedEvent) => Promise<void>;
   log: Logger;
@@ -22,11 +25,23 @@ export interface WebhookDeps {
 export const makeHandler = (deps: () => WebhookDeps) =>
   middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({ timeoutEarlyInMillis: 0 }).handler(async (event) => {
     const d = deps();
-    const result = receiveWebhook({ headers: event.headers ?? {}, body: event.body ?? '', isBase64Encoded: event.isBase64Encoded }, await d.secret(), await d.config());
+    const delivery = { headers: event.headers ?? {}, body: event.body ?? '', isBase64Encoded: event.isBase64Encoded };
+    const config = await d.config();
+    let result = receiveWebhook(delivery, await d.secret(), config);
+    // Someone may have changed the secret (in Secrets Manager and GitHub) since this instance
+    // read it: check against the current one before answering 401.
+    const fresh = result.status === 401 ? await d.refreshSecret?.() : undefined;
+    if (fresh !== undefined) {
+      result = receiveWebhook(delivery, fresh, config);
+      d.log.info('webhook secret read again after a signature mismatch', { matches: result.status !== 401 });
+    }
     if (result.event) await d.publish(result.event);
     d.log.info('webhook', { status: result.status, message: result.message, delivery: event.headers?.['x-github-delivery'] });
     return { statusCode: result.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: result.message }) };
   });
+
+/** A mismatched signature reads the secret again at most this often (a forger cannot make every request cost a call). */
+const SECRET_REFETCH_MS = 60_000;
 
 const awsWebhookDeps = once((): WebhookDeps => {
   const secretArn = process.env.WEBHOOK_SECRET_ARN;
@@ -34,12 +49,14 @@ const awsWebhookDeps = once((): WebhookDeps => {
   if (!secretArn || !busName) throw new Error('WEBHOOK_SECRET_ARN and EVENT_BUS_NAME must be set; the stack sets them');
   const secrets = new SecretsManagerClient({});
   const bus = new EventBus(new EventBridgeClient({}), busName);
+  const secret = refreshingValue(async () => {
+    const res = await call('Secrets Manager GetSecretValue', () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
+    if (!res.SecretString) throw new Error(`secret ${secretArn} has no string value`);
+    return res.SecretString;
+  }, SECRET_REFETCH_MS);
   return {
-    secret: once(async () => {
-      const res = await call('Secrets Manager GetSecretValue', () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
-      if (!res.SecretString) throw new Error(`secret ${secretArn} has no string value`);
-      return res.SecretString;
-    }),
+    secret: secret.get,
+    refreshSecret: secret.refresh,
     config,
     publish: (e) => bus.put([e]),
     log: jsonLogger({ function: process.env.AWS_LAMBDA_FUNCTION_NAME }),

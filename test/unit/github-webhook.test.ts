@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { makeHandler } from '../../lambdas/github-webhook/handler.js';
 import { parseConfig } from '../../lambdas/lib/config.js';
 import { receiveWebhook, sign } from '../../lambdas/lib/github-webhook.js';
+import { refreshingValue } from '../../lambdas/lib/refreshing-value.js';
 
 const config = parseConfig({ services: { demo: { triggers: { github: 'acme/demo' }, environments: [{ name: 'dev' }] } } });
 const SECRET = 'webhook-secret-for-tests';
@@ -66,3 +69,52 @@ describe('GitHub webhook receiver', () => {
     );
   });
 });
+
+describe('GitHub webhook function', () => {
+  const silent = { info: () => {}, warn: () => {}, error: () => {} };
+  const body = payload('github-push-tag');
+  const delivery = (signature: string) =>
+    ({ headers: { 'x-hub-signature-256': signature, 'x-github-event': 'push', 'x-github-delivery': 'd-2' }, body, isBase64Encoded: false }) as unknown as APIGatewayProxyEventV2;
+
+  it('verifies against a secret changed since it was read, reading it again at most once a minute', async () => {
+    let stored = 'old-secret';
+    let fetches = 0;
+    let now = 0;
+    const secret = refreshingValue(async () => (fetches++, stored), 60_000, () => now);
+    const published: unknown[] = [];
+    const handler = makeHandler(() => ({ secret: secret.get, refreshSecret: secret.refresh, config: async () => config, publish: async (e) => void published.push(e), log: silent }));
+    const status = async (signature: string) => ((await handler(delivery(signature), {} as Context)) as { statusCode: number }).statusCode;
+
+    expect(await status(sign(body, 'old-secret'))).toBe(202);
+    expect(fetches).toBe(1);
+
+    // The secret is changed by hand in Secrets Manager and in GitHub.
+    stored = 'new-secret';
+    now = 61_000;
+    expect(await status(sign(body, 'new-secret'))).toBe(202);
+    expect(fetches).toBe(2);
+    expect(await status(sign(body, 'new-secret'))).toBe(202);
+    expect(fetches).toBe(2);
+
+    // Forged deliveries get 401 and cost at most one read a minute.
+    expect(await status(sign(body, 'forged'))).toBe(401);
+    expect(await status(sign(body, 'forged'))).toBe(401);
+    expect(fetches).toBe(2);
+    now = 122_000;
+    expect(await status(sign(body, 'forged'))).toBe(401);
+    expect(fetches).toBe(3);
+    expect(published).toHaveLength(3);
+  });
+
+  it('keeps no failed read of the secret: the next request tries again', async () => {
+    let fail = true;
+    const secret = refreshingValue(async () => {
+      if (fail) throw new Error('throttled');
+      return SECRET;
+    }, 60_000);
+    await expect(secret.get()).rejects.toThrow('throttled');
+    fail = false;
+    await expect(secret.get()).resolves.toBe(SECRET);
+  });
+});
+
