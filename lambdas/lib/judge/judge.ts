@@ -1,8 +1,9 @@
 /**
  * The canary judge: a pure function from cumulative canary and baseline counts to a verdict.
  *
- * Each metric is a count of bad events (errors; slow requests over a threshold fixed before
- * the step; the counts a service publishes itself, `custom`, which may exceed one per request). For each, an anytime-valid sequential test of the canary/baseline rate ratio
+ * Each metric is a count of bad events: errors; slow requests over a threshold fixed before
+ * the step; the counts a service publishes itself (`custom`, which may exceed one per
+ * request). For each, an anytime-valid sequential test of the canary/baseline rate ratio
  * (`sequential.ts`): valid however often the judge is called, so the state machine may call it
  * every minute and act on the first pass or fail.
  *
@@ -18,7 +19,8 @@
  * - Sample-ratio mismatch: the canary's share of requests is tested against canaryWeight with a
  *   two-sided anytime-valid mixture at srmAlpha; a mismatch fails the canary (misrouted traffic:
  *   nothing else can be trusted).
- * - Overall: fail if SRM or any metric fails; pass if every metric passes; else inconclusive.
+ * - Overall: fail if SRM or any metric fails; pass if every metric passes (and there is one);
+ *   else inconclusive.
  *   Fewer than minCanaryRequests canary requests (in particular none) is always inconclusive:
  *   never a silent pass.
  *
