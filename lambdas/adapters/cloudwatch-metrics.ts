@@ -1,6 +1,6 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { CustomMetric } from '../lib/config.js';
-import type { ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../lib/ports.js';
+import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../lib/ports.js';
 import { call } from './transient.js';
 
 /**
@@ -61,7 +61,7 @@ function lambdaSeries(q: CanaryArms) {
 export class CloudWatchMetrics implements MetricsSource {
   constructor(private readonly cloudwatch: CloudWatchClient) {}
 
-  async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
+  async armCounts(q: MetricsQuery): Promise<ArmCountsResult> {
     const series = lambdaSeries(q);
     const t = q.thresholds;
     const custom = q.custom ?? [];
@@ -77,13 +77,15 @@ export class CloudWatchMetrics implements MetricsSource {
       // Query ids allow only letters, digits and underscores: custom metrics go by their index.
       ...custom.map((m, i) => series.custom(`${name}_custom${i}`, m, ref)),
     ];
-    const sums = await this.sums(q, [...arm('canary', q.canary.ref), ...arm('baseline', series.baselineRef)]);
+    const values = await this.values(q, [...arm('canary', q.canary.ref), ...arm('baseline', series.baselineRef)]);
+    const sums = new Map([...values].map(([id, v]) => [id, v.reduce((a, b) => a + b, 0)]));
     const counts = (name: string): ArmMetrics => {
       const c = (suffix: string) => Math.round(sums.get(`${name}_${suffix}`) ?? 0);
       const counts: ArmMetrics = { requests: c('requests'), errors: c('errors'), slow: c('slow'), slowShift: c('slowshift') };
       return custom.length ? { ...counts, custom: Object.fromEntries(custom.map((m, i) => [m.name, c(`custom${i}`)])) } : counts;
     };
-    return { canary: counts('canary'), baseline: counts('baseline') };
+    const unpublished = custom.filter((_, i) => !values.get(`canary_custom${i}`)?.length && !values.get(`baseline_custom${i}`)?.length).map((m) => m.name);
+    return { canary: counts('canary'), baseline: counts('baseline'), ...(unpublished.length ? { unpublished } : {}) };
   }
 
   /**
@@ -102,11 +104,6 @@ export class CloudWatchMetrics implements MetricsSource {
     // percentile of the two is the conservative (less trigger-happy) threshold.
     const max = (id: string) => Math.max(0, ...(values.get(id) ?? []));
     return { requests: Math.round((values.get('requests') ?? []).reduce((x, y) => x + y, 0)), p90Ms: max('p90'), p99Ms: max('p99') };
-  }
-
-  private async sums(q: { since: string; until: string }, queries: MetricDataQuery[]): Promise<Map<string, number>> {
-    const values = await this.values(q, queries);
-    return new Map([...values].map(([id, v]) => [id, v.reduce((a, b) => a + b, 0)]));
   }
 
   private async values(q: { since: string; until: string }, queries: MetricDataQuery[]): Promise<Map<string, number[]>> {

@@ -140,8 +140,15 @@ export interface BaselineLatency {
   p99Ms: number;
 }
 
+/** Both arms' counts; `unpublished` names the custom metrics with no datapoint at all in either arm. */
+export interface ArmCountsResult {
+  canary: ArmMetrics;
+  baseline: ArmMetrics;
+  unpublished?: string[];
+}
+
 export interface MetricsSource {
-  armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }>;
+  armCounts(q: MetricsQuery): Promise<ArmCountsResult>;
   /** The baseline version's request count and latency percentiles between `since` and `until`. */
   baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency>;
 }

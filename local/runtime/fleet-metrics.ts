@@ -1,15 +1,17 @@
 import { nearestRank } from '../../lambdas/lib/percentile.js';
-import type { ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
+import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
 import type { LocalFleet, RequestSample } from './fleet.js';
 
 /** The local metrics source: the fleet's real per-version request counts and latencies. */
 export class FleetMetrics implements MetricsSource {
   constructor(private readonly fleet: LocalFleet) {}
 
-  async armCounts(q: MetricsQuery): Promise<{ canary: ArmMetrics; baseline: ArmMetrics }> {
+  async armCounts(q: MetricsQuery): Promise<ArmCountsResult> {
     const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
     const of = (version: string) => count(samples.filter((s) => s.version === version), q);
-    return { canary: of(q.canary.version), baseline: of(q.baseline.version) };
+    // Counted at all, even as 0, by either version: what a datapoint is in CloudWatch.
+    const unpublished = (q.custom ?? []).filter((m) => !samples.some((s) => s.custom?.[m.name] !== undefined)).map((m) => m.name);
+    return { canary: of(q.canary.version), baseline: of(q.baseline.version), ...(unpublished.length ? { unpublished } : {}) };
   }
 
   async baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency> {

@@ -128,6 +128,7 @@ describe('canary releases', () => {
       const verdicts = Object.fromEntries(evidence.judgement.metrics.map((m) => [m.metric, m.verdict]));
       expect(verdicts['custom:checkout-failures']).toBe('fail');
       expect(verdicts.errors).not.toBe('fail');
+      expect(last.summary).not.toContain('no datapoint');
     } finally {
       prodCanary.customMetrics = [];
       rmSync(dir, { recursive: true, force: true });

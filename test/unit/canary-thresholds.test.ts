@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../lambdas/lib/config.js';
 import { judge } from '../../lambdas/lib/judge/judge.js';
 import { judgeCanary, MIN_THRESHOLD_REQUESTS, type CanaryOutput, type CanaryStepInput } from '../../lambdas/lib/steps/canary.js';
-import type { ArmMetrics, BaselineLatency, Deps, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
+import type { ArmCountsResult, ArmMetrics, BaselineLatency, Deps, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
 import type { Decision } from '../../lambdas/lib/types.js';
 import { demoConfig } from '../support/harness.js';
 
@@ -12,7 +12,7 @@ class ScriptedMetrics implements MetricsSource {
   latencyAsks: { since: string; until: string }[] = [];
   constructor(
     private readonly beside: BaselineLatency,
-    private readonly counts: { canary: ArmMetrics; baseline: ArmMetrics },
+    private readonly counts: ArmCountsResult,
   ) {}
   async armCounts(q: MetricsQuery) {
     this.queries.push(q);
@@ -112,6 +112,16 @@ describe('canary latency thresholds', () => {
     await expect(judgeCanary({ ...input, environment: errorsOnly }, deps)).resolves.toMatchObject({ next: 'advance' });
     expect(metrics.latencyAsks).toEqual([]);
     expect(metrics.queries[0]!.thresholds).toBeUndefined();
+  });
+
+  it('say so when a custom metric has no datapoint from either version', async () => {
+    const metrics = new ScriptedMetrics(latency(5000), { canary: same(20_000), baseline: same(20_000), unpublished: ['refunds'] });
+    const { deps, input, decisions } = setup(metrics);
+    const withCustom = { ...environment, canary: { ...environment.canary!, customMetrics: [{ name: 'refunds', namespace: 'Shop', metricName: 'Refunds', dimensions: {}, versionDimension: 'ExecutedVersion' }] } };
+
+    await judgeCanary({ ...input, environment: withCustom }, deps);
+    expect(metrics.queries[0]!.custom).toEqual(withCustom.canary.customMetrics);
+    expect(decisions.at(-1)!.summary).toMatch(/; no datapoint at all from either version for refunds \(Shop Refunds by ExecutedVersion\): if the service does publish it, check the name and the version dimension$/);
   });
 
   it('honour a configured slowThresholdMs for the tail', async () => {

@@ -76,11 +76,14 @@ describe('CloudWatch canary metrics', () => {
     const custom: CustomMetric[] = [
       { name: 'checkout-failures', namespace: 'Shop', metricName: 'CheckoutFailed', dimensions: { Service: '{service}', Stage: '{environment}' }, versionDimension: 'ExecutedVersion' },
       { name: 'refunds', namespace: 'Shop/Payments', metricName: 'Refunds', dimensions: {}, versionDimension: 'FunctionVersion' },
+      { name: 'chargebacks', namespace: 'Shop/Payments', metricName: 'Chargebaks', dimensions: {}, versionDimension: 'ExecutedVersion' },
     ];
     const r = await new CloudWatchMetrics(new CloudWatchClient({})).armCounts(query({ custom }));
 
-    expect(r.canary).toEqual({ requests: 200, errors: 0, slow: 0, slowShift: 0, custom: { 'checkout-failures': 7, refunds: 0 } });
-    expect(r.baseline.custom).toEqual({ 'checkout-failures': 18, refunds: 1 });
+    expect(r.canary).toEqual({ requests: 200, errors: 0, slow: 0, slowShift: 0, custom: { 'checkout-failures': 7, refunds: 0, chargebacks: 0 } });
+    expect(r.baseline.custom).toEqual({ 'checkout-failures': 18, refunds: 1, chargebacks: 0 });
+    // No datapoint from either version (here a typo in the metric name) is told apart from zero events.
+    expect(r.unpublished).toEqual(['chargebacks']);
     const queries = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
     expect(queries.find((m) => m.Id === 'canary_custom0')!.MetricStat).toEqual({
       Metric: { Namespace: 'Shop', MetricName: 'CheckoutFailed', Dimensions: [{ Name: 'Service', Value: 'checkout' }, { Name: 'Stage', Value: 'prod' }, { Name: 'ExecutedVersion', Value: '8' }] },

@@ -124,7 +124,9 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
     ...(custom.length ? { custom: cfg.customMetrics } : {}),
   });
   const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, custom, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
-  const judgement = waiting ? { ...judged, verdict: judged.verdict === 'pass' ? ('inconclusive' as const) : judged.verdict, reason: `${latency.waiting}; ${judged.reason}` } : judged;
+  const waited = waiting ? { ...judged, verdict: judged.verdict === 'pass' ? ('inconclusive' as const) : judged.verdict, reason: `${latency.waiting}; ${judged.reason}` } : judged;
+  // Zero events read the same as a metric nobody publishes under that name: say which it may be.
+  const judgement = counts.unpublished?.length ? { ...waited, reason: `${waited.reason}; ${unpublishedNote(cfg, counts.unpublished)}` } : waited;
   const polls = c.polls + 1;
   const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
   const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, ...(cfg.metrics.includes('latency') ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}), judgement };
@@ -192,6 +194,11 @@ async function holdCanary(
       timeoutReason: `the canary of ${service} ${version} held at ${state.weight}% of ${env} got no promote or rollback decision within ${hours} h (policy.approvalTimeoutHours), so it fails safe`,
     },
   };
+}
+
+function unpublishedNote(cfg: CanaryConfig, names: string[]): string {
+  const which = cfg.customMetrics.filter((m) => names.includes(m.name)).map((m) => `${m.name} (${m.namespace} ${m.metricName} by ${m.versionDimension})`);
+  return `no datapoint at all from either version for ${which.join(', ')}: if the service does publish it, check the name and the version dimension`;
 }
 
 /** Fewer baseline requests than this make a p99 too noisy to fix a threshold on (it would be one of the few slowest). */
