@@ -33,12 +33,16 @@ export type RestoreOutcome =
   | { rolledBack: true; from?: string; to: string; checksPassed: number; shiftMs: number }
   | { rolledBack: false; reason: string; current?: string };
 
-async function promotedArtifact(deps: Pick<Deps, 'locations'> & { store: ObjectReader }, env: string, service: string, version: string): Promise<ResolvedArtifact> {
+async function promotedArtifact(deps: Pick<Deps, 'locations' | 'ledger'> & { store: ObjectReader }, env: string, service: string, version: string): Promise<ResolvedArtifact> {
   const bucket = deps.locations.environmentsBucket;
   const key = environmentManifestKey(env, service, version);
   const raw = await readJson(deps.store, { bucket, key });
   if (!raw) throw new ArtifactNotFound(`the promoted copy of ${service} ${version} is missing from s3://${bucket}/${key}`);
-  return resolvedFrom(parseManifest(raw.ok ? raw.value : null, `s3://${bucket}/${key}`), key);
+  const manifest = parseManifest(raw.ok ? raw.value : null, `s3://${bucket}/${key}`);
+  // An image push attaches its digest to the release, not to the build manifest: the release
+  // record holds it, as it did when the version was deployed.
+  const imageDigest = manifest.imageDigest ?? (await deps.ledger.getRelease(service, version))?.imageDigest;
+  return resolvedFrom(manifest, key, imageDigest);
 }
 
 /**
