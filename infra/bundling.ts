@@ -48,7 +48,10 @@ export const ALIASES: Record<string, string> = {
   '@aws-sdk/credential-provider-node': './lambdas/adapters/aws/env-credentials.ts',
 };
 
-/** Prefer packages' ESM builds (tree-shakable) over their CommonJS `main`. */
+/**
+ * Prefer packages' ESM builds (tree-shakable) over their CommonJS `main`. The SDK's schema
+ * modules become tree-shakable only once `infra/literal-schema-keys.ts` has run (postinstall).
+ */
 export const MAIN_FIELDS = ['module', 'main'];
 
 /** The options esbuild gets, in esbuild's own terms (the bench and the bundle test call esbuild with these). */

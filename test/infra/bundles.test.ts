@@ -80,6 +80,14 @@ describe('step handler bundles', () => {
     expect(r.error).toContain(`cannot read the pipeline config ${join(alone, CONFIG_FILE)}`);
   });
 
+  it('hold the schemas of the SDK operations their steps call, not of every operation (infra/literal-schema-keys.ts)', () => {
+    const rollback = readFileSync(bundles.find((b) => b.step === 'rollback')!.file, 'utf8');
+    // Called by the rollback: the alias move and the promoted manifest's read.
+    for (const used of ['"UpdateAlias"', '"GetObject"']) expect(rollback, used).toContain(used);
+    // Never called by any step.
+    for (const unused of ['ListDurableExecutionsByFunction', 'PutBucketInventoryConfiguration', 'SelectObjectContent']) expect(rollback, unused).not.toContain(unused);
+  });
+
   it('hold none of the SDK default credential chain but its environment link (infra/bundling.ts ALIASES)', () => {
     const chain = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\//;
     for (const [file, output] of Object.entries(metafile!.outputs)) {
