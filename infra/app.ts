@@ -24,8 +24,6 @@ export function loadPipelineConfig(path: string): LoadedConfig {
   } catch (err) {
     throw new Error(`cannot read the pipeline config ${path} (set it with: cdk synth -c config=FILE): ${(err as Error).message}`);
   }
-  // The functions that read the config get this file as written and validate it again at cold
-  // start with the same parser, so both sides see the same defaults.
   return { path, config: parseConfigText(text, path) };
 }
 
@@ -46,7 +44,6 @@ export function buildApp(app: App): TagflowStack {
     description: 'tagflow: a release pipeline (tests gate, promotion, canary, smoke tests, rollback) on Step Functions',
     projectRoot: PROJECT_ROOT,
     config: loaded.config,
-    configFile: loaded.path,
     eventRules: EVENT_RULES,
     useDefaultBus: contextFlag(app, 'useDefaultBus'),
   });

@@ -17,6 +17,7 @@ import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import { grantStepAccess, STEP_ACCESS } from './step-access.js';
 import { StepFunction } from './step-function.js';
+import { shippedConfigFile } from './shipped-config.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
 import { GithubWebhook } from './webhook.js';
@@ -24,10 +25,8 @@ import { GithubWebhook } from './webhook.js';
 export interface TagflowStackProps extends StackProps {
   /** The repository root: `lambdas/`, `state-machines/`, `package-lock.json`. */
   projectRoot: string;
-  /** The validated pipeline config (for IAM scoping: environments, deploy targets). */
+  /** The validated pipeline config: for IAM scoping (environments, deploy targets), and shipped in the code of the functions that read it. */
   config: PipelineConfig;
-  /** The config's file: shipped in the code of the functions that read it, and parsed again there at cold start. */
-  configFile: string;
   /** The rules that start the machines (`EVENT_RULES`). */
   eventRules: readonly EventRule[];
   /** Put the pipeline's events on the account's default bus instead of a dedicated one. @default false */
@@ -62,6 +61,7 @@ export class TagflowStack extends Stack {
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
+    const configFile = shippedConfigFile(props.config);
     this.storage = new Storage(this, 'Storage');
     this.ledger = new Ledger(this, 'Ledger');
     const { bus, defaultBus } = pipelineBus(this, { useDefaultBus: props.useDefaultBus ?? false, busName: props.eventBusName ?? 'tagflow' });
@@ -82,7 +82,7 @@ export class TagflowStack extends Stack {
       LOCK_TTL_MS: String((props.lockTtl ?? Duration.minutes(30)).toMilliseconds()),
     };
     // Before the steps: the step that requests approvals names this URL in its event.
-    this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configFile: props.configFile });
+    this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configFile });
     /** What some steps need beyond the common environment. */
     const extraEnvironment: Partial<Record<StepName, Record<string, string>>> = {
       'request-approval': { EVENT_BUS_NAME: bus.eventBusName, APPROVAL_URL: this.approvals.url.url },
@@ -104,7 +104,7 @@ export class TagflowStack extends Stack {
         projectRoot: props.projectRoot,
         timeout: Duration.seconds(Number.isFinite(seconds) ? seconds : 30),
         environment: { ...environment, ...extraEnvironment[step] },
-        ...(STEP_ACCESS[step].config ? { configFile: props.configFile } : {}),
+        ...(STEP_ACCESS[step].config ? { configFile } : {}),
       });
       grantStepAccess(fn, fn.role!, STEP_ACCESS[step], access);
       this.functions.set(step, fn);
@@ -124,7 +124,7 @@ export class TagflowStack extends Stack {
 
     const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
     this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines });
-    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile: props.configFile });
+    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile });
     this.monitoring = new Monitoring(this, 'Monitoring', { machines, functions: this.functions, deadLetterQueue: this.triggers.deadLetterQueue });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });

@@ -20,7 +20,7 @@ export interface StepFunctionProps {
   memorySize?: number;
   /** @default three months */
   logRetention?: RetentionDays;
-  /** The pipeline config file, for a function that reads it: shipped in its code as `CONFIG_FILE`. */
+  /** The pipeline config (`shippedConfigFile`), for a function that reads it: shipped in its code as `CONFIG_FILE`. */
   configFile?: string;
 }
 

@@ -1,4 +1,4 @@
-import { REQUIRED_APPROVALS } from './policy-config.js';
+import { REQUIRED_APPROVALS } from './policy-constants.js';
 
 /**
  * The two things a release can wait on a person for, through the one approval mechanism

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { FieldIssue } from './errors.js';
 import { closest } from './validation.js';
+import { RELEASE_TIMEOUT_HOURS, RELEASE_WORK_HOURS, REQUIRED_APPROVALS, WEEKDAYS } from './policy-constants.js';
 import { ENVIRONMENT_PATTERN } from './version.js';
 import { isTimeZone, minutesOf } from './zoned-time.js';
 
@@ -8,18 +9,6 @@ import { isTimeZone, minutesOf } from './zoned-time.js';
  * The deployment policy in the pipeline config (`policy`): allowed windows per environment,
  * declared freezes, and who may approve an emergency release. Absent: always open.
  */
-
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-/**
- * The release machine's own `TimeoutSeconds` (state-machines/release.asl.json, checked by a
- * test): every wait the policy may add has to fit in it, or the execution would time out
- * mid-wait with a cause nobody can read.
- */
-export const RELEASE_TIMEOUT_HOURS = 336;
-/** What a release needs besides policy waits (tests gate, canaries, locks), kept free in that budget. */
-export const RELEASE_WORK_HOURS = 24;
 
 /** IAM user names and role session names, the identities an approver is matched by in AWS. */
 const APPROVER_PATTERN = /^[\w+=,.@-]{2,64}$/;
@@ -72,9 +61,6 @@ export const POLICY_KEYS = {
   window: ['environments', 'days', 'from', 'to'],
   freeze: ['name', 'from', 'to', 'environments', 'reason'],
 };
-
-/** How many distinct approvers an emergency release needs. */
-export const REQUIRED_APPROVALS = 2;
 
 /** The environments a window or freeze limits (a freeze without `environments` limits all). */
 export function gatedEnvironments(policy: DeployPolicy, environments: readonly string[]): string[] {

@@ -1,4 +1,5 @@
-import { WEEKDAYS, type DeployPolicy, type DeployWindow, type Freeze } from './policy-config.js';
+import type { DeployPolicy, DeployWindow, Freeze } from './policy-config.js';
+import { WEEKDAYS } from './policy-constants.js';
 import { addDays, formatLocal, instantOf, localDateTime, minutesOf, weekdayOf } from './zoned-time.js';
 
 /**

@@ -9,9 +9,10 @@ import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FILE } from '../../lambdas/adapters/aws/config.js';
 import { STEP_NAMES } from '../../lambdas/steps.js';
-import { PROJECT_ROOT } from '../../infra/app.js';
+import { loadPipelineConfig, PROJECT_ROOT } from '../../infra/app.js';
 import { bundleHandlers, DUMMY_ENV, importInFreshNode, type Bundle } from '../../infra/bundle-handlers.js';
 import { ESBUILD_OPTIONS } from '../../infra/bundling.js';
+import { shippedConfigFile } from '../../infra/shipped-config.js';
 import { StepFunction } from '../../infra/step-function.js';
 
 /**
@@ -21,7 +22,7 @@ import { StepFunction } from '../../infra/step-function.js';
  * renamed error class), fails here rather than in Lambda.
  */
 
-const CONFIG_FILE_PATH = join(PROJECT_ROOT, 'examples', 'tagflow.config.json');
+const EXAMPLE_CONFIG = join(PROJECT_ROOT, 'examples', 'tagflow.config.json');
 const ENV = { ...DUMMY_ENV };
 
 /** Every Lambda the stack deploys: the steps, the GitHub webhook receiver and the approval function. */
@@ -33,7 +34,7 @@ let metafile: Metafile | undefined;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'tagflow-bundles-'));
-  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m), configFile: CONFIG_FILE_PATH });
+  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m), configFile: shippedConfigFile(loadPipelineConfig(EXAMPLE_CONFIG).config) });
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -88,6 +89,13 @@ describe('step handler bundles', () => {
     for (const unused of ['ListDurableExecutionsByFunction', 'PutBucketInventoryConfiguration', 'SelectObjectContent']) expect(rollback, unused).not.toContain(unused);
   });
 
+  it('load no validator where they only read the config the stack validated', () => {
+    const zodIn = (step: string) => Object.keys(Object.entries(metafile!.outputs).find(([f]) => f.endsWith(`/${step}/index.mjs`))![1].inputs).filter((i) => i.includes('node_modules/zod/'));
+    for (const step of ['check-policy', 'request-approval', 'github-webhook', 'judge-canary']) expect(zodIn(step), step).toEqual([]);
+    // These validate input from people (a manual release, a rollback request, an approval).
+    for (const step of ['normalise', 'normalise-rollback', 'decide-approval']) expect(zodIn(step).length, step).toBeGreaterThan(0);
+  });
+
   it('hold none of the SDK default credential chain but its environment link (infra/bundling.ts ALIASES)', () => {
     const chain = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\//;
     for (const [file, output] of Object.entries(metafile!.outputs)) {
@@ -125,14 +133,15 @@ describe('step handler bundles', () => {
 describe('a function bundled by the stack', () => {
   it('ships the config file in its code, where its handler reads it', { timeout: 120_000 }, async () => {
     // A config past the 4 KB Lambda allows environment variables: 40 services.
-    const base = JSON.parse(readFileSync(CONFIG_FILE_PATH, 'utf8'));
+    const base = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
     const [name, service] = Object.entries(base.services)[0]!;
     const big = { ...base, services: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i === 0 ? name : `${name}-${i}`, service])) };
     const work = mkdtempSync(join(tmpdir(), 'tagflow-cdk-bundle-'));
     try {
-      const configFile = join(work, 'big config.json');
-      writeFileSync(configFile, JSON.stringify(big, null, 2));
-      expect(statSync(configFile).size).toBeGreaterThan(4096);
+      const written = join(work, 'big config.json');
+      writeFileSync(written, JSON.stringify(big, null, 2));
+      expect(statSync(written).size).toBeGreaterThan(4096);
+      const configFile = shippedConfigFile(loadPipelineConfig(written).config);
 
       const app = new App({ outdir: join(work, 'cdk.out') });
       const stack = new Stack(app, 'Bundled');
@@ -142,7 +151,10 @@ describe('a function bundled by the stack', () => {
       const code = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Code;
       const assetDir = join(assembly.directory, `asset.${String(code.S3Key).replace(/\.zip$/, '')}`);
       expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map', CONFIG_FILE].sort());
-      expect(readFileSync(join(assetDir, CONFIG_FILE), 'utf8')).toBe(readFileSync(configFile, 'utf8'));
+      // The validated config with its defaults filled in, as JSON.
+      const shipped = JSON.parse(readFileSync(join(assetDir, CONFIG_FILE), 'utf8'));
+      expect(shipped).toEqual(JSON.parse(JSON.stringify(loadPipelineConfig(written).config)));
+      expect(shipped.services[`${name}-39`].environments[0].smoke).toBeDefined();
 
       const ok = await importInFreshNode(join(assetDir, 'index.mjs'), ENV, { invoke: { input: { service: `${name}-39`, version: 'v1.2.0' }, executionId: 'x' } });
       expect(ok.error).toBeUndefined();

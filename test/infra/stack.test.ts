@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_RULES, type EventRule } from '../../lambdas/lib/event-rules.js';
 import { placeholderOf, STEP_NAMES } from '../../lambdas/steps.js';
-import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
+import { buildApp, loadPipelineConfig, PROJECT_ROOT } from '../../infra/app.js';
 import { placeholdersIn, readAslFacts } from '../../infra/asl.js';
 import { AslStateMachine } from '../../infra/asl-state-machine.js';
 import type { TagflowStack } from '../../infra/stack.js';
@@ -173,7 +173,12 @@ describe('functions', () => {
     const readsConfig = (handler: string) => readFileSync(join(PROJECT_ROOT, 'lambdas', handler, 'handler.ts'), 'utf8').includes("from '../adapters/aws/config.js'");
     const functions = [...stack.functions.values(), stack.webhook.fn, stack.approvals.fn];
     expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval']);
-    for (const fn of functions) expect(fn.configFile, fn.step).toBe(readsConfig(fn.step) ? LAMBDA_TARGETS : undefined);
+    // What they get: the validated config with its defaults, as JSON (infra/shipped-config.ts).
+    const shipped = JSON.stringify(loadPipelineConfig(LAMBDA_TARGETS).config);
+    for (const fn of functions) {
+      if (readsConfig(fn.step)) expect(readFileSync(fn.configFile!, 'utf8'), fn.step).toBe(shipped);
+      else expect(fn.configFile, fn.step).toBeUndefined();
+    }
   });
 
   it('time out with the shortest ASL Task that calls them', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { RELEASE_TIMEOUT_HOURS } from '../../lambdas/lib/policy-config.js';
+import { RELEASE_TIMEOUT_HOURS } from '../../lambdas/lib/policy-constants.js';
 import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
 import { placeholders, readAsl, substitute, taskStates, type MachineName } from '../../local/runtime/asl.js';
 import { localSubstitutions } from '../../local/runtime/runtime.js';

@@ -2,7 +2,7 @@ import type { EnvironmentConfig } from '../config.js';
 import { decide } from '../decisions.js';
 import { DeployWindowClosed } from '../errors.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
-import { REQUIRED_APPROVALS } from '../policy-config.js';
+import { REQUIRED_APPROVALS } from '../policy-constants.js';
 import { evaluatePolicy } from '../policy.js';
 import type { Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
