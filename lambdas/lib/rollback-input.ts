@@ -1,13 +1,12 @@
 import * as z from 'zod';
 import type { PipelineConfig } from './config.js';
 import { InvalidInput } from './errors.js';
+import { MANUAL_ROLLBACK_EXAMPLE } from './rollback-example.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN, versionProblem } from './version.js';
 import type { EventEnvelope } from './triggers.js';
 
 /** The rollback machine's inputs: what on-call pastes into the console, or an alarm's state change. */
-
-export const MANUAL_ROLLBACK_EXAMPLE = '{"service":"checkout","environment":"prod","reason":"error rate up since v2.4.0"}';
 
 export const manualRollbackSchema = z.strictObject({
   service: z.string({ error: 'expected a service name, e.g. "checkout"' }).regex(SERVICE_PATTERN, 'lower-case letters, digits and dashes, starting with a letter'),

@@ -91,7 +91,7 @@ describe('step handler bundles', () => {
 
   it('load no validator where they only read the config the stack validated', () => {
     const zodIn = (step: string) => Object.keys(Object.entries(metafile!.outputs).find(([f]) => f.endsWith(`/${step}/index.mjs`))![1].inputs).filter((i) => i.includes('node_modules/zod/'));
-    for (const step of ['check-policy', 'request-approval', 'github-webhook', 'judge-canary']) expect(zodIn(step), step).toEqual([]);
+    for (const step of ['check-policy', 'request-approval', 'github-webhook', 'judge-canary', 'prepare-rollback']) expect(zodIn(step), step).toEqual([]);
     // These validate input from people (a manual release, a rollback request, an approval).
     for (const step of ['normalise', 'normalise-rollback', 'decide-approval']) expect(zodIn(step).length, step).toBeGreaterThan(0);
   });

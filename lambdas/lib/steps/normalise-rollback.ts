@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, PipelineConfig, ServiceConfig } from '../config.js';
 import { InvalidInput } from '../errors.js';
-import { MANUAL_ROLLBACK_EXAMPLE, fromAlarm, parseManualRollback, type RollbackRequest } from '../rollback-input.js';
+import { MANUAL_ROLLBACK_EXAMPLE } from '../rollback-example.js';
+import { fromAlarm, parseManualRollback, type RollbackRequest } from '../rollback-input.js';
 import { isEventEnvelope } from '../triggers.js';
 
 export type RollbackContext = RollbackRequest & { executionId: string; serviceConfig: ServiceConfig; environmentConfig: EnvironmentConfig };

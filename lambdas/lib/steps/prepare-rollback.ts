@@ -1,6 +1,6 @@
 import { decide } from '../decisions.js';
 import { InvalidInput } from '../errors.js';
-import { MANUAL_ROLLBACK_EXAMPLE } from '../rollback-input.js';
+import { MANUAL_ROLLBACK_EXAMPLE } from '../rollback-example.js';
 import type { Deps } from '../ports.js';
 import type { RollbackContext } from './normalise-rollback.js';
 
