@@ -1,6 +1,6 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type { PipelineConfig } from '../lambdas/lib/config.js';
-import { targetFor } from '../lambdas/lib/targets.js';
+import { fillNames, targetFor } from '../lambdas/lib/targets.js';
 
 export interface LambdaAliasTarget {
   service: string;
@@ -19,7 +19,7 @@ export function lambdaAliasTargets(config: PipelineConfig): LambdaAliasTarget[] 
     for (const env of svc.environments) {
       const target = targetFor(svc, env);
       if (target.type !== 'lambda-alias') continue;
-      const fill = (template: string) => template.replaceAll('{service}', service).replaceAll('{environment}', env.name);
+      const fill = (template: string) => fillNames(template, { service, environment: env.name });
       out.push({ service, environment: env.name, functionName: fill(target.functionName), alias: target.alias, ...(target.imageRepository ? { imageRepository: fill(target.imageRepository) } : {}) });
     }
   }

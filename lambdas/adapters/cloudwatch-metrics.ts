@@ -1,6 +1,7 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { CustomMetric } from '../lib/config.js';
 import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../lib/ports.js';
+import { fillNames } from '../lib/targets.js';
 import { call } from './transient.js';
 
 /**
@@ -23,7 +24,7 @@ function lambdaSeries(q: CanaryArms) {
   if (q.target.type !== 'lambda-alias') throw new Error(`CloudWatch canary metrics need a lambda-alias target, not ${q.target.type}`);
   if (!q.baseline.ref) throw new Error(`the baseline ${q.baseline.version} has no Lambda version recorded, so its metrics cannot be told apart`);
   const baselineRef = q.baseline.ref;
-  const fill = (template: string) => template.replaceAll('{service}', q.service).replaceAll('{environment}', q.environment);
+  const fill = (template: string) => fillNames(template, q);
   const fn = fill(q.target.functionName);
   const resource = `${fn}:${q.target.alias}`;
   return {

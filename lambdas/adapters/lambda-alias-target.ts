@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
 import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget } from '../lib/ports.js';
+import { fillNames } from '../lib/targets.js';
 import { call } from './transient.js';
 
 /**
@@ -111,7 +112,7 @@ export class LambdaAliasTarget implements DeployTarget {
   private names(req: { service: string; environment: string; target: DeployRequest['target'] }): { fn: string; alias: string } {
     const target = req.target;
     if (target.type !== 'lambda-alias') throw new DeployFailed(`LambdaAliasTarget cannot deploy to a ${target.type} target`);
-    return { fn: target.functionName.replaceAll('{service}', req.service).replaceAll('{environment}', req.environment), alias: target.alias };
+    return { fn: fillNames(target.functionName, req), alias: target.alias };
   }
 
   private async moveAlias(fn: string, alias: string, to: { FunctionVersion: string; RoutingConfig: { AdditionalVersionWeights: Record<string, number> }; RevisionId?: string | undefined }, consequence: string): Promise<void> {
@@ -201,7 +202,7 @@ export class LambdaAliasTarget implements DeployTarget {
     if (!digest) {
       throw new DeployFailed(`${req.version} has no image digest in its build, and the lambda-alias target of ${fn} deploys images (imageRepository); release it from an ECR image push, or name "imageDigest" in the build manifest`);
     }
-    const imageUri = `${repository.replaceAll('{service}', req.service).replaceAll('{environment}', req.environment)}@${digest}`;
+    const imageUri = `${fillNames(repository, req)}@${digest}`;
     const updated = await call(`Lambda UpdateFunctionCode ${fn} from ${imageUri}`, () => this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, ImageUri: imageUri })));
     const ready = await this.waitUpdated(fn);
     if (ready.resolvedImageUri !== undefined && !ready.resolvedImageUri.endsWith(`@${digest}`)) {

@@ -2,6 +2,7 @@ import type { HttpCheck, InvokeCheck, SmokeCheck, TargetConfig } from './config.
 import { DependencyUnavailable, errorMessage } from './errors.js';
 import { evaluatePath, jsonEquals } from './json-path.js';
 import type { Clock, FunctionInvoker, HttpProbe } from './ports.js';
+import { fillNames } from './targets.js';
 
 export interface CheckResult {
   name: string;
@@ -24,9 +25,6 @@ export interface SmokeContext {
   clock: Clock;
 }
 
-const fill = (template: string, ctx: SmokeContext) =>
-  template.replaceAll('{service}', ctx.service).replaceAll('{environment}', ctx.environment);
-
 function judgeBody(check: { jsonPath?: string; equals?: unknown }, body: unknown): string | undefined {
   if (!check.jsonPath) return undefined;
   const actual = evaluatePath(check.jsonPath, body);
@@ -36,7 +34,7 @@ function judgeBody(check: { jsonPath?: string; equals?: unknown }, body: unknown
 
 async function httpAttempt(check: HttpCheck, ctx: SmokeContext): Promise<Omit<CheckResult, 'name' | 'attempts'>> {
   let url: string;
-  if (check.url) url = fill(check.url, ctx);
+  if (check.url) url = fillNames(check.url, ctx);
   else if (ctx.endpoint) url = ctx.endpoint.replace(/\/$/, '') + check.path;
   else return { passed: false, reason: `check has a path but environment ${ctx.environment} has no endpoint; set "endpoint" in its config or use an absolute "url"` };
 
@@ -61,7 +59,7 @@ async function httpAttempt(check: HttpCheck, ctx: SmokeContext): Promise<Omit<Ch
 async function invokeAttempt(check: InvokeCheck, ctx: SmokeContext): Promise<Omit<CheckResult, 'name' | 'attempts'>> {
   if (ctx.target.type !== 'lambda-alias') return { passed: false, reason: `an "invoke" check needs a lambda-alias target; environment ${ctx.environment} uses ${ctx.target.type}` };
   if (!ctx.invoker) return { passed: false, reason: 'no Lambda invoker is configured' };
-  const res = await ctx.invoker.invoke({ functionName: fill(ctx.target.functionName, ctx), qualifier: ctx.target.alias, payload: check.payload, timeoutMs: check.maxLatencyMs * 2 });
+  const res = await ctx.invoker.invoke({ functionName: fillNames(ctx.target.functionName, ctx), qualifier: ctx.target.alias, payload: check.payload, timeoutMs: check.maxLatencyMs * 2 });
   if (res.functionError) return { passed: false, latencyMs: res.latencyMs, reason: `the function returned an error: ${res.functionError}` };
   if (res.latencyMs > check.maxLatencyMs) return { passed: false, latencyMs: res.latencyMs, reason: `invoke took ${res.latencyMs} ms, budget ${check.maxLatencyMs} ms` };
   const problem = judgeBody(check, res.payload);
