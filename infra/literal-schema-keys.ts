@@ -10,9 +10,9 @@
  * constant's string in place of the computed key (`{ "http": [...] }`) builds the same object
  * and lets esbuild drop what no command uses.
  *
- * Patched in node_modules, so the tests, the bench and the CDK's own esbuild run (which takes
- * no plugins) all bundle the same SDK. Idempotent; with install scripts off the bundles are
- * only larger, never different in behaviour.
+ * Patched in node_modules, so the tests (Node loads the CommonJS build, patched alike), the
+ * bench and the CDK's own esbuild run (which takes no plugins) all run and bundle the same SDK.
+ * Idempotent; with install scripts off the bundles are only larger, never different in behaviour.
  *
  *   npx tsx infra/literal-schema-keys.ts
  */
@@ -35,7 +35,11 @@ export function literalSchemaKeys(text: string): { text: string; replaced: numbe
   return { text: out, replaced };
 }
 
-/** The schema modules of every installed `@aws-sdk/client-*` package under `root`. */
+/**
+ * The schema modules of every installed `@aws-sdk/client-*` package under `root`: the ES
+ * modules the bundles are built from, and the CommonJS build (one file, schemas inlined) that
+ * Node loads in the tests, so that both run the same objects.
+ */
 export function schemaModules(root: string): string[] {
   const scope = join(root, 'node_modules', '@aws-sdk');
   if (!existsSync(scope)) return [];
@@ -43,7 +47,9 @@ export function schemaModules(root: string): string[] {
     .filter((name) => name.startsWith('client-'))
     .flatMap((name) => {
       const dir = join(scope, name, 'dist-es', 'schemas');
-      return existsSync(dir) ? readdirSync(dir).filter((f) => /^schemas_\d+\.js$/.test(f)).map((f) => join(dir, f)) : [];
+      const esm = existsSync(dir) ? readdirSync(dir).filter((f) => /^schemas_\d+\.js$/.test(f)).map((f) => join(dir, f)) : [];
+      const cjs = join(scope, name, 'dist-cjs', 'index.js');
+      return [...esm, ...(existsSync(cjs) ? [cjs] : [])];
     });
 }
 
@@ -58,7 +64,7 @@ function main(): void {
     keys += replaced;
     files++;
   }
-  console.log(`literal-schema-keys: ${keys} computed keys made literal in ${files} AWS SDK schema modules`);
+  console.log(`literal-schema-keys: ${keys} computed keys made literal in ${files} AWS SDK modules`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();
