@@ -96,7 +96,7 @@ async function main() {
       '',
       `- date: ${new Date().toISOString()}`,
       `- machine: ${nproc} CPUs (\`nproc\`), ${cpu}, ${process.platform}/${process.arch}; Node ${process.version}; load average at the end ${load} (a shared machine: rows vary by tens of ms)`,
-      `- command: \`npx tsx bench/bundles.ts\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
+      `- command: \`npx tsx bench/bundles.ts${runsArg > 0 ? ` --runs ${RUNS}` : ''}\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
       `- bundle: the construct's options (infra/bundling.ts): ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
       `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} runs; handlers build their SDK clients on first use, so this is module load and evaluation only`,
       '- Lambda runs nodejs22.x on arm64 (Graviton) at 512 MB, a fraction of a vCPU: absolute times there are higher; compare the columns',
