@@ -1,4 +1,4 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type CloudWatchClient, type Metric, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { CustomMetric } from '../lib/config.js';
 import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../lib/ports.js';
 import { fillNames } from '../lib/targets.js';
@@ -30,34 +30,22 @@ function lambdaSeries(q: CanaryArms) {
   return {
     baselineRef,
     /** Sum of a custom metric for the requests one Lambda version served. */
-    custom: (id: string, m: CustomMetric, ref: string): MetricDataQuery => ({
-      Id: id,
-      MetricStat: {
-        Metric: {
-          Namespace: m.namespace,
-          MetricName: m.metricName,
-          Dimensions: [...Object.entries(m.dimensions).map(([Name, value]) => ({ Name, Value: fill(value) })), { Name: m.versionDimension, Value: ref }],
-        },
-        Period: PERIOD_SECONDS,
-        Stat: 'Sum',
-      },
-      ReturnData: true,
-    }),
-    query: (id: string, name: string, stat: string, period: number, ref?: string): MetricDataQuery => ({
-      Id: id,
-      MetricStat: {
-        Metric: {
-          Namespace: 'AWS/Lambda',
-          MetricName: name,
-          Dimensions: [{ Name: 'FunctionName', Value: fn }, { Name: 'Resource', Value: resource }, ...(ref ? [{ Name: 'ExecutedVersion', Value: ref }] : [])],
-        },
-        Period: period,
-        Stat: stat,
-      },
-      ReturnData: true,
-    }),
+    custom: (id: string, m: CustomMetric, ref: string): MetricDataQuery =>
+      metricQuery(id, {
+        Namespace: m.namespace,
+        MetricName: m.metricName,
+        Dimensions: [...Object.entries(m.dimensions).map(([Name, value]) => ({ Name, Value: fill(value) })), { Name: m.versionDimension, Value: ref }],
+      }, 'Sum', PERIOD_SECONDS),
+    query: (id: string, name: string, stat: string, period: number, ref?: string): MetricDataQuery =>
+      metricQuery(id, {
+        Namespace: 'AWS/Lambda',
+        MetricName: name,
+        Dimensions: [{ Name: 'FunctionName', Value: fn }, { Name: 'Resource', Value: resource }, ...(ref ? [{ Name: 'ExecutedVersion', Value: ref }] : [])],
+      }, stat, period),
   };
 }
+
+const metricQuery = (id: string, metric: Metric, stat: string, period: number): MetricDataQuery => ({ Id: id, MetricStat: { Metric: metric, Period: period, Stat: stat }, ReturnData: true });
 
 export class CloudWatchMetrics implements MetricsSource {
   constructor(private readonly cloudwatch: CloudWatchClient) {}

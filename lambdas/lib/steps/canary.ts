@@ -107,7 +107,8 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   const until = deps.clock.now().toISOString();
   const arms = armsOf(input, c, target);
   const source = deps.metrics(target);
-  const latency = cfg.metrics.includes('latency') ? await latencyThresholds(c, arms, cfg, source, until) : { waiting: '' };
+  const judgesLatency = cfg.metrics.includes('latency');
+  const latency = judgesLatency ? await latencyThresholds(c, arms, cfg, source, until) : { waiting: '' };
   // Until its thresholds are fixed, latency cannot be judged, so the canary cannot pass; the
   // other metrics keep their share of alpha, or the family-wise rate would grow past alpha.
   const waiting = latency.waiting !== '';
@@ -129,7 +130,7 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   const judgement = counts.unpublished?.length ? { ...waited, reason: `${waited.reason}; ${unpublishedNote(cfg, counts.unpublished)}` } : waited;
   const polls = c.polls + 1;
   const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
-  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, ...(cfg.metrics.includes('latency') ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}), judgement };
+  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, ...(judgesLatency ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}), judgement };
   const state = { ...c, polls, ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}) };
   const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
 
