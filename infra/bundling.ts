@@ -50,7 +50,7 @@ export const ALIASES: Record<string, string> = {
 
 /**
  * Prefer packages' ESM builds (tree-shakable) over their CommonJS `main`. The SDK's schema
- * modules become tree-shakable only once `infra/literal-schema-keys.ts` has run (postinstall).
+ * modules become tree-shakable only once `infra/patch-sdk.ts` has run (postinstall).
  */
 export const MAIN_FIELDS = ['module', 'main'];
 

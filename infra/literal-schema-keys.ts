@@ -1,5 +1,6 @@
 /**
- * Makes the AWS SDK's schema modules tree-shakable; run after every install (`postinstall`).
+ * Makes the AWS SDK's schema modules tree-shakable; applied after every install by
+ * `infra/patch-sdk.ts`.
  *
  * Each client's `dist-es/schemas/schemas_0.js` describes every operation of the service as a
  * top-level array, with its traits in an object keyed through module constants:
@@ -10,15 +11,11 @@
  * constant's string in place of the computed key (`{ "http": [...] }`) builds the same object
  * and lets esbuild drop what no command uses.
  *
- * Patched in node_modules, so the tests (Node loads the CommonJS build, patched alike), the
- * bench and the CDK's own esbuild run (which takes no plugins) all run and bundle the same SDK.
- * Idempotent; with install scripts off the bundles are only larger, never different in behaviour.
- *
- *   npx tsx infra/literal-schema-keys.ts
+ * The CommonJS build, which Node loads in the tests, is patched alike, so the tests run the
+ * objects the bundles hold.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** `[_x]:` → `"value":` wherever `const _x = "value";` is a top-level string constant of the module. */
 export function literalSchemaKeys(text: string): { text: string; replaced: number } {
@@ -52,19 +49,3 @@ export function schemaModules(root: string): string[] {
       return [...esm, ...(existsSync(cjs) ? [cjs] : [])];
     });
 }
-
-function main(): void {
-  const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-  let keys = 0;
-  let files = 0;
-  for (const file of schemaModules(root)) {
-    const { text, replaced } = literalSchemaKeys(readFileSync(file, 'utf8'));
-    if (replaced === 0) continue;
-    writeFileSync(file, text);
-    keys += replaced;
-    files++;
-  }
-  console.log(`literal-schema-keys: ${keys} computed keys made literal in ${files} AWS SDK modules`);
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

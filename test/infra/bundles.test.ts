@@ -89,6 +89,11 @@ describe('step handler bundles', () => {
     for (const unused of ['ListDurableExecutionsByFunction', 'PutBucketInventoryConfiguration', 'SelectObjectContent']) expect(rollback, unused).not.toContain(unused);
   });
 
+  it('turn no dynamic import into a lazily initialised module (infra/static-event-streams.ts)', () => {
+    // esbuild inlines a bundled `import()` as this, and wraps what it reaches in initialisers that are parsed twice at a cold start.
+    for (const b of bundles) expect(readFileSync(b.file, 'utf8'), b.step).not.toContain('Promise.resolve().then(()=>(');
+  });
+
   it('load no validator where they only read the config the stack validated', () => {
     const zodIn = (step: string) => Object.keys(Object.entries(metafile!.outputs).find(([f]) => f.endsWith(`/${step}/index.mjs`))![1].inputs).filter((i) => i.includes('node_modules/zod/'));
     for (const step of ['check-policy', 'request-approval', 'github-webhook', 'judge-canary', 'prepare-rollback']) expect(zodIn(step), step).toEqual([]);
