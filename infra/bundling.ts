@@ -43,9 +43,14 @@ export const REQUIRE_SHIM_BANNER =
  * environment-variable link alone, which is where Lambda puts a function's credentials: the rest
  * of the chain is 116–140 KB of every bundle that never runs there, and passing `credentials`
  * to a client does not drop it (lambdas/adapters/aws/env-credentials.ts says why).
+ *
+ * `node:process` becomes the global `process`: importing the builtin as an ES module opens
+ * stdin, stdout and stderr at a cold start (lambdas/adapters/aws/node-process.ts says why).
  */
 export const ALIASES: Record<string, string> = {
   '@aws-sdk/credential-provider-node': './lambdas/adapters/aws/env-credentials.ts',
+  'node:process': './lambdas/adapters/aws/node-process.ts',
+  process: './lambdas/adapters/aws/node-process.ts',
 };
 
 /**

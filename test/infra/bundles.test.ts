@@ -53,8 +53,11 @@ describe('step handler bundles', () => {
       expect(r.handlerType, r.step).toBe('function');
     }
     for (const b of bundles) {
+      const code = readFileSync(b.file, 'utf8');
       // The AWS SDK is bundled (see infra/bundling.ts): nothing imports it from outside.
-      expect(readFileSync(b.file, 'utf8'), b.step).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(code, b.step).not.toMatch(/from\s*["']@aws-sdk\//);
+      // Nor the process module, whose namespace opens stdin, stdout and stderr (lambdas/adapters/aws/node-process.ts).
+      expect(code, b.step).not.toMatch(/from\s*["'](node:)?process["']/);
     }
   });
 
