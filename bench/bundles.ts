@@ -9,13 +9,18 @@
  * controls. Also measured, to back the choices in infra/bundling.ts: the same handlers with
  * `@aws-sdk/*` left external (resolved from node_modules, as the runtime's SDK would be), and
  * with `--enable-source-maps` (which the functions run with).
+ *
+ * The runs go round all handlers and variants in turn, so that a slow spell of this shared
+ * machine falls on every row alike. Beside the times, the instructions the import executes,
+ * counted by valgrind's callgrind (when installed): the same count whatever else the machine
+ * does, so two versions of a bundle compare exactly where milliseconds drift.
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { version as esbuildVersion, type Metafile } from 'esbuild';
 import { STEP_NAMES } from '../lambdas/steps.js';
 import { bundleHandlers, DUMMY_ENV, importInFreshNode, type Bundle } from '../infra/bundle-handlers.js';
@@ -38,14 +43,40 @@ const median = (xs: number[]) => {
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const ms = (x: number) => x.toFixed(0);
 
-async function initTimes(bundle: Bundle, env: Record<string, string>, nodeOptions?: string): Promise<number> {
-  const times: number[] = [];
+/** Import times of each bundle, medians of RUNS rounds; each round imports every bundle once, in turn. */
+async function initTimes(bundles: Bundle[], env: Record<string, string>, nodeOptions?: string): Promise<Map<Bundle, number>> {
+  const times = new Map<Bundle, number[]>(bundles.map((b) => [b, []]));
   for (let i = 0; i < RUNS; i++) {
-    const r = await importInFreshNode(bundle.file, env, nodeOptions ? { nodeOptions } : {});
-    if (!r.ok || r.importMs === undefined) throw new Error(`${bundle.step}: import failed: ${r.error}`);
-    times.push(r.importMs);
+    for (const bundle of bundles) {
+      const r = await importInFreshNode(bundle.file, env, nodeOptions ? { nodeOptions } : {});
+      if (!r.ok || r.importMs === undefined) throw new Error(`${bundle.step}: import failed: ${r.error}`);
+      times.get(bundle)!.push(r.importMs);
+    }
+    process.stdout.write(`round ${i + 1}/${RUNS}${nodeOptions ? ` (${nodeOptions})` : ''}\r`);
   }
-  return median(times);
+  return new Map([...times].map(([b, t]) => [b, median(t)]));
+}
+
+const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+
+/** Instructions a whole `node` process executes to import `target` (and start and exit), counted by callgrind. */
+function processInstructions(target: string, env: Record<string, string>): number {
+  const out = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(target).href)})`], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  const refs = /refs:\s+([\d,]+)/.exec(out.stderr)?.[1];
+  if (out.status !== 0 || !refs) throw new Error(`callgrind on ${target} failed: ${out.stderr.slice(-500)}`);
+  return Number(refs.replaceAll(',', ''));
+}
+
+/** The issue's goal, under 500 KB and under 100 ms init each, against this run's figures. */
+function goalLine(bundles: Bundle[], init: Map<Bundle, number>): string {
+  const largest = bundles.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const slowest = bundles.reduce((a, b) => (init.get(b)! > init.get(a)! ? b : a));
+  const small = bundles.filter((b) => b.bytes < 500 * 1024).length;
+  const fast = bundles.filter((b) => init.get(b)! < 100).length;
+  return `Goal, under 500 KB and under 100 ms init each: ${small} of ${bundles.length} under 500 KB (largest ${largest.step}, ${kb(largest.bytes)} KB); ${fast} of ${bundles.length} under 100 ms (slowest ${slowest.step}, ${ms(init.get(slowest)!)} ms).`;
 }
 
 /** The packages that weigh most in one output, e.g. `zod 460.3, @smithy/core 152.3, …`. */
@@ -73,16 +104,23 @@ async function main() {
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'external', 'node_modules'), 'dir');
     const external = await bundleHandlers(ROOT, STEP_NAMES, join(work, 'external'), { external: ['@aws-sdk/*'] });
 
+    const empty = join(work, 'empty.mjs');
+    writeFileSync(empty, 'export {};\n');
+    // What any import costs (node's start, its ES module loader, exit), taken off each count.
+    const baseline = hasValgrind ? processInstructions(empty, env) : 0;
+    const init = await initTimes(bundled, env);
+    const initMaps = await initTimes(bundled, env, '--enable-source-maps');
+    const initExternal = await initTimes(external, env);
+
     const rows: string[] = [];
     const totals = { bundled: 0, external: 0 };
     for (const [i, b] of bundled.entries()) {
       const e = external[i]!;
-      const init = await initTimes(b, env);
-      const initMaps = await initTimes(b, env, '--enable-source-maps');
-      const initExternal = await initTimes(e, env);
-      totals.bundled += init;
-      totals.external += initExternal;
-      rows.push(`| ${b.step} | ${kb(b.bytes)} | ${kb(b.mapBytes)} | ${ms(init)} | ${ms(initMaps)} | ${kb(e.bytes)} | ${ms(initExternal)} |`);
+      const instructions = hasValgrind ? processInstructions(b.file, env) - baseline : undefined;
+      totals.bundled += init.get(b)!;
+      totals.external += initExternal.get(e)!;
+      const mi = instructions === undefined ? 'n/a' : (instructions / 1e6).toFixed(0);
+      rows.push(`| ${b.step} | ${kb(b.bytes)} | ${kb(b.mapBytes)} | ${ms(init.get(b)!)} | ${ms(initMaps.get(b)!)} | ${mi} | ${kb(e.bytes)} | ${ms(initExternal.get(e)!)} |`);
       process.stdout.write(`${rows.at(-1)}\n`);
     }
 
@@ -98,12 +136,15 @@ async function main() {
       `- machine: ${nproc} CPUs (\`nproc\`), ${cpu}, ${process.platform}/${process.arch}; Node ${process.version}; load average at the end ${load} (a shared machine: rows vary by tens of ms)`,
       `- command: \`npx tsx bench/bundles.ts${runsArg > 0 ? ` --runs ${RUNS}` : ''}\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
       `- bundle: the construct's options (infra/bundling.ts): ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
-      `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} runs; handlers build their SDK clients on first use, so this is module load and evaluation only`,
+      `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} rounds (each round imports every bundle of a column in turn); handlers build their SDK clients on first use, so this is module load and evaluation only`,
+      `- instructions: executed by a fresh \`node\` importing the bundle, less one importing an empty module, counted by valgrind's callgrind${hasValgrind ? '' : ' (valgrind is not installed here: n/a)'}; repeatable to a few percent whatever the load, where times drift with it`,
       '- Lambda runs nodejs22.x on arm64 (Graviton) at 512 MB, a fraction of a vCPU: absolute times there are higher; compare the columns',
       '',
-      '| handler | bundle KB | map KB | init ms | init ms, --enable-source-maps | KB, SDK external | init ms, SDK external |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| handler | bundle KB | map KB | init ms | init ms, --enable-source-maps | import, M instructions | KB, SDK external | init ms, SDK external |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
+      '',
+      goalLine(bundled, init),
       '',
       `Sum of medians: SDK bundled ${ms(totals.bundled)} ms, SDK external (from node_modules) ${ms(totals.external)} ms.`,
       '',
