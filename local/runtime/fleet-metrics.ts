@@ -1,36 +1,56 @@
+import { PeriodMetrics, type SeriesQuery, type SeriesReader } from '../../lambdas/lib/period-metrics.js';
 import { nearestRank } from '../../lambdas/lib/percentile.js';
-import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from '../../lambdas/lib/ports.js';
+import type { CanaryArms } from '../../lambdas/lib/ports.js';
 import type { LocalFleet, RequestSample } from './fleet.js';
 
-/** The local metrics source: the fleet's real per-version request counts and latencies. */
-export class FleetMetrics implements MetricsSource {
+/**
+ * The local metrics source: the fleet's real per-version requests, bucketed by period from
+ * the window's first minute as CloudWatch buckets Lambda's metrics. A period in which a
+ * version served nothing has no datapoint; a custom metric has one where a request of that
+ * version counted it (even 0), as a service publishing it would.
+ */
+export class FleetSeries implements SeriesReader {
   constructor(private readonly fleet: LocalFleet) {}
 
-  async armCounts(q: MetricsQuery): Promise<ArmCountsResult> {
-    const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
-    const of = (version: string) => count(samples.filter((s) => s.version === version), q);
-    // Counted at all, even as 0, by either version: what a datapoint is in CloudWatch.
-    const unpublished = (q.custom ?? []).filter((m) => !samples.some((s) => s.custom?.[m.name] !== undefined)).map((m) => m.name);
-    return { canary: of(q.canary.version), baseline: of(q.baseline.version), ...(unpublished.length ? { unpublished } : {}) };
-  }
-
-  async baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency> {
-    const samples = this.fleet.samples(q.service, q.environment, Date.parse(q.since), Date.parse(q.until));
-    const latencies = samples.filter((s) => s.version === q.baseline.version).map((s) => s.latencyMs).sort((a, b) => a - b);
-    if (latencies.length === 0) return { requests: 0, p90Ms: 0, p99Ms: 0 };
-    return { requests: latencies.length, p90Ms: nearestRank(latencies, 0.9), p99Ms: nearestRank(latencies, 0.99) };
+  async read(arms: CanaryArms, window: { since: string; until: string }, queries: SeriesQuery[]): Promise<Map<string, number[]>> {
+    const since = Date.parse(window.since);
+    const start = since - (since % 60_000);
+    const samples = this.fleet.samples(arms.service, arms.environment, since, Date.parse(window.until));
+    return new Map(
+      queries.map((q) => {
+        const version = q.arm === 'canary' ? arms.canary.version : arms.baseline.version;
+        const periods = new Map<number, RequestSample[]>();
+        for (const s of samples) {
+          if (s.version !== version) continue;
+          const k = Math.floor((s.at - start) / (q.periodSeconds * 1000));
+          const period = periods.get(k);
+          if (period) period.push(s);
+          else periods.set(k, [s]);
+        }
+        const values = [...periods.keys()].sort((a, b) => a - b).flatMap((k) => datapoint(q, periods.get(k)!));
+        return [q.id, values];
+      }),
+    );
   }
 }
 
-function count(samples: RequestSample[], q: Pick<MetricsQuery, 'thresholds' | 'custom'>): ArmMetrics {
-  const t = q.thresholds;
-  const counts: ArmMetrics = {
-    requests: samples.length,
-    errors: samples.filter((s) => s.status >= 500).length,
-    slow: t ? samples.filter((s) => s.latencyMs > t.tailMs).length : 0,
-    slowShift: t ? samples.filter((s) => s.latencyMs > t.shiftMs).length : 0,
-  };
-  if (!q.custom?.length) return counts;
-  const sum = (name: string) => samples.reduce((total, s) => total + (s.custom?.[name] ?? 0), 0);
-  return { ...counts, custom: Object.fromEntries(q.custom.map((m) => [m.name, sum(m.name)])) };
+/** One period's value of a series, or none when the period has nothing to report. */
+function datapoint(q: SeriesQuery, served: RequestSample[]): number[] {
+  if (typeof q.metric === 'object') {
+    const name = q.metric.custom.name;
+    const counted = served.filter((s) => s.custom?.[name] !== undefined);
+    return counted.length ? [counted.reduce((total, s) => total + s.custom![name]!, 0)] : [];
+  }
+  if (q.metric === 'requests') return [served.length];
+  if (q.metric === 'errors') return [served.filter((s) => s.status >= 500).length];
+  const stat = q.stat;
+  if (stat.kind === 'countOver') return [served.filter((s) => s.latencyMs > stat.ms).length];
+  if (stat.kind === 'percentile') return [nearestRank(served.map((s) => s.latencyMs).sort((a, b) => a - b), stat.p / 100)];
+  return [served.reduce((total, s) => total + s.latencyMs, 0)];
+}
+
+export class FleetMetrics extends PeriodMetrics {
+  constructor(fleet: LocalFleet) {
+    super(new FleetSeries(fleet));
+  }
 }
