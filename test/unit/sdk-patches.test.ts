@@ -8,6 +8,9 @@ import { literalSchemaKeys, schemaModules } from '../../infra/literal-schema-key
 import { patchSdk } from '../../infra/patch-sdk.js';
 import { eventStreamImporters, staticEventStreams } from '../../infra/static-event-streams.js';
 
+/** What a failure of the checks of the installed SDK most likely means, and the fix. */
+const NOT_PATCHED = 'is not patched: was `npm ci` run with --ignore-scripts? Run `npx tsx infra/patch-sdk.ts` (bundles stay correct without it, but larger and slower to load)';
+
 describe('literal schema keys', () => {
   it('writes a module constant\'s string in place of the computed key, building the same objects', () => {
     const constants = ['const _h = "http";', 'const _e = "error";', 'const _p = "__proto__";', 'const _c = "client";'].join('\n');
@@ -33,7 +36,7 @@ describe('literal schema keys', () => {
     // Each client's ES schema module (what the bundles hold) and its CommonJS build (what Node loads here).
     expect(modules.map((m) => m.split('/@aws-sdk/')[1]!.replace(/\/dist-es\/schemas\/schemas_0\.js$/, ' esm').replace(/\/dist-cjs\/index\.js$/, ' cjs')).sort()).toEqual(clients.flatMap((c) => [`${c} cjs`, `${c} esm`]));
     expect(createRequire(import.meta.url).resolve('@aws-sdk/client-lambda')).toMatch(/dist-cjs\/index\.js$/);
-    for (const m of modules) expect(literalSchemaKeys(readFileSync(m, 'utf8')).replaced, m).toBe(0);
+    for (const m of modules) expect(literalSchemaKeys(readFileSync(m, 'utf8')).replaced, `${m} ${NOT_PATCHED}`).toBe(0);
   });
 });
 
@@ -54,8 +57,8 @@ describe('static event streams', () => {
     const modules = eventStreamImporters(PROJECT_ROOT);
     const texts = modules.map((m) => readFileSync(m, 'utf8'));
     // An SDK update that loads the module some other way fails here (and in the bundle test).
-    expect(texts.filter((t) => t.includes('import("@smithy/core/event-streams")'))).toEqual([]);
-    expect(modules.filter((m, i) => texts[i]!.startsWith('import * as __tagflowEventStreams')).map((m) => m.split('/').pop())).toEqual(['HttpProtocol.js']);
+    expect(modules.filter((_, i) => texts[i]!.includes('import("@smithy/core/event-streams")')), NOT_PATCHED).toEqual([]);
+    expect(modules.filter((_, i) => texts[i]!.startsWith('import * as __tagflowEventStreams')).map((m) => m.split('/').pop()), NOT_PATCHED).toEqual(['HttpProtocol.js']);
   });
 });
 
