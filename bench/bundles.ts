@@ -13,7 +13,8 @@
  * The runs go round all handlers and variants in turn, so that a slow spell of this shared
  * machine falls on every row alike. Beside the times, the instructions the import executes,
  * counted by valgrind's callgrind (when installed): the same count whatever else the machine
- * does, so two versions of a bundle compare exactly where milliseconds drift.
+ * does (V8 runs with `--predictable` for it), so two versions of a bundle compare exactly where
+ * milliseconds drift.
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -61,7 +62,8 @@ const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
 
 /** Instructions a whole `node` process executes to import `target` (and start and exit), counted by callgrind. */
 function processInstructions(target: string, env: Record<string, string>): number {
-  const out = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(target).href)})`], {
+  // --predictable: V8 on one thread with fixed seeds, so the same bundle counts the same every time.
+  const out = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--predictable', '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(target).href)})`], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
   });
@@ -137,7 +139,7 @@ async function main() {
       `- command: \`npx tsx bench/bundles.ts${runsArg > 0 ? ` --runs ${RUNS}` : ''}\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
       `- bundle: the construct's options (infra/bundling.ts): ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
       `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} rounds (each round imports every bundle of a column in turn); handlers build their SDK clients on first use, so this is module load and evaluation only`,
-      `- instructions: executed by a fresh \`node\` importing the bundle, less one importing an empty module, counted by valgrind's callgrind${hasValgrind ? '' : ' (valgrind is not installed here: n/a)'}; repeatable to a few percent whatever the load, where times drift with it`,
+      `- instructions: executed by a fresh \`node\` importing the bundle, less one importing an empty module, counted by valgrind's callgrind with V8's \`--predictable\` (one thread, fixed seeds)${hasValgrind ? '' : ' (valgrind is not installed here: n/a)'}; the same count on every run whatever the load, where times drift with it`,
       '- Lambda runs nodejs22.x on arm64 (Graviton) at 512 MB, a fraction of a vCPU: absolute times there are higher; compare the columns',
       '',
       '| handler | bundle KB | map KB | init ms | init ms, --enable-source-maps | import, M instructions | KB, SDK external | init ms, SDK external |',
