@@ -11,7 +11,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
-import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget } from '../lib/ports.js';
+import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ReuseRequest } from '../lib/ports.js';
 import { fillNames } from '../lib/targets.js';
 import { call } from './transient.js';
 
@@ -53,19 +53,23 @@ export class LambdaAliasTarget implements DeployTarget {
     this.waitMaxSeconds = opts.waitMaxSeconds ?? 300;
   }
 
+  /**
+   * Back to a version published here before: its code is already in Lambda (published
+   * versions are immutable, and were checked against the manifest when published), so only
+   * the alias moves (seconds). A ref that is not a version number (e.g. recorded by another
+   * target type) is not enough.
+   */
+  async reuse(req: ReuseRequest): Promise<DeployResult | undefined> {
+    if (!/^\d+$/.test(req.ref)) return undefined;
+    const { fn, alias } = this.names(req);
+    await call(`Lambda UpdateAlias ${fn}:${alias} → ${req.ref}`, () =>
+      this.lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: req.ref, RoutingConfig: NO_SPLIT })),
+    );
+    return { ref: req.ref };
+  }
+
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const { fn, alias } = this.names(req);
-
-    // Rollback to a version published here before: its code is already in Lambda, so only
-    // the alias moves (seconds). A ref that is not a version number (e.g. recorded by
-    // another target type) falls through to a full deploy.
-    if (req.ref && /^\d+$/.test(req.ref)) {
-      await call(`Lambda UpdateAlias ${fn}:${alias} → ${req.ref}`, () =>
-        this.lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: req.ref, RoutingConfig: NO_SPLIT })),
-      );
-      return { ref: req.ref };
-    }
-
     const { current, previousVersion, version } = await this.publish(req);
     if (!current) {
       await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));

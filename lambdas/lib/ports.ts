@@ -75,9 +75,10 @@ export interface DeployRequest {
   /** Where the promoted bytes live for this environment. */
   location: { bucket: string; prefix: string };
   artifact: ResolvedArtifact;
-  /** The target handle recorded when this version was deployed here before (rollbacks). */
-  ref?: string;
 }
+
+/** A version the target served before, named by the handle it returned then (`DeployResult.ref`). */
+export type ReuseRequest = Pick<DeployRequest, 'service' | 'environment' | 'version' | 'target'> & { ref: string };
 
 export interface DeployResult {
   /** Target-specific handle of what now serves traffic (e.g. Lambda version "17"). */
@@ -89,6 +90,12 @@ export interface DeployResult {
 export interface DeployTarget {
   /** All traffic to `req.version` (clears any canary split). */
   deploy(req: DeployRequest): Promise<DeployResult>;
+  /**
+   * All traffic back to a version this target served before, from its handle alone (clears any
+   * canary split): no build to read, so such a rollback needs neither the promoted copy nor
+   * the bucket it is in. Undefined when the handle is not enough; the caller then deploys.
+   */
+  reuse?(req: ReuseRequest): Promise<DeployResult | undefined>;
   /**
    * Deploys `req.version` beside the live (baseline) version and sends it `weightPercent` of
    * the traffic. `ref` in the result is the canary's handle; `baselineRef` the live one's.

@@ -83,11 +83,18 @@ describe('LambdaAliasTarget', () => {
 
   it('rolls back to a known Lambda version by moving the alias only', async () => {
     lambdaMock.on(UpdateAliasCommand).resolves({ FunctionVersion: '4' });
-    const res = await target.deploy(request({ version: 'v1.2.0', ref: '4' }));
+    const { service, environment, target: config } = request();
+    const res = await target.reuse({ service, environment, target: config, version: 'v1.2.0', ref: '4' });
 
     expect(res).toEqual({ ref: '4' });
     expect(lambdaMock.calls()).toHaveLength(1);
     expect(lambdaMock).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: FN, Name: 'live', FunctionVersion: '4', RoutingConfig: { AdditionalVersionWeights: {} } });
+  });
+
+  it('does not take a version back from a handle that is no Lambda version number', async () => {
+    const { service, environment, target: config } = request();
+    await expect(target.reuse({ service, environment, target: config, version: 'v1.2.0', ref: 'v1.2.0' })).resolves.toBeUndefined();
+    expect(lambdaMock.calls()).toHaveLength(0);
   });
 
   it('creates the alias after publishing when it does not exist yet', async () => {

@@ -22,23 +22,38 @@ export interface DeployOutput {
   ref: string;
 }
 
-/** Shifts the environment to a version through its deploy target and records it under the lock. */
+/**
+ * Shifts the environment to a version through its deploy target and records it under the lock.
+ * With `ref`, the handle the target returned when it served this version before, the target may
+ * take the version back from that alone; the build (`artifact`, which may be read on demand) is
+ * only needed when it cannot.
+ */
 export async function shiftTo(
-  args: { state: EnvironmentState; version: string; holder: string; releaseId: string; service: ServiceConfig; environment: EnvironmentConfig; artifact: ResolvedArtifact; location: Promoted; ref?: string },
+  args: {
+    state: EnvironmentState;
+    version: string;
+    holder: string;
+    releaseId: string;
+    service: ServiceConfig;
+    environment: EnvironmentConfig;
+    artifact: ResolvedArtifact | (() => Promise<ResolvedArtifact>);
+    location: Promoted;
+    ref?: string;
+  },
   deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>,
 ): Promise<{ state: EnvironmentState; ref: string; reportedPrevious?: string }> {
   const target = targetFor(args.service, args.environment);
+  const impl = deps.targets(target);
+  const names = { service: args.state.service, environment: args.environment.name, version: args.version, target };
   let result;
   try {
-    result = await deps.targets(target).deploy({
-      service: args.state.service,
-      environment: args.environment.name,
-      version: args.version,
-      target,
-      location: { bucket: args.location.bucket, prefix: args.location.prefix },
-      artifact: args.artifact,
-      ...(args.ref ? { ref: args.ref } : {}),
-    });
+    result =
+      (args.ref && impl.reuse ? await impl.reuse({ ...names, ref: args.ref }) : undefined) ??
+      (await impl.deploy({
+        ...names,
+        location: { bucket: args.location.bucket, prefix: args.location.prefix },
+        artifact: typeof args.artifact === 'function' ? await args.artifact() : args.artifact,
+      }));
   } catch (err) {
     // Named errors keep their names: DependencyUnavailable is retried by the state machine,
     // ArtifactIntegrityError must not read as a deploy problem.

@@ -66,7 +66,6 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
   }
 
   const started = Date.now();
-  const artifact = await promotedArtifact(deps, env, args.serviceName, to);
   const shifted = await shiftTo(
     {
       state,
@@ -75,7 +74,8 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
       releaseId: args.releaseId,
       service: args.service,
       environment: args.environment,
-      artifact,
+      // Read only if the target cannot take the version back from its ref alone.
+      artifact: () => promotedArtifact(deps, env, args.serviceName, to),
       location: { bucket: deps.locations.environmentsBucket, prefix: environmentPrefix(env, args.serviceName, to) },
       ...(state.refs[to] ? { ref: state.refs[to] } : {}),
     },
