@@ -44,18 +44,30 @@ const median = (xs: number[]) => {
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const ms = (x: number) => x.toFixed(0);
 
-/** Import times of each bundle, medians of RUNS rounds; each round imports every bundle once, in turn. */
-async function initTimes(bundles: Bundle[], env: Record<string, string>, nodeOptions?: string): Promise<Map<Bundle, number>> {
-  const times = new Map<Bundle, number[]>(bundles.map((b) => [b, []]));
+/** One measured column: a set of bundles imported with some node options. */
+interface Column {
+  bundles: Bundle[];
+  nodeOptions?: string;
+}
+
+/**
+ * Import times, medians of RUNS rounds; each round imports every bundle of every column once,
+ * handler by handler, so that a slow spell of the machine falls on all rows and columns alike.
+ */
+async function initTimes(columns: Column[], env: Record<string, string>): Promise<Map<Bundle, number>[]> {
+  const times = columns.map((c) => new Map<Bundle, number[]>(c.bundles.map((b) => [b, []])));
   for (let i = 0; i < RUNS; i++) {
-    for (const bundle of bundles) {
-      const r = await importInFreshNode(bundle.file, env, nodeOptions ? { nodeOptions } : {});
-      if (!r.ok || r.importMs === undefined) throw new Error(`${bundle.step}: import failed: ${r.error}`);
-      times.get(bundle)!.push(r.importMs);
+    for (let row = 0; row < columns[0]!.bundles.length; row++) {
+      for (const [k, column] of columns.entries()) {
+        const bundle = column.bundles[row]!;
+        const r = await importInFreshNode(bundle.file, env, column.nodeOptions ? { nodeOptions: column.nodeOptions } : {});
+        if (!r.ok || r.importMs === undefined) throw new Error(`${bundle.step}: import failed: ${r.error}`);
+        times[k]!.get(bundle)!.push(r.importMs);
+      }
     }
-    process.stdout.write(`round ${i + 1}/${RUNS}${nodeOptions ? ` (${nodeOptions})` : ''}\r`);
+    process.stdout.write(`round ${i + 1}/${RUNS}\r`);
   }
-  return new Map([...times].map(([b, t]) => [b, median(t)]));
+  return times.map((t) => new Map([...t].map(([b, xs]) => [b, median(xs)])));
 }
 
 const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
@@ -110,9 +122,11 @@ async function main() {
     writeFileSync(empty, 'export {};\n');
     // What any import costs (node's start, its ES module loader, exit), taken off each count.
     const baseline = hasValgrind ? processInstructions(empty, env) : 0;
-    const init = await initTimes(bundled, env);
-    const initMaps = await initTimes(bundled, env, '--enable-source-maps');
-    const initExternal = await initTimes(external, env);
+    const [init, initMaps, initExternal] = (await initTimes([{ bundles: bundled }, { bundles: bundled, nodeOptions: '--enable-source-maps' }, { bundles: external }], env)) as [
+      Map<Bundle, number>,
+      Map<Bundle, number>,
+      Map<Bundle, number>,
+    ];
 
     const rows: string[] = [];
     const totals = { bundled: 0, external: 0 };
@@ -138,7 +152,7 @@ async function main() {
       `- machine: ${nproc} CPUs (\`nproc\`), ${cpu}, ${process.platform}/${process.arch}; Node ${process.version}; load average at the end ${load} (a shared machine: rows vary by tens of ms)`,
       `- command: \`npx tsx bench/bundles.ts${runsArg > 0 ? ` --runs ${RUNS}` : ''}\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
       `- bundle: the construct's options (infra/bundling.ts): ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
-      `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} rounds (each round imports every bundle of a column in turn); handlers build their SDK clients on first use, so this is module load and evaluation only`,
+      `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} rounds (each round imports every bundle of every column in turn, handler by handler); handlers build their SDK clients on first use, so this is module load and evaluation only`,
       `- instructions: executed by a fresh \`node\` importing the bundle, less one importing an empty module, counted by valgrind's callgrind with V8's \`--predictable\` (one thread, fixed seeds)${hasValgrind ? '' : ' (valgrind is not installed here: n/a)'}; the same count on every run whatever the load, where times drift with it`,
       '- Lambda runs nodejs22.x on arm64 (Graviton) at 512 MB, a fraction of a vCPU: absolute times there are higher; compare the columns',
       '',
