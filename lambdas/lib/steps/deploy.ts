@@ -43,10 +43,10 @@ export async function shiftTo(
   deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>,
 ): Promise<{ state: EnvironmentState; ref: string; reportedPrevious?: string }> {
   const target = targetFor(args.service, args.environment);
-  const impl = deps.targets(target);
   const names = { service: args.state.service, environment: args.environment.name, version: args.version, target };
   let result;
   try {
+    const impl = deps.targets(target);
     result =
       (args.ref && impl.reuse ? await impl.reuse({ ...names, ref: args.ref }) : undefined) ??
       (await impl.deploy({
