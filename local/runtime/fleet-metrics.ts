@@ -1,4 +1,4 @@
-import { PeriodMetrics, type SeriesQuery, type SeriesReader } from '../../lambdas/lib/period-metrics.js';
+import { PERIOD_SECONDS, PeriodMetrics, type Arm, type SeriesQuery, type SeriesReader } from '../../lambdas/lib/period-metrics.js';
 import { nearestRank } from '../../lambdas/lib/percentile.js';
 import type { CanaryArms } from '../../lambdas/lib/ports.js';
 import type { LocalFleet, RequestSample } from './fleet.js';
@@ -14,23 +14,29 @@ export class FleetSeries implements SeriesReader {
 
   async read(arms: CanaryArms, window: { since: string; until: string }, queries: SeriesQuery[]): Promise<Map<string, number[]>> {
     const since = Date.parse(window.since);
-    const start = since - (since % 60_000);
+    const start = since - (since % (PERIOD_SECONDS * 1000));
     const samples = this.fleet.samples(arms.service, arms.environment, since, Date.parse(window.until));
-    return new Map(
-      queries.map((q) => {
-        const version = q.arm === 'canary' ? arms.canary.version : arms.baseline.version;
-        const periods = new Map<number, RequestSample[]>();
+    // One arm's requests by period, oldest first: the same for every series of that arm and period length.
+    const bucketed = new Map<string, RequestSample[][]>();
+    const periodsOf = (arm: Arm, periodSeconds: number): RequestSample[][] => {
+      const key = `${arm}/${periodSeconds}`;
+      let periods = bucketed.get(key);
+      if (!periods) {
+        const version = arm === 'canary' ? arms.canary.version : arms.baseline.version;
+        const byIndex = new Map<number, RequestSample[]>();
         for (const s of samples) {
           if (s.version !== version) continue;
-          const k = Math.floor((s.at - start) / (q.periodSeconds * 1000));
-          const period = periods.get(k);
+          const k = Math.floor((s.at - start) / (periodSeconds * 1000));
+          const period = byIndex.get(k);
           if (period) period.push(s);
-          else periods.set(k, [s]);
+          else byIndex.set(k, [s]);
         }
-        const values = [...periods.keys()].sort((a, b) => a - b).flatMap((k) => datapoint(q, periods.get(k)!));
-        return [q.id, values];
-      }),
-    );
+        periods = [...byIndex].sort((a, b) => a[0] - b[0]).map(([, served]) => served);
+        bucketed.set(key, periods);
+      }
+      return periods;
+    };
+    return new Map(queries.map((q) => [q.id, periodsOf(q.arm, q.periodSeconds).flatMap((served) => datapoint(q, served))]));
   }
 }
 
