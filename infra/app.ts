@@ -35,7 +35,8 @@ const contextFlag = (app: App, key: string): boolean => {
 /**
  * Adds the tagflow stack to `app`. Context: `config` (the pipeline config, relative to the
  * working directory; default `examples/tagflow.config.json`), `useDefaultBus` (true: no
- * dedicated `tagflow` bus), `stackName` (default `Tagflow`).
+ * dedicated `tagflow` bus), `stackName` (default `Tagflow`), `alertEmail` (subscribed to the
+ * topic the pipeline's alarms notify).
  */
 export function buildApp(app: App): TagflowStack {
   const configPath = resolve(String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG));
@@ -46,6 +47,7 @@ export function buildApp(app: App): TagflowStack {
     config: loaded.config,
     eventRules: EVENT_RULES,
     useDefaultBus: contextFlag(app, 'useDefaultBus'),
+    ...(app.node.tryGetContext('alertEmail') ? { alertEmail: String(app.node.tryGetContext('alertEmail')) } : {}),
   });
 }
 

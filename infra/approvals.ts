@@ -1,11 +1,14 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { type CfnFunction, FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LEDGER_ACTIONS } from './step-access.js';
 import { StepFunction } from './step-function.js';
+
+/** The most concurrent executions of the approval function. */
+export const APPROVALS_RESERVED_CONCURRENCY = 3;
 
 export interface ApprovalFunctionProps {
   projectRoot: string;
@@ -35,6 +38,10 @@ export class ApprovalFunction extends Construct {
       environment: { LEDGER_TABLE: props.table.tableName },
       configFile: props.configFile,
     });
+    // AWS_IAM refuses unsigned and unauthorised calls before the function runs; what is left
+    // (callers with the Approvers policy, a script gone wrong) is capped, so it cannot starve
+    // the steps or the account, and the steps cannot starve it. Approvers are a few people.
+    (this.fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = APPROVALS_RESERVED_CONCURRENCY;
     this.fn.addToRolePolicy(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [props.table.tableArn] }));
     this.url = this.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
 

@@ -6,6 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { readAslFacts, type AslFacts } from './asl.js';
+import { grantPutEvents, readAslPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 export interface AslStateMachineProps {
@@ -73,7 +74,7 @@ export class AslStateMachine extends Construct {
     if (invoked.length) {
       this.machine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: invoked.map((f) => f.functionArn) }));
     }
-    if (this.facts.integrations.has('arn:aws:states:::events:putEvents')) props.eventBus.grantPutEventsTo(this.machine);
+    if (this.facts.integrations.has('arn:aws:states:::events:putEvents')) grantPutEvents(this.machine, props.eventBus, readAslPutEvents(props.file));
 
     acknowledgeWildcardResource(
       this.machine.role,

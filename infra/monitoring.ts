@@ -1,6 +1,11 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, AlarmStatusWidget, ComparisonOperator, Dashboard, GraphWidget, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -9,11 +14,16 @@ export interface MonitoringProps {
   machines: Record<string, IStateMachine>;
   /** By step name. */
   functions: ReadonlyMap<string, IFunction>;
+  /** The functions behind URLs (the GitHub webhook, the approvals), by name: errors and throttles alarm at once. */
+  endpoints?: ReadonlyMap<string, IFunction>;
   deadLetterQueue: IQueue;
+  /** Subscribed to the alerts topic by email (AWS sends a confirmation first). */
+  alertEmail?: string;
 }
 
 /**
- * Alarms on the pipeline itself (not on the services it releases) and a small dashboard.
+ * Alarms on the pipeline itself (not on the services it releases) and a small dashboard. Every
+ * alarm notifies the alerts topic (KMS-encrypted, TLS only); subscribe people or a pager to it.
  *
  * Alarm names start with the stack name, so they are easy to tell apart from services'
  * alarms: the alarm-to-rollback rule sees every alarm in the account, and the rollback
@@ -22,11 +32,43 @@ export interface MonitoringProps {
 export class Monitoring extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  readonly topic: Topic;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const prefix = Stack.of(this).stackName;
+    const stack = Stack.of(this);
+    const prefix = stack.stackName;
     const period = Duration.minutes(5);
+
+    // A key of our own: the AWS-managed SNS key's policy cannot let CloudWatch use it, and
+    // alarms could not publish to a topic encrypted with it.
+    const key = new Key(this, 'AlertsKey', {
+      description: `${prefix}: encrypts the pipeline's alerts topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const cloudwatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    key.addToResourcePolicy(new PolicyStatement({ principals: [cloudwatch], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }));
+    this.topic = new Topic(this, 'Alerts', { displayName: `${prefix} pipeline alarms`, masterKey: key, enforceSSL: true });
+    // The topic policy replaces SNS's default one: let this account's alarms publish, and nothing else.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [cloudwatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    if (props.alertEmail !== undefined) {
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alertEmail)) throw new Error(`alertEmail ${JSON.stringify(props.alertEmail)} is not an email address (cdk deploy -c alertEmail=ops@example.com)`);
+      this.topic.addSubscription(new EmailSubscription(props.alertEmail));
+    }
+    new CfnOutput(stack, 'AlertsTopicArn', { value: this.topic.topicArn, description: 'Every pipeline alarm notifies this topic: subscribe on-call to it (or deploy with -c alertEmail=…)' });
+    const notify = new SnsAction(this.topic);
+
     const alarm = (alarmId: string, metric: IMetric, description: string, periods = 1) => {
       const a = new Alarm(this, alarmId, {
         alarmName: `${prefix}-${alarmId}`,
@@ -38,6 +80,7 @@ export class Monitoring extends Construct {
         datapointsToAlarm: periods,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
+      a.addAlarmAction(notify);
       this.alarms.push(a);
       return a;
     };
@@ -51,6 +94,16 @@ export class Monitoring extends Construct {
       // above), and Lambda counts them all as Errors. Errors in three consecutive 5-minute
       // periods outlast any one such wait: something is broken, not just waiting.
       alarm(`${step}-errors`, fn.metricErrors({ period, statistic: 'Sum' }), `The ${step} function has failed for 15 minutes running.`, 3);
+    }
+    for (const [name, fn] of props.endpoints ?? []) {
+      // A function behind a URL answers people and GitHub, who do not retry on their own: one
+      // failed request is a delivery or a decision lost until someone resends it.
+      alarm(`${name}-errors`, fn.metricErrors({ period, statistic: 'Sum' }), `The ${name} function failed a request (its caller saw a 5xx and must send it again): see its logs.`);
+      alarm(
+        `${name}-throttles`,
+        fn.metricThrottles({ period, statistic: 'Sum' }),
+        `The ${name} function refused requests at its reserved concurrency: a flood of requests, or legitimate ones turned away (GitHub does not redeliver on its own).`,
+      );
     }
     alarm(
       'trigger-dead-letters',
@@ -72,7 +125,7 @@ export class Monitoring extends Construct {
       new GraphWidget({
         title: 'Step errors',
         width: 12,
-        left: [...props.functions].map(([step, fn]) => fn.metricErrors({ period, statistic: 'Sum', label: step })),
+        left: [...props.functions, ...(props.endpoints ?? [])].map(([step, fn]) => fn.metricErrors({ period, statistic: 'Sum', label: step })),
       }),
     );
     this.dashboard.addWidgets(

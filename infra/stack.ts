@@ -11,6 +11,7 @@ import { placeholderOf, STEP_NAMES, type StepName } from '../lambdas/steps.js';
 import { ApprovalFunction } from './approvals.js';
 import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
+import { CiUploader } from './ci-uploader.js';
 import { targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
 import { Ledger } from './ledger.js';
 import { Monitoring } from './monitoring.js';
@@ -35,6 +36,8 @@ export interface TagflowStackProps extends StackProps {
   eventBusName?: string;
   /** How long an environment lock outlives a crashed execution. @default 30 minutes */
   lockTtl?: Duration;
+  /** Subscribed by email to the topic every pipeline alarm notifies. */
+  alertEmail?: string;
 }
 
 /** `Deploy`, `TestsGate`: the construct id part of a step. */
@@ -58,6 +61,7 @@ export class TagflowStack extends Stack {
   readonly monitoring: Monitoring;
   readonly webhook: GithubWebhook;
   readonly approvals: ApprovalFunction;
+  readonly ciUploader: CiUploader;
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
@@ -124,8 +128,15 @@ export class TagflowStack extends Stack {
 
     const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
     this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines });
-    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile });
-    this.monitoring = new Monitoring(this, 'Monitoring', { machines, functions: this.functions, deadLetterQueue: this.triggers.deadLetterQueue });
+    this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile, table: this.ledger.table });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      machines,
+      functions: this.functions,
+      endpoints: new Map([['github-webhook', this.webhook.fn], ['decide-approval', this.approvals.fn]]),
+      deadLetterQueue: this.triggers.deadLetterQueue,
+      ...(props.alertEmail !== undefined ? { alertEmail: props.alertEmail } : {}),
+    });
+    this.ciUploader = new CiUploader(this, 'CiUploader', { artifacts: this.storage.artifacts });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });
     new CfnOutput(this, 'EnvironmentsBucketName', { value: this.storage.environments.bucketName, description: 'Promoted copies, under <environment>/<service>/<version>/' });

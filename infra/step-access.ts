@@ -4,6 +4,7 @@ import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import type { StepName } from '../lambdas/steps.js';
+import { grantPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /**
@@ -20,17 +21,22 @@ export interface StepAccess {
   /**
    * The config's lambda-alias targets (`lambda-alias-target.ts`, `lambda-invoker.ts`):
    * `deploy` publishes code and moves the alias, reading the promoted zip from the environments
-   * bucket (Lambda fetches `S3Key` with the caller's permissions); `invoke` calls the alias for
-   * `invoke` smoke checks. A rollback does both: it moves the alias back, then smoke-tests.
+   * bucket (Lambda fetches `S3Key` with the caller's permissions); `shift` only moves the
+   * alias's weights (`setCanaryWeight`); `invoke` calls the alias for `invoke` smoke checks.
+   * A rollback does both `deploy` and `invoke`: it moves the alias back (to a published version,
+   * or from the promoted copy), then smoke-tests.
    */
-  targets?: readonly ('deploy' | 'invoke')[];
+  targets?: readonly ('deploy' | 'shift' | 'invoke')[];
   /**
    * CloudWatch metrics of the lambda-alias targets, for the canary judge (GetMetricData, which
    * supports no resource-level permissions). Granted only when the config has such targets.
    */
   metrics?: true;
-  /** Puts events on the pipeline bus itself (most events are put by the state machine). */
-  events?: true;
+  /**
+   * The detail-types it puts on the pipeline bus itself, source `tagflow` (most events are put
+   * by the state machine): the grant is conditioned on exactly these.
+   */
+  events?: readonly string[];
   /** Reads the pipeline config, which then ships in its code (`lambdas/adapters/aws/config.ts`). */
   config?: true;
 }
@@ -44,15 +50,15 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   // Reads the policy from its config; records the decision.
   'check-policy': { ledger: true, config: true },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
-  'request-approval': { ledger: true, events: true, config: true },
+  'request-approval': { ledger: true, events: ['Approval Requested'], config: true },
   'acquire-lock': { ledger: true },
   promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
   deploy: { ledger: true, environments: 'read', targets: ['deploy'] },
   // Starts the canary (or deploys all at once when there is no baseline): new code from the promoted copy.
   'start-canary': { ledger: true, environments: 'read', targets: ['deploy'] },
   'judge-canary': { ledger: true, metrics: true },
-  // Moves the alias' weights only.
-  'shift-canary': { ledger: true, targets: ['deploy'] },
+  // Moves the alias' weights only (LambdaAliasTarget.setCanaryWeight: UpdateAlias).
+  'shift-canary': { ledger: true, targets: ['shift'] },
   smoke: { ledger: true, targets: ['invoke'] },
   'record-stage': { ledger: true },
   'rollback-stage': { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
@@ -74,12 +80,22 @@ export const DEPLOY_ACTIONS = [
   'lambda:CreateAlias',
   'lambda:UpdateAlias',
 ];
+/** LambdaAliasTarget.setCanaryWeight (and reuse): UpdateAlias, nothing else. */
+export const SHIFT_ACTIONS = ['lambda:UpdateAlias'];
 /** Deploying an image-packaged function: the caller must be able to pull the image it names. */
 export const IMAGE_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
-/** The canary judge reads the targets' per-version metrics. */
-export const METRICS_ACTIONS = ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics'];
+/** The canary judge reads the targets' per-version metrics (CloudWatchMetrics: GetMetricData only). */
+export const METRICS_ACTIONS = ['cloudwatch:GetMetricData'];
+/** The source of every event tagflow puts. */
+export const EVENT_SOURCE = 'tagflow';
 /** LambdaInvoker: Invoke on the alias. */
 export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
+
+/** The Lambda actions on the targets for these uses, without repeats. */
+export function targetActions(uses: readonly ('deploy' | 'shift' | 'invoke')[]): string[] {
+  const actions = [...(uses.includes('deploy') ? DEPLOY_ACTIONS : []), ...(uses.includes('shift') ? SHIFT_ACTIONS : []), ...(uses.includes('invoke') ? INVOKE_ACTIONS : [])];
+  return [...new Set(actions)];
+}
 
 export interface AccessResources {
   table: ITable;
@@ -105,7 +121,7 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
 
   if (access.ledger) add(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [res.table.tableArn] }));
-  if (access.events) add(new PolicyStatement({ actions: ['events:PutEvents'], resources: [res.bus.eventBusArn] }));
+  if (access.events?.length) grantPutEvents(grantee, res.bus, { sources: [EVENT_SOURCE], detailTypes: access.events });
 
   // s3:ListBucket on the bucket makes a missing key answer 404 (NoSuchKey), which the store
   // reads as "not there yet"; without it S3 answers 403 and "tests pending" becomes a failure.
@@ -126,7 +142,7 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   if (access.targets?.length && res.targetFunctionArns.length) {
     add(
       new PolicyStatement({
-        actions: [...(access.targets.includes('deploy') ? DEPLOY_ACTIONS : []), ...(access.targets.includes('invoke') ? INVOKE_ACTIONS : [])],
+        actions: targetActions(access.targets),
         resources: res.targetFunctionArns.flatMap((arn) => [arn, `${arn}:*`]),
       }),
     );
@@ -147,7 +163,7 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
     acknowledgeWildcardResource(
       policyOwner,
       '*',
-      'Actions with no resource-level permissions: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) and, read-only for the canary judge, cloudwatch:GetMetricData and GetMetricStatistics.',
+      'Actions with no resource-level permissions: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) and, read-only for the canary judge, cloudwatch:GetMetricData.',
     );
   }
 }

@@ -1,8 +1,13 @@
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type CfnFunction, FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DELIVERY_KEY_PREFIX } from '../lambdas/adapters/dynamodb-deliveries.js';
+import { TAG_PUSHED } from '../lambdas/lib/github-webhook.js';
+import { grantPutEvents } from './event-grants.js';
 import { acknowledge } from './nag.js';
 import { StepFunction } from './step-function.js';
 
@@ -12,11 +17,24 @@ export interface GithubWebhookProps {
   bus: IEventBus;
   /** The pipeline config file, shipped in the function's code. */
   configFile: string;
+  /** The ledger table, where deliveries are recorded (only `DELIVERY#…` items). */
+  table: ITable;
+  /**
+   * The most concurrent executions the public URL may run (reserved, so it also cannot use
+   * more): a flood of unsigned requests gets 401s or throttles, and the step functions and the
+   * rest of the account keep their concurrency. GitHub sends tag pushes one at a time.
+   * @default 5
+   */
+  reservedConcurrency?: number;
 }
+
+/** The ledger calls of the delivery store (`dynamodb-deliveries.ts`): a conditional claim, a read after a lost claim, the update that marks it done or failed. */
+export const WEBHOOK_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
  * The GitHub webhook receiver: a function URL that verifies `X-Hub-Signature-256` against a
- * secret in Secrets Manager and puts one `Tag Pushed` event on the pipeline bus, where the
+ * secret in Secrets Manager and puts one `Tag Pushed` event on the pipeline bus per delivery
+ * (`X-GitHub-Delivery`, recorded in the ledger: a replay puts nothing), where the
  * `tag-pushed` rule starts the release machine.
  */
 export class GithubWebhook extends Construct {
@@ -39,11 +57,21 @@ export class GithubWebhook extends Construct {
       projectRoot: props.projectRoot,
       timeout: Duration.seconds(10),
       memorySize: 256,
-      environment: { WEBHOOK_SECRET_ARN: this.secret.secretArn, EVENT_BUS_NAME: props.bus.eventBusName },
+      environment: { WEBHOOK_SECRET_ARN: this.secret.secretArn, EVENT_BUS_NAME: props.bus.eventBusName, LEDGER_TABLE: props.table.tableName },
       configFile: props.configFile,
     });
+    (this.fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = props.reservedConcurrency ?? 5;
     this.secret.grantRead(this.fn);
-    props.bus.grantPutEventsTo(this.fn);
+    grantPutEvents(this.fn, props.bus, { sources: [TAG_PUSHED.Source], detailTypes: [TAG_PUSHED.DetailType] });
+    // Delivery records only: a request the function is tricked into making cannot touch a
+    // release record, a lock or a decision (every key it may use starts with DELIVERY#).
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: WEBHOOK_LEDGER_ACTIONS,
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${DELIVERY_KEY_PREFIX}*`] } },
+      }),
+    );
 
     // GitHub cannot sign requests with SigV4, so the URL takes unauthenticated calls and the
     // handler authenticates each one by its HMAC (401 and nothing put otherwise).

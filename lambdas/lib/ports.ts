@@ -239,6 +239,21 @@ export interface EventPublisher {
   put(entries: PipelineEvent[]): Promise<void>;
 }
 
+/**
+ * Webhook deliveries already turned into events (GitHub's `X-GitHub-Delivery`), in the ledger
+ * table, so a replayed delivery puts nothing. A claim is `pending` until its event is on the
+ * bus (`complete`); a claim whose put failed (`release`), or whose holder died (its lease ran
+ * out), may be claimed again by a redelivery.
+ */
+export interface DeliveryStore {
+  /** Conditional write: claimed unless the delivery is done, or another attempt's claim is unexpired (then `leaseUntil` says when it ends). */
+  claim(d: { source: string; deliveryId: string; attempt: string; nowMs: number; leaseMs: number; summary: Record<string, string> }): Promise<{ claimed: true } | { claimed: false; status: 'done' } | { claimed: false; status: 'pending'; leaseUntil: number }>;
+  /** The event is on the bus: the delivery is done for good. */
+  complete(d: { source: string; deliveryId: string; attempt: string; at: string }): Promise<void>;
+  /** The event could not be put: this attempt's claim ends now, so a redelivery may claim it at once. */
+  release(d: { source: string; deliveryId: string; attempt: string }): Promise<void>;
+}
+
 /** Where approvers send their decision: the function URL in AWS, the runtime's `approve()` locally. */
 export type ApprovalChannel = { kind: 'function-url'; url: string } | { kind: 'local' };
 

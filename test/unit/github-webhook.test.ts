@@ -6,6 +6,7 @@ import { makeHandler } from '../../lambdas/github-webhook/handler.js';
 import { parseConfig } from '../../lambdas/lib/config.js';
 import { receiveWebhook, sign } from '../../lambdas/lib/github-webhook.js';
 import { refreshingValue } from '../../lambdas/lib/refreshing-value.js';
+import { memoryDeliveries } from '../support/deliveries.js';
 
 const config = parseConfig({ services: { demo: { triggers: { github: 'acme/demo' }, environments: [{ name: 'dev' }] } } });
 const SECRET = 'webhook-secret-for-tests';
@@ -73,8 +74,10 @@ describe('GitHub webhook receiver', () => {
 describe('GitHub webhook function', () => {
   const silent = { info: () => {}, warn: () => {}, error: () => {} };
   const body = payload('github-push-tag');
+  let deliveries = 0;
+  // Each call is a new delivery (a replay of one is test/unit/webhook-replay.test.ts).
   const delivery = (signature: string) =>
-    ({ headers: { 'x-hub-signature-256': signature, 'x-github-event': 'push', 'x-github-delivery': 'd-2' }, body, isBase64Encoded: false }) as unknown as APIGatewayProxyEventV2;
+    ({ headers: { 'x-hub-signature-256': signature, 'x-github-event': 'push', 'x-github-delivery': `d-${++deliveries}` }, body, isBase64Encoded: false }) as unknown as APIGatewayProxyEventV2;
 
   it('verifies against a secret changed since it was read, reading it again at most once a minute', async () => {
     let stored = 'old-secret';
@@ -82,7 +85,7 @@ describe('GitHub webhook function', () => {
     let now = 0;
     const secret = refreshingValue(async () => (fetches++, stored), 60_000, () => now);
     const published: unknown[] = [];
-    const handler = makeHandler(() => ({ secret: secret.get, refreshSecret: secret.refresh, config: async () => config, publish: async (e) => void published.push(e), log: silent }));
+    const handler = makeHandler(() => ({ secret: secret.get, refreshSecret: secret.refresh, config: async () => config, publish: async (e) => void published.push(e), deliveries: memoryDeliveries(), log: silent }));
     const status = async (signature: string) => ((await handler(delivery(signature), {} as Context)) as { statusCode: number }).statusCode;
 
     expect(await status(sign(body, 'old-secret'))).toBe(202);
