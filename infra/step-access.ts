@@ -51,6 +51,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'check-policy': { ledger: true, config: true },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
   'request-approval': { ledger: true, events: ['Approval Requested'], config: true },
+  // Re-reads the approval request after each wait and checks its approvers against the policy.
+  'verify-approval': { ledger: true, config: true },
   'acquire-lock': { ledger: true },
   promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
   deploy: { ledger: true, environments: 'read', targets: ['deploy'] },

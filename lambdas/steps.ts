@@ -10,6 +10,7 @@ export const STEP_NAMES = [
   'resolve-artifact',
   'check-policy',
   'request-approval',
+  'verify-approval',
   'acquire-lock',
   'promote',
   'deploy',

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { decide } from './decisions.js';
-import { ApprovalExpired, ApprovalNotPending, ApproverNotAllowed, InvalidInput } from './errors.js';
+import { displayName, isInitiator } from './approver-principal.js';
+import { ApprovalExpired, ApprovalNotPending, ApproverNotAllowed, IdentityNotVerified, InvalidInput } from './errors.js';
 import { RULES, isApproval, kindsDecidedBy, type ApprovalKind } from './approval-kinds.js';
 import type { ApprovalKey, ApprovalRecord, Deps } from './ports.js';
 import { describeIssues } from './validation.js';
@@ -9,8 +10,9 @@ import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
 /**
  * The human gate's second half: one approver's decision on the request a release waits on in
  * one environment, by the rules of its kind (approval-kinds.ts). The approver is who the
- * caller is (in AWS their IAM identity, never a field of the request), and must be in
- * `policy.approvers`. Approvals by the same approver count once; at the kind's number of
+ * caller is (in AWS the principal STS verified, approval-http.ts; never a field of the
+ * request), and must be in `policy.approvers`; the person who caused a release may not
+ * approve its emergency. Approvals by the same approver count once; at the kind's number of
  * different approvers (two for an emergency, one for a canary hold) the waiting Task succeeds
  * with their names; one reject (or rollback) fails it with the kind's error. Every approval
  * and rejection is written to the request and as a decision in the ledger.
@@ -51,6 +53,9 @@ export function parseDecisionRequest(raw: unknown): DecisionRequest {
 }
 
 const distinct = (r: ApprovalRecord | undefined) => [...new Set((r?.approvals ?? []).map((a) => a.approver))];
+/** Names for messages: alice, alice@acme.io (the records keep the whole principal). */
+const names = (ids: readonly string[]) => ids.map(displayName).join(', ');
+const both = (ids: readonly string[]) => ids.map(displayName).join(' and ');
 
 /**
  * The request this decision is for. A release waits on one thing at a time in an environment,
@@ -66,13 +71,13 @@ async function findRequest(deps: Pick<Deps, 'approvals'>, req: DecisionRequest):
 }
 
 export async function decideApproval(
-  req: DecisionRequest & { approver: string },
+  req: DecisionRequest & { approver: string; /** When the approver signed their proof (AWS): it must not predate the request. */ signedAt?: string },
   deps: Pick<Deps, 'config' | 'approvals' | 'taskTokens' | 'ledger' | 'clock' | 'log'>,
 ): Promise<ApprovalOutcome> {
   const policy = (await deps.config()).policy;
   const allowed = policy?.approvers ?? [];
   if (!allowed.includes(req.approver)) {
-    throw new ApproverNotAllowed(`"${req.approver}" may not decide: policy.approvers lists ${allowed.join(', ') || 'nobody'}; in AWS the approver is your IAM user name or role session name`);
+    throw new ApproverNotAllowed(`"${req.approver}" may not decide: policy.approvers lists ${allowed.join(', ') || 'nobody'}; in AWS the approver is the principal your credentials sign as (an IAM user, or an IAM Identity Center session)`);
   }
   const { kind, record: request } = await findRequest(deps, req);
   const rules = RULES[kind];
@@ -83,14 +88,21 @@ export async function decideApproval(
     const words = req.decision === 'promote' || req.decision === 'rollback' ? `; "${req.decision}" decides a held canary` : '';
     throw new ApprovalNotPending(`no approval was requested for ${what}${words}`);
   }
-  if (request.status !== 'pending') throw new ApprovalNotPending(`${what} is ${request.status} already${request.decidedAt ? ` (${request.decidedAt})` : ''}; ${rules.approved} by ${distinct(request).join(', ') || 'nobody'}`);
+  if (request.status !== 'pending') throw new ApprovalNotPending(`${what} is ${request.status} already${request.decidedAt ? ` (${request.decidedAt})` : ''}; ${rules.approved} by ${names(distinct(request)) || 'nobody'}`);
+  // SigV4 dates have whole seconds: a signature from the second the request was made counts.
+  if (req.signedAt !== undefined && Date.parse(req.signedAt) < Math.floor(Date.parse(request.requestedAt) / 1000) * 1000) {
+    throw new IdentityNotVerified(`the decision was signed at ${req.signedAt}, before ${what} was requested (${request.requestedAt}); sign it again`);
+  }
+  if (!rules.initiatorMayDecide && isInitiator(req.approver, request.initiator, (await deps.config()).policy?.githubLogins ?? {})) {
+    throw new ApproverNotAllowed(`${displayName(req.approver)} caused this release (${describeInitiator(request.initiator!)}) and may not approve ${what}: ${rules.needed} other approvers must`);
+  }
   const at = deps.clock.now().toISOString();
   const release = { service: req.service, version: req.version };
 
   if (!isApproval(req.decision)) {
     const rejectedBy = { approver: req.approver, at, ...(req.comment ? { comment: req.comment } : {}) };
     if (!(await deps.approvals.transition(key, 'pending', 'rejected', at, rejectedBy))) throw new ApprovalNotPending(`${what} was decided by someone else a moment ago`);
-    const cause = `${req.approver} ${rules.rejected} ${what} at ${at}${req.comment ? `: ${req.comment}` : ''}`;
+    const cause = `${displayName(req.approver)} ${rules.rejected} ${what} at ${at}${req.comment ? `: ${req.comment}` : ''}`;
     await decide(deps, release, { step: 'approval', environment: req.environment, verdict: 'failed', summary: cause, evidence: { kind, decision: rules.rejectWord, rejectedBy, approvals: request.approvals } });
     await send(deps, key, 'rejected', () => deps.taskTokens.fail(request.taskToken, rules.rejectError, cause));
     return { kind, status: 'rejected', approvers: distinct(request), needed, message: cause };
@@ -105,20 +117,23 @@ export async function decideApproval(
       step: 'approval',
       environment: req.environment,
       verdict: 'waiting',
-      summary: added ? `${req.approver} approved ${what} (${approvers.length}/${needed})` : `${req.approver} approved ${what} again; an approver counts once (${approvers.length}/${needed})`,
+      summary: added ? `${displayName(req.approver)} approved ${what} (${approvers.length}/${needed})` : `${displayName(req.approver)} approved ${what} again; an approver counts once (${approvers.length}/${needed})`,
       evidence: { kind, approver: req.approver, at, approvers },
     });
   }
   if (approvers.length < needed) {
-    return { kind, status: 'pending', approvers, needed, message: `${approvers.length}/${needed} approvals (${approvers.join(', ')}); waiting for ${needed - approvers.length} more from ${allowed.filter((a) => !approvers.includes(a)).join(', ')}` };
+    return { kind, status: 'pending', approvers, needed, message: `${approvers.length}/${needed} approvals (${names(approvers)}); waiting for ${needed - approvers.length} more from ${names(allowed.filter((a) => !approvers.includes(a)))}` };
   }
   // Exactly one caller moves it to approved, so the Task gets one success.
   if (!(await deps.approvals.transition(key, 'pending', 'approved', at))) throw new ApprovalNotPending(`${what} was decided by someone else a moment ago`);
-  const message = needed === 1 ? `${req.approver} ${rules.approved} ${what} at ${at}` : `${what} approved by ${approvers.join(' and ')}`;
+  const message = needed === 1 ? `${displayName(req.approver)} ${rules.approved} ${what} at ${at}` : `${what} approved by ${both(approvers)}`;
   await decide(deps, release, { step: 'approval', environment: req.environment, verdict: 'passed', summary: message, evidence: { kind, decision: rules.approveWord, approvals: record!.approvals } });
   await send(deps, key, 'approved', () => deps.taskTokens.succeed(record!.taskToken, { kind, decision: rules.approveWord, approvers, approvals: record!.approvals, approvedAt: at }));
   return { kind, status: 'approved', approvers, needed, message };
 }
+
+export const describeInitiator = (i: NonNullable<ApprovalRecord['initiator']>): string =>
+  [i.github ? `GitHub user ${i.github} pushed its tag` : '', i.arn ? `${i.arn} created its tag` : ''].filter(Boolean).join('; ');
 
 /**
  * Sends the decision to the waiting Task. A token that is gone (timed out) marks the request

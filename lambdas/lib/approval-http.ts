@@ -1,16 +1,22 @@
-import { decideApproval, parseDecisionRequest, type ApprovalOutcome } from './approval-decision.js';
-import { errorMessage, errorName } from './errors.js';
-import { approverFromArn } from './iam-identity.js';
-import type { Deps } from './ports.js';
+import { decideApproval, parseDecisionRequest, DECISION_EXAMPLE, type ApprovalOutcome } from './approval-decision.js';
+import { bindingOf, checkPresignedUrl } from './approval-proof.js';
+import { matchApprover } from './approver-principal.js';
+import { ApproverNotAllowed, errorMessage, errorName, IdentityNotVerified, InvalidInput } from './errors.js';
+import type { Deps, IdentityVerifier } from './ports.js';
 
 /**
- * The approval function URL's request → response: the approver is the SigV4 signer Lambda
- * verified (AWS_IAM auth), the body says which release and what decision.
+ * The approval function URL's request → response. Who decides is what STS answers for the
+ * approver's presigned GetCallerIdentity, bound to this decision (approval-proof.ts): never a
+ * field of the body, nor the event's `requestContext`, which a direct `lambda:Invoke` could
+ * make up. The body says which release, what decision, and carries that proof:
+ *   {"service","version","environment","decision","comment"?, "identity":{"getCallerIdentityUrl":"https://sts…"}}
  */
 
 export interface ApprovalHttpRequest {
-  /** `requestContext.authorizer.iam.userArn`; absent when the URL is not behind AWS_IAM. */
-  callerArn: string | undefined;
+  /** `requestContext.authorizer.iam.userArn` when the URL checked a SigV4 signature; when present it must be the prover. */
+  urlSignerArn: string | undefined;
+  /** The account the function runs in (from its own ARN, which Lambda supplies): approvers must belong to it. */
+  account: string | undefined;
   body: string;
   isBase64Encoded?: boolean;
 }
@@ -20,25 +26,43 @@ export interface ApprovalHttpResponse {
   body: { message: string; outcome?: ApprovalOutcome; error?: string };
 }
 
-const STATUS: Record<string, number> = { InvalidInput: 400, ApproverNotAllowed: 403, ApprovalNotPending: 409, ApprovalExpired: 410, DependencyUnavailable: 503 };
+const STATUS: Record<string, number> = { InvalidInput: 400, IdentityNotVerified: 403, ApproverNotAllowed: 403, ApprovalNotPending: 409, ApprovalExpired: 410, DependencyUnavailable: 503 };
 
-export async function handleApprovalRequest(req: ApprovalHttpRequest, deps: Pick<Deps, 'config' | 'approvals' | 'taskTokens' | 'ledger' | 'clock' | 'log'>): Promise<ApprovalHttpResponse> {
-  if (!req.callerArn) return { status: 403, body: { error: 'ApproverNotAllowed', message: 'no IAM identity on the request: the approval URL must use AWS_IAM auth and the request be signed with SigV4' } };
-  const approver = approverFromArn(req.callerArn);
-  if (!approver) return { status: 403, body: { error: 'ApproverNotAllowed', message: `${req.callerArn} has no personal name to match policy.approvers (an IAM user or an assumed-role session can approve; the account root cannot)` } };
+type HttpDeps = Pick<Deps, 'config' | 'approvals' | 'taskTokens' | 'ledger' | 'clock' | 'log'> & { identity: IdentityVerifier };
+
+export async function handleApprovalRequest(req: ApprovalHttpRequest, deps: HttpDeps): Promise<ApprovalHttpResponse> {
+  let caller: string | undefined;
+  try {
+    const { identity, ...fields } = parseBody(req);
+    const decision = parseDecisionRequest(fields);
+    const proof = checkPresignedUrl(identity, deps.clock.now());
+    const verified = await deps.identity.callerOf(proof.url, bindingOf(decision));
+    caller = verified.arn;
+    if (req.urlSignerArn !== undefined && req.urlSignerArn !== verified.arn) {
+      throw new IdentityNotVerified(`the request was sent as ${req.urlSignerArn} but its identity was signed by ${verified.arn}; one person signs both`);
+    }
+    const allowed = (await deps.config()).policy?.approvers ?? [];
+    const match = matchApprover(verified.arn, allowed, req.account);
+    if (!match.ok) throw new ApproverNotAllowed(match.reason);
+    const outcome = await decideApproval({ ...decision, approver: match.approver.id, signedAt: proof.signedAt.toISOString() }, deps);
+    deps.log.info('approval decision', { approver: verified.arn, userId: verified.userId, ...outcome });
+    return { status: 200, body: { message: outcome.message, outcome } };
+  } catch (err) {
+    const status = STATUS[errorName(err)] ?? 500;
+    deps.log[status >= 500 ? 'error' : 'warn']('approval decision refused', { caller, urlSigner: req.urlSignerArn, error: errorName(err), reason: errorMessage(err) });
+    return { status, body: { error: errorName(err), message: status === 500 ? 'the decision could not be recorded; try again (see the function log)' : errorMessage(err) } };
+  }
+}
+
+function parseBody(req: ApprovalHttpRequest): Record<string, unknown> & { identity?: unknown } {
   let raw: unknown;
   try {
     raw = JSON.parse(req.isBase64Encoded ? Buffer.from(req.body, 'base64').toString('utf8') : req.body);
   } catch (err) {
-    return { status: 400, body: { error: 'InvalidInput', message: `the body is not JSON (${(err as Error).message}); send e.g. {"service":"checkout","version":"v2.4.1","environment":"prod","decision":"approve"}` } };
+    throw new InvalidInput([{ field: '(body)', problem: `not JSON (${(err as Error).message})` }], DECISION_EXAMPLE);
   }
-  try {
-    const outcome = await decideApproval({ ...parseDecisionRequest(raw), approver }, deps);
-    deps.log.info('approval decision', { approver, caller: req.callerArn, ...outcome });
-    return { status: 200, body: { message: outcome.message, outcome } };
-  } catch (err) {
-    const status = STATUS[errorName(err)] ?? 500;
-    deps.log[status >= 500 ? 'error' : 'warn']('approval decision refused', { approver, caller: req.callerArn, error: errorName(err), reason: errorMessage(err) });
-    return { status, body: { error: errorName(err), message: status === 500 ? 'the decision could not be recorded; try again (see the function log)' : errorMessage(err) } };
-  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidInput([{ field: '(body)', problem: 'expected a JSON object' }], DECISION_EXAMPLE);
+  const { identity, ...fields } = raw as Record<string, unknown>;
+  const url = identity !== null && typeof identity === 'object' ? (identity as Record<string, unknown>).getCallerIdentityUrl : undefined;
+  return { ...fields, identity: url };
 }

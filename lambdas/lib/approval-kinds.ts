@@ -36,6 +36,8 @@ export interface ApprovalRules {
    * and one decision decides it, so a new hold never inherits the last one's decision.
    */
   keepsApprovals: boolean;
+  /** Whether the person who caused the release may decide it (never for an emergency: the second pair of eyes must be another's). */
+  initiatorMayDecide: boolean;
   what(key: { service: string; version: string; environment: string }): string;
 }
 
@@ -48,6 +50,7 @@ export const RULES: Record<ApprovalKind, ApprovalRules> = {
     rejected: 'rejected',
     rejectError: 'ApprovalRejected',
     keepsApprovals: true,
+    initiatorMayDecide: false,
     what: (k) => `the emergency release of ${k.service} ${k.version} into ${k.environment}`,
   },
   'canary-hold': {
@@ -58,6 +61,7 @@ export const RULES: Record<ApprovalKind, ApprovalRules> = {
     rejected: 'rolled back',
     rejectError: 'CanaryRejected',
     keepsApprovals: false,
+    initiatorMayDecide: true,
     what: (k) => `the held canary of ${k.service} ${k.version} in ${k.environment}`,
   },
 };

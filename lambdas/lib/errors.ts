@@ -130,3 +130,13 @@ export const errorName = (err: unknown): string =>
 
 export const errorMessage = (err: unknown): string =>
   err instanceof Error ? err.message : String(err);
+
+/** An approver's signed proof of identity is missing, malformed, stale, or refused by STS. */
+export class IdentityNotVerified extends TagflowError {
+  override readonly name = 'IdentityNotVerified';
+}
+
+/** After a wait for a person, the ledger does not hold the approvals the release needs (e.g. its task token was answered by hand). */
+export class ApprovalNotVerified extends TagflowError {
+  override readonly name = 'ApprovalNotVerified';
+}

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { FieldIssue } from './errors.js';
 import { closest } from './validation.js';
+import { parsePrincipal } from './approver-principal.js';
 import { RELEASE_TIMEOUT_HOURS, RELEASE_WORK_HOURS, REQUIRED_APPROVALS, WEEKDAYS } from './policy-constants.js';
 import { ENVIRONMENT_PATTERN } from './version.js';
 import { isTimeZone, minutesOf } from './zoned-time.js';
@@ -10,8 +11,14 @@ import { isTimeZone, minutesOf } from './zoned-time.js';
  * declared freezes, and who may approve an emergency release. Absent: always open.
  */
 
-/** IAM user names and role session names, the identities an approver is matched by in AWS. */
-const APPROVER_PATTERN = /^[\w+=,.@-]{2,64}$/;
+/** An approver: a principal ARN (AWS) or a bare name (the local runtime only); approver-principal.ts says which and why. */
+const approver = z.string().superRefine((value, ctx) => {
+  try {
+    parsePrincipal(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 const hhmm = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected a 24-hour "HH:MM" local time such as "09:00" ("24:00" ends a window at midnight)');
 const environmentName = z.string().regex(ENVIRONMENT_PATTERN, 'expected an environment name such as "prod"');
@@ -44,8 +51,10 @@ export const policySchema = z.strictObject({
   windows: z.array(deployWindow).default([]),
   /** Blocked periods; they win over windows. */
   freezes: z.array(freeze).default([]),
-  /** Who may approve an emergency release (two different ones must) or decide a held canary (one does): IAM user names or role session names. */
-  approvers: z.array(z.string().regex(APPROVER_PATTERN, 'expected an IAM user name or role session name (letters, digits and +=,.@_-)')).default([]),
+  /** Who may approve an emergency release (two different ones must) or decide a held canary (one does): principal ARNs (approver-principal.ts). */
+  approvers: z.array(approver).default([]),
+  /** Approvers' GitHub logins, by approver: whoever pushed a release's tag may not approve its emergency. */
+  githubLogins: z.record(z.string(), z.string().regex(/^[A-Za-z\d-]{1,39}$/, 'expected a GitHub login')).default({}),
   /** A release into a closed environment waits up to this long for it to open, then fails. */
   maxWaitHours: z.number().min(0).max(168).default(72),
   /** How long an emergency release waits for its two approvals, or a held canary for its decision, before it fails (safe). */
@@ -89,6 +98,11 @@ export function policyIssues(policy: DeployPolicy, services: Record<string, { en
     if (seen.has(a)) issues.push({ field: `policy.approvers[${i}]`, problem: `"${a}" appears twice; each approver counts once` });
     seen.add(a);
   });
+  for (const who of Object.keys(policy.githubLogins)) {
+    if (!seen.has(who)) issues.push({ field: `policy.githubLogins.${who}`, problem: `"${who}" is not in policy.approvers; list GitHub logins of approvers only` });
+  }
+  const accounts = [...new Set(policy.approvers.flatMap((a) => (a.startsWith('arn:') ? [a.split(':')[4]] : [])))];
+  if (accounts.length > 1) issues.push({ field: 'policy.approvers', problem: `approvers come from accounts ${accounts.join(', ')}; only principals of the pipeline's own account can approve` });
   if (policy.approvers.length > 0 && seen.size < REQUIRED_APPROVALS) {
     issues.push({ field: 'policy.approvers', problem: `an emergency release needs ${REQUIRED_APPROVALS} different approvers, and ${seen.size} can never give that; list at least ${REQUIRED_APPROVALS}, or none to allow no emergency overrides` });
   }

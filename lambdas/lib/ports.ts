@@ -1,5 +1,6 @@
 import type { CustomMetric, PipelineConfig, TargetConfig } from './config.js';
 import type { ApprovalKind } from './approval-kinds.js';
+import type { ReleaseInitiator } from './approver-principal.js';
 import type {
   LatencyThresholds,
   Decision,
@@ -175,6 +176,15 @@ export interface FunctionInvoker {
 }
 
 /**
+ * A CloudWatch alarm's tags (`tagflow:service`, `tagflow:environment` route it), for an alarm
+ * event that carries none: CloudWatch puts `detail.alarmTags` in the event only when the alarm
+ * has AlarmTagsPropagation enabled. `undefined`: no such alarm (any more).
+ */
+export interface AlarmTags {
+  tagsOf(alarmArn: string): Promise<Record<string, string> | undefined>;
+}
+
+/**
  * One approval request: a release waiting in one environment for a person — an emergency
  * release for two approvers, or a held canary for one decision (approval-kinds.ts).
  */
@@ -201,6 +211,8 @@ export interface ApprovalRecord {
   approvals: { approver: string; at: string }[];
   rejectedBy?: { approver: string; at: string; comment?: string };
   decidedAt?: string;
+  /** Who caused the release, where the pipeline knows (approver-principal.ts): they may not approve their own emergency. */
+  initiator?: ReleaseInitiator;
 }
 
 /** A request is one per release, environment and kind (no kind: an emergency). */
@@ -219,6 +231,18 @@ export interface ApprovalStore {
   addApproval(key: ApprovalKey, approver: string, at: string): Promise<{ added: boolean; record: ApprovalRecord | undefined }>;
   /** Moves `from` → `to` (conditional write); false when it was not in `from`. */
   transition(key: ApprovalKey, from: ApprovalRecord['status'], to: ApprovalRecord['status'], at: string, rejectedBy?: ApprovalRecord['rejectedBy']): Promise<boolean>;
+}
+
+/** Who signed a presigned `sts:GetCallerIdentity`, as STS answers it (approval-proof.ts). */
+export interface CallerIdentity {
+  arn: string;
+  account: string;
+  userId: string;
+}
+
+/** Sends an approver's presigned GetCallerIdentity to STS with the binding header; throws IdentityNotVerified when STS refuses it. */
+export interface IdentityVerifier {
+  callerOf(presignedUrl: string, binding: string): Promise<CallerIdentity>;
 }
 
 /** Step Functions' callback API: ends a waitForTaskToken Task. */
@@ -286,6 +310,8 @@ export interface Deps {
   metrics: (target: TargetConfig) => MetricsSource;
   http: HttpProbe;
   invoker?: FunctionInvoker;
+  /** Reads an alarm's tags when its event has none (AWS); absent locally, where alarms route by the config's lists. */
+  alarmTags?: AlarmTags;
   clock: Clock;
   log: Logger;
   /** How long an environment lock lives before another execution may take it. */

@@ -50,6 +50,8 @@ function fromTagPushed(e: EventEnvelope, config: PipelineConfig): TriggerResult 
   const service = str(d.service) ?? (repository ? serviceForRepository(config, 'github', repository) ?? serviceForRepository(config, 'codecommit', repository) : undefined);
   if (!service) return { ignore: `no service in the pipeline config is fed by repository ${JSON.stringify(repository ?? '(none)')}` };
   const commit = str(d.commit);
+  // The webhook receiver passes on GitHub's `sender` (verified by the delivery's HMAC).
+  const sender = str(d.sender);
   return {
     request: {
       service,
@@ -57,6 +59,7 @@ function fromTagPushed(e: EventEnvelope, config: PipelineConfig): TriggerResult 
       ...(commit ? { commit } : {}),
       ...(id.commitPrefix ? { commitPrefix: id.commitPrefix } : {}),
       trigger: { kind: 'tag-push', detail: origin(repository ?? service, tag, id) },
+      ...(sender ? { initiator: { github: sender } } : {}),
     },
   };
 }
@@ -73,8 +76,17 @@ function fromCodeCommit(e: EventEnvelope, config: PipelineConfig): TriggerResult
   const service = serviceForRepository(config, 'codecommit', repository);
   if (!service) return { ignore: `no service in the pipeline config is fed by CodeCommit repository ${JSON.stringify(repository)}` };
   const commit = str(d.commitId);
+  // An AWS-sourced event: CodeCommit names the principal that created the tag.
+  const caller = str(d.callerUserArn);
   return {
-    request: { service, version: id.version, ...(commit ? { commit } : {}), ...(id.commitPrefix ? { commitPrefix: id.commitPrefix } : {}), trigger: { kind: 'codecommit-tag', detail: origin(repository, tag, id) } },
+    request: {
+      service,
+      version: id.version,
+      ...(commit ? { commit } : {}),
+      ...(id.commitPrefix ? { commitPrefix: id.commitPrefix } : {}),
+      trigger: { kind: 'codecommit-tag', detail: origin(repository, tag, id) },
+      ...(caller ? { initiator: { arn: caller } } : {}),
+    },
   };
 }
 

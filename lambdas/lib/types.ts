@@ -1,3 +1,4 @@
+import type { ReleaseInitiator } from './approver-principal.js';
 import type { EnvironmentConfig, ServiceConfig } from './config.js';
 
 /** How a release was started. */
@@ -19,6 +20,8 @@ export interface ReleaseRequest {
   commitPrefix?: string;
   trigger: Trigger;
   emergency?: { reason: string };
+  /** Who caused it, where the trigger says (a GitHub sender, CodeCommit's caller): they may not approve its emergency. */
+  initiator?: ReleaseInitiator;
 }
 
 /**

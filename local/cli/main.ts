@@ -21,6 +21,8 @@ const USAGE = `tagflow — release pipeline (local runtime)
   tagflow status [--service S]
   tagflow history --service S [--version V]
   tagflow dora [--service S] [--days 30]
+  tagflow approve --service S --version V --environment E --url APPROVAL_URL
+        [--decision approve|reject|promote|rollback] [--comment TEXT] [--profile P] [--region R]
 
 --emergency REASON releases even into an environment the deployment policy keeps closed,
 once two different approvers from policy.approvers approve. A canary with
@@ -28,7 +30,9 @@ onInconclusive "hold" that is still inconclusive at its bake bound waits at its 
 one approver to promote or roll it back. --approve NAME,NAME is a local convenience: when
 a request appears, the CLI approves as each of those names in turn until it is decided (an
 emergency takes two names, a canary hold the first: approving a hold promotes it). In AWS
-each approver signs their own request to the approval URL.
+each approver runs tagflow approve with their own AWS credentials (an IAM user or IAM
+Identity Center session listed in policy.approvers; --url or TAGFLOW_APPROVAL_URL is the
+stack's ApprovalUrl output): it proves who they are with a presigned sts:GetCallerIdentity.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
 
 Every command takes --config FILE (default ./tagflow.config.json) and --data-dir DIR
@@ -56,6 +60,11 @@ const options = {
   emergency: { type: 'string' },
   approve: { type: 'string' },
   days: { type: 'string' },
+  decision: { type: 'string' },
+  comment: { type: 'string' },
+  url: { type: 'string' },
+  profile: { type: 'string' },
+  region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -166,6 +175,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     });
   }
+  if (group === 'approve') return approveCommand(flags);
   if (group !== 'local') throw new UsageError(`unknown command "${group}"`);
 
   switch (command) {
@@ -261,6 +271,32 @@ export async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "local ${command ?? ''}"`);
   }
+}
+
+const DECISIONS = ['approve', 'reject', 'promote', 'rollback'] as const;
+
+async function approveCommand(flags: Flags): Promise<number> {
+  const decision = flags.decision ?? 'approve';
+  if (!(DECISIONS as readonly string[]).includes(decision)) throw new UsageError(`--decision must be one of ${DECISIONS.join(', ')}, not "${decision}"`);
+  const url = flags.url ?? process.env.TAGFLOW_APPROVAL_URL;
+  if (!url) throw new UsageError('--url is required (the stack\'s ApprovalUrl output), or set TAGFLOW_APPROVAL_URL');
+  const { approve, approvalUrlProblem } = await import('./approve.js');
+  const problem = approvalUrlProblem(url);
+  if (problem) throw new UsageError(problem);
+  const opts = {
+    service: need(flags, 'service', 'checkout'),
+    version: need(flags, 'version', 'v2.4.1'),
+    environment: need(flags, 'environment', 'prod'),
+    decision: decision as (typeof DECISIONS)[number],
+    ...(flags.comment ? { comment: flags.comment } : {}),
+    url,
+    ...(flags.region ? { region: flags.region } : {}),
+  };
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  const provider = defaultProvider(flags.profile ? { profile: flags.profile } : {});
+  const res = await approve(opts, { credentials: () => provider(), post: (u, init) => fetch(u, init), now: () => new Date() });
+  console.log(res.ok ? green(`✓ ${res.message}`) : red(`✗ ${res.status}: ${res.message}`));
+  return res.ok ? 0 : 1;
 }
 
 export function runCli(argv: string[]): void {

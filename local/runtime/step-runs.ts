@@ -18,6 +18,7 @@ import { run as resolveArtifact } from '../../lambdas/resolve-artifact/handler.j
 import { run as rollbackStage } from '../../lambdas/rollback-stage/handler.js';
 import { run as smoke } from '../../lambdas/smoke/handler.js';
 import { run as testsGate } from '../../lambdas/tests-gate/handler.js';
+import { run as verifyApproval } from '../../lambdas/verify-approval/handler.js';
 import type { StepFn } from '../../lambdas/lib/step-handler.js';
 import type { StepName } from '../../lambdas/steps.js';
 
@@ -29,6 +30,7 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'resolve-artifact': resolveArtifact,
   'check-policy': checkPolicy,
   'request-approval': requestApproval,
+  'verify-approval': verifyApproval,
   'acquire-lock': acquireLock,
   promote,
   deploy,

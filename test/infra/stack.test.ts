@@ -172,7 +172,7 @@ describe('functions', () => {
     // Their handlers import the config adapter; bundles.test.ts shows the copy landing in the asset.
     const readsConfig = (handler: string) => readFileSync(join(PROJECT_ROOT, 'lambdas', handler, 'handler.ts'), 'utf8').includes("from '../adapters/aws/config.js'");
     const functions = [...stack.functions.values(), stack.webhook.fn, stack.approvals.fn];
-    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval']);
+    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval', 'verify-approval']);
     // What they get: the validated config with its defaults, as JSON (infra/shipped-config.ts).
     const shipped = JSON.stringify(loadPipelineConfig(LAMBDA_TARGETS).config);
     for (const fn of functions) {

@@ -1,73 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decideApproval } from '../../lambdas/lib/approval-decision.js';
-import { handleApprovalRequest } from '../../lambdas/lib/approval-http.js';
-import { parseConfig } from '../../lambdas/lib/config.js';
 import { ApprovalExpired } from '../../lambdas/lib/errors.js';
-import { approverFromArn } from '../../lambdas/lib/iam-identity.js';
-import type { ApprovalKey, ApprovalRecord, ApprovalStore, Ledger, TaskTokens } from '../../lambdas/lib/ports.js';
-import type { Decision } from '../../lambdas/lib/types.js';
-import { silentLogger } from '../../lambdas/adapters/json-logger.js';
+import { approvalFixture as setup } from '../support/approval-fixture.js';
 
 /** The decision core with an in-memory request store and task tokens that record what they were sent. */
-
-class MemoryApprovals implements ApprovalStore {
-  readonly records = new Map<string, ApprovalRecord>();
-  private id = (k: ApprovalKey) => `${k.service}/${k.version}/${k.environment}/${k.kind ?? 'emergency'}`;
-  async request(r: Omit<ApprovalRecord, 'status' | 'approvals'>, opts = { keepApprovals: true }) {
-    const before = this.records.get(this.id(r));
-    const record: ApprovalRecord = { ...r, status: 'pending', approvals: opts.keepApprovals && before ? before.approvals : [] };
-    this.records.set(this.id(r), record);
-    return record;
-  }
-  async get(k: ApprovalKey) {
-    const r = this.records.get(this.id(k));
-    return r && structuredClone(r);
-  }
-  async addApproval(k: ApprovalKey, approver: string, at: string) {
-    const r = this.records.get(this.id(k));
-    if (!r || r.status !== 'pending' || r.approvals.some((a) => a.approver === approver)) return { added: false, record: r && structuredClone(r) };
-    r.approvals.push({ approver, at });
-    return { added: true, record: structuredClone(r) };
-  }
-  async transition(k: ApprovalKey, from: ApprovalRecord['status'], to: ApprovalRecord['status'], at: string, rejectedBy?: ApprovalRecord['rejectedBy']) {
-    const r = this.records.get(this.id(k));
-    if (!r || r.status !== from) return false;
-    Object.assign(r, { status: to, decidedAt: at, ...(rejectedBy ? { rejectedBy } : {}) });
-    return true;
-  }
-}
-
-function setup(opts: { tokens?: Partial<TaskTokens> } = {}) {
-  const config = parseConfig({
-    services: { api: { environments: [{ name: 'prod' }] } },
-    policy: { approvers: ['alice', 'bob', 'carol'], freezes: [{ name: 'f', from: '2026-12-21T00:00:00Z', to: '2027-01-04T00:00:00Z' }] },
-  });
-  const approvals = new MemoryApprovals();
-  const sent: { kind: 'succeed' | 'fail'; token: string; output?: unknown; error?: string; cause?: string }[] = [];
-  const decisions: Decision[] = [];
-  const deps = {
-    config: async () => config,
-    approvals,
-    taskTokens: {
-      succeed: async (token: string, output: unknown) => void sent.push({ kind: 'succeed', token, output }),
-      fail: async (token: string, error: string, cause: string) => void sent.push({ kind: 'fail', token, error, cause }),
-      ...opts.tokens,
-    } as TaskTokens,
-    ledger: { recordDecision: async (d: Decision) => void decisions.push(d) } as unknown as Ledger,
-    clock: { now: () => new Date('2026-12-22T10:00:00Z'), sleep: async () => {} },
-    log: silentLogger,
-  };
-  const target = { service: 'api', version: 'v1.2.3', environment: 'prod' };
-  const requestIt = () =>
-    approvals.request({ ...target, releaseId: 'api@v1.2.3', executionId: 'exec-1', taskToken: 'token-1', reason: 'outage', closed: 'prod is closed', requestedAt: '2026-12-22T09:59:00Z', expiresAt: '2026-12-23T09:59:00Z' });
-  const holdIt = (token = 'hold-token-1') =>
-    approvals.request(
-      { ...target, kind: 'canary-hold', releaseId: 'api@v1.2.3', executionId: 'exec-1', taskToken: token, reason: 'canary v1.2.3 still inconclusive', hold: { weight: 10, step: 1, evidence: { poll: 15 } }, requestedAt: '2026-12-22T09:59:30Z', expiresAt: '2026-12-23T09:59:30Z' },
-      { keepApprovals: false },
-    );
-  const decideAs = (approver: string, decision: 'approve' | 'reject' | 'promote' | 'rollback' = 'approve', comment?: string) => decideApproval({ ...target, approver, decision, ...(comment ? { comment } : {}) }, deps);
-  return { deps, approvals, sent, decisions, target, requestIt, holdIt, decideAs };
-}
 
 describe('emergency approval decisions', () => {
   it('succeed the waiting task at two different approvers, with their names', async () => {
@@ -196,51 +131,25 @@ describe('canary hold decisions', () => {
   });
 });
 
-describe('the approval function URL', () => {
-  const body = JSON.stringify({ service: 'api', version: 'v1.2.3', environment: 'prod', decision: 'approve' });
+describe('the person who caused a release', () => {
+  const ALICE = 'arn:aws:iam::111122223333:user/alice';
+  const BOB = 'arn:aws:iam::111122223333:user/bob';
+  const CAROL = 'arn:aws:iam::111122223333:user/carol';
 
-  it('takes the approver from the signer\'s IAM identity', async () => {
-    const t = setup();
+  it('may not approve its emergency when they pushed its tag (GitHub sender, by githubLogins)', async () => {
+    const t = setup({ approvers: [ALICE, BOB, CAROL], githubLogins: { [ALICE]: 'Alice-GH' }, initiator: { github: 'alice-gh' } });
     await t.requestIt();
-    const res = await handleApprovalRequest({ callerArn: 'arn:aws:sts::111122223333:assumed-role/Release/alice', body }, t.deps);
-    expect(res).toMatchObject({ status: 200, body: { outcome: { status: 'pending', approvers: ['alice'] } } });
+    await expect(t.decideAs(ALICE)).rejects.toMatchObject({ name: 'ApproverNotAllowed', message: expect.stringContaining('alice caused this release (GitHub user alice-gh pushed its tag)') });
+    await t.decideAs(BOB);
+    expect(await t.decideAs(CAROL)).toMatchObject({ status: 'approved', approvers: [BOB, CAROL] });
   });
 
-  it('refuses an approver named in the body, an unsigned request, the account root and a stranger', async () => {
-    const t = setup();
+  it('may not approve it when CodeCommit says they created the tag, and may still decide a held canary', async () => {
+    const t = setup({ approvers: [ALICE, BOB, CAROL], initiator: { arn: BOB } });
     await t.requestIt();
-    const named = await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/mallory', body: JSON.stringify({ ...JSON.parse(body), approver: 'alice' }) }, t.deps);
-    expect(named).toMatchObject({ status: 400, body: { error: 'InvalidInput' } });
-    expect(named.body.message).toContain('approver: not accepted: the approver is who signed the request');
-    expect(await handleApprovalRequest({ callerArn: undefined, body }, t.deps)).toMatchObject({ status: 403 });
-    expect(await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:root', body }, t.deps)).toMatchObject({ status: 403 });
-    expect(await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/mallory', body }, t.deps)).toMatchObject({ status: 403, body: { error: 'ApproverNotAllowed' } });
+    await expect(t.decideAs(BOB)).rejects.toMatchObject({ name: 'ApproverNotAllowed' });
     expect((await t.approvals.get(t.target))!.approvals).toEqual([]);
-  });
-
-  it('takes "promote" for a held canary', async () => {
-    const t = setup();
-    await t.holdIt();
-    const res = await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/bob', body: JSON.stringify({ ...JSON.parse(body), decision: 'promote' }) }, t.deps);
-    expect(res).toMatchObject({ status: 200, body: { outcome: { kind: 'canary-hold', status: 'approved', approvers: ['bob'] } } });
-    const bad = await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/bob', body: JSON.stringify({ ...JSON.parse(body), decision: 'ship-it' }) }, t.deps);
-    expect(bad).toMatchObject({ status: 400, body: { error: 'InvalidInput', message: expect.stringContaining('"promote" or "rollback" (a held canary') } });
-  });
-
-  it('answers 409 once decided and 400 for a body that is not JSON', async () => {
-    const t = setup();
-    expect(await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/alice', body }, t.deps)).toMatchObject({ status: 409 });
-    expect(await handleApprovalRequest({ callerArn: 'arn:aws:iam::111122223333:user/alice', body: '{nope' }, t.deps)).toMatchObject({ status: 400 });
-  });
-});
-
-describe('approver names from IAM ARNs', () => {
-  it('are the user name, the role session name, or the federated user; nothing for the root or other principals', () => {
-    expect(approverFromArn('arn:aws:iam::111122223333:user/ops/alice')).toBe('alice');
-    expect(approverFromArn('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/bob@acme.io')).toBe('bob@acme.io');
-    expect(approverFromArn('arn:aws-cn:sts::111122223333:federated-user/carol')).toBe('carol');
-    expect(approverFromArn('arn:aws:iam::111122223333:root')).toBeUndefined();
-    expect(approverFromArn('arn:aws:iam::111122223333:role/Admin')).toBeUndefined();
-    expect(approverFromArn('alice')).toBeUndefined();
+    await t.approvals.request({ ...t.target, kind: 'canary-hold', releaseId: 'api@v1.2.3', executionId: 'exec-1', taskToken: 'h', reason: 'held', hold: { weight: 10, step: 1, evidence: {} }, requestedAt: '2026-12-22T09:59:30Z', expiresAt: '2026-12-23T09:59:30Z', initiator: { arn: BOB } }, { keepApprovals: false });
+    expect(await t.decideAs(BOB, 'promote')).toMatchObject({ kind: 'canary-hold', status: 'approved' });
   });
 });

@@ -23,6 +23,9 @@ describe('release.asl.json timeout', () => {
     expect(gate.Parameters?.FunctionName).toBe('${RequestApprovalFnArn}');
     expect(gate.TimeoutSecondsPath).toBe('$.Payload.request.policy.approvalTimeoutSeconds');
     expect(gate.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Approval timed out' });
+    // Approved or not, what the ledger holds decides: a token answered by hand fails here.
+    expect(gate.Next).toBe('Verify approval');
+    expect(states['Verify approval']).toMatchObject({ Resource: '${VerifyApprovalFnArn}', Parameters: { 'request.$': '$.stage.approvalRequest.Payload.request' }, Next: 'Acquire environment lock', Catch: [expect.objectContaining({ Next: 'Record failure' })] });
   });
 
   it('holds an inconclusive canary through the same approval function, and rolls back on a rollback decision or no decision', () => {
@@ -33,7 +36,9 @@ describe('release.asl.json timeout', () => {
     expect(hold.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(hold.Parameters?.FunctionName).toBe(states['Request approval']!.Parameters?.FunctionName);
     expect(hold.TimeoutSecondsPath).toBe('$.Payload.request.hold.approvalTimeoutSeconds');
-    expect(hold.Next).toBe('Shift canary traffic');
+    // A promote is verified against the ledger before the canary shifts on.
+    expect(hold.Next).toBe('Verify canary hold');
+    expect(states['Verify canary hold']).toMatchObject({ Resource: '${VerifyApprovalFnArn}', Next: 'Shift canary traffic', Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back environment' })] });
     expect(hold.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'Canary hold timed out' }),
       expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back environment' }),

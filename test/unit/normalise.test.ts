@@ -39,6 +39,17 @@ describe('normalise', () => {
     expect(r).toMatchObject({ action: 'release', release: { service: 'api', version: 'v2.0.0', commit: 'c'.repeat(40), trigger: { kind: 'tag-push' } } });
   });
 
+  it('keeps who caused the release where the trigger says: the GitHub sender, CodeCommit\'s caller', () => {
+    const pushed = run({ source: 'tagflow', 'detail-type': 'Tag Pushed', detail: { repository: 'acme/api', tag: 'v2.0.1', sender: 'alice-gh' } });
+    expect(pushed).toMatchObject({ release: { initiator: { github: 'alice-gh' } } });
+    const cc = parseConfig({ services: { api: { triggers: { codecommit: 'api' }, environments: [{ name: 'dev' }] } } });
+    const caller = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_0123/alice@acme.io';
+    const created = normalise({ input: { source: 'aws.codecommit', 'detail-type': 'CodeCommit Repository State Change', detail: { event: 'referenceCreated', referenceType: 'tag', repositoryName: 'api', referenceName: 'v2.0.2', commitId: 'd'.repeat(40), callerUserArn: caller } }, executionId: 'x' }, cc);
+    expect(created).toMatchObject({ release: { initiator: { arn: caller } } });
+    // A manual input names nobody: Step Functions does not tell the execution who started it.
+    expect(run({ service: 'api', version: 'v1.4.0' })).not.toHaveProperty('release.initiator');
+  });
+
   it('reads a build id as a build of its version, not as a pre-release, so tag and image claim one release', () => {
     const config2 = parseConfig({ services: { api: { triggers: { github: 'acme/api', ecr: 'api' }, environments: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }] } } });
     const image = (tag: string) =>

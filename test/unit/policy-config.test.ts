@@ -21,8 +21,8 @@ const GOOD = SAMPLE_POLICY;
 describe('policy config', () => {
   it('is optional, and parses the documented example with its defaults', () => {
     expect(parseConfig(JSON.parse(readFileSync('examples/tagflow.config.json', 'utf8'))).policy).toBeUndefined();
-    expect(parseConfig(withPolicy({ approvers: ['alice', 'bob'] })).policy).toEqual({ timezone: 'UTC', windows: [], freezes: [], approvers: ['alice', 'bob'], maxWaitHours: 72, approvalTimeoutHours: 24 });
-    expect(parseConfig(withPolicy(GOOD)).policy).toEqual(GOOD);
+    expect(parseConfig(withPolicy({ approvers: ['alice', 'bob'] })).policy).toEqual({ timezone: 'UTC', windows: [], freezes: [], approvers: ['alice', 'bob'], githubLogins: {}, maxWaitHours: 72, approvalTimeoutHours: 24 });
+    expect(parseConfig(withPolicy(GOOD)).policy).toEqual({ ...GOOD, githubLogins: {} });
   });
 
   it('names a time zone Intl does not know, with the likely one', () => {
@@ -51,6 +51,18 @@ describe('policy config', () => {
     expect(problems({ ...GOOD, approvers: ['alice'] })[0]).toMatchObject({ field: 'policy.approvers', problem: expect.stringContaining('list at least 2, or none') });
     expect(problems({ ...GOOD, approvers: ['alice', 'alice', 'bob'] })).toEqual([{ field: 'policy.approvers[1]', problem: '"alice" appears twice; each approver counts once' }]);
     expect(parseConfig(withPolicy({ ...GOOD, approvers: [] })).policy!.approvers).toEqual([]);
+  });
+
+  it('takes approvers as IAM users and IAM Identity Center sessions of one account, refusing names anyone can choose', () => {
+    const alice = 'arn:aws:iam::111122223333:user/alice';
+    const bob = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Approvers_0123456789abcdef/bob@acme.io';
+    expect(parseConfig(withPolicy({ ...GOOD, approvers: [alice, bob], githubLogins: { [alice]: 'alice-gh' } })).policy!.approvers).toEqual([alice, bob]);
+    expect(problems({ ...GOOD, approvers: [alice, 'arn:aws:sts::111122223333:assumed-role/Deployer/bob'] })).toEqual([
+      { field: 'policy.approvers[1]', problem: expect.stringContaining('chosen by whoever assumes the role') },
+    ]);
+    expect(problems({ ...GOOD, approvers: [alice, 'arn:aws:sts::111122223333:federated-user/bob'] })[0]!.problem).toContain('federated user');
+    expect(problems({ ...GOOD, approvers: [alice, 'arn:aws:iam::999999999999:user/carol'] })).toEqual([{ field: 'policy.approvers', problem: expect.stringContaining('accounts 111122223333, 999999999999') }]);
+    expect(problems({ ...GOOD, approvers: [alice, bob], githubLogins: { 'arn:aws:iam::111122223333:user/zed': 'zed' } })).toEqual([{ field: 'policy.githubLogins.arn:aws:iam::111122223333:user/zed', problem: expect.stringContaining('not in policy.approvers') }]);
   });
 
   it('refuses waits that cannot fit in the release machine\'s timeout', () => {

@@ -43,12 +43,12 @@ export interface RequestApprovalInput {
 /** How an approver sends a decision, in words for the event and the logs. */
 export function howToApprove(channel: ApprovalChannel, body: { service: string; version: string; environment: string }, kind: ApprovalKind = 'emergency'): string {
   const { approveWord, rejectWord } = RULES[kind];
-  const json = JSON.stringify({ ...body, decision: approveWord });
   if (channel.kind === 'local') {
     const names = RULES[kind].needed > 1 ? 'NAME,NAME' : 'NAME';
     return `locally: tagflow local release … --approve ${names} (or runtime.approve(${JSON.stringify(body)}, NAME); runtime.reject(…) to ${rejectWord})`;
   }
-  return `POST ${channel.url} signed with SigV4 as your IAM user or role session (e.g. awscurl --service lambda -X POST -d '${json}' ${channel.url}); "decision":"${rejectWord}" ${rejectWord === 'reject' ? 'rejects' : 'rolls back'}`;
+  const flags = `--service ${body.service} --version ${body.version} --environment ${body.environment}`;
+  return `tagflow approve ${flags} --decision ${approveWord} --url ${channel.url} (signs with your AWS credentials: an IAM user or IAM Identity Center session in policy.approvers); --decision ${rejectWord} ${rejectWord === 'reject' ? 'rejects' : 'rolls back'}`;
 }
 
 /** The parts that differ by kind: the reason people read, and what the ledger keeps. */
@@ -94,6 +94,7 @@ export async function requestApproval({ taskToken, request: input }: RequestAppr
     ...d.stored,
     requestedAt: now.toISOString(),
     expiresAt,
+    ...(release.initiator ? { initiator: release.initiator } : {}),
   };
   const record = await deps.approvals.request(request, { keepApprovals: rules.keepsApprovals });
   const how = howToApprove(deps.approvalChannel, { service: release.service, version: release.version, environment }, kind);
