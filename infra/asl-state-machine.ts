@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,12 @@ import { Construct } from 'constructs';
 import { readAslFacts, type AslFacts } from './asl.js';
 import { grantPutEvents, readAslPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
+
+/**
+ * The last group of the stack id's UUID (`arn:…:stack/NAME/1c2fa620-982a-11e3-aff7-50e2416294e0`
+ * → `50e2416294e0`): fixed for the life of a stack, different for the next stack of that name.
+ */
+export const stackIdSuffix = (): string => Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 
 export interface AslStateMachineProps {
   /** The `.asl.json` file: deployed as it is, the `${…}` filled in by CloudFormation. */
@@ -55,9 +61,12 @@ export class AslStateMachine extends Construct {
     this.substitutions = substitutions;
 
     // Under /aws/vendedlogs/ so Step Functions' log delivery does not grow the account's
-    // CloudWatch Logs resource policy with one statement per group.
+    // CloudWatch Logs resource policy with one statement per group. The group is retained, so
+    // its name ends with a part of the stack's id, new for each stack created: after `cdk
+    // destroy`, the next `cdk deploy` makes a new group beside the old one instead of failing
+    // with "already exists".
     this.logGroup = new LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${id}`,
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${id}-${stackIdSuffix()}`,
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });

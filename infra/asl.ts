@@ -4,17 +4,30 @@ import { readFileSync } from 'node:fs';
  * What the stack needs to know about an Amazon States Language file: the `${…}` definition
  * substitutions it expects and the timeout of each Lambda Task, so the functions' own
  * timeouts follow the one definition instead of a second list that drifts.
+ *
+ * A Task invokes a function when its `Resource` is `${XFnArn}`, or when it is
+ * `arn:aws:states:::lambda:invoke` with `Parameters.FunctionName` `${XFnArn}`: the Task waits
+ * for the function's result, so its `TimeoutSeconds` bounds the invocation. A callback Task
+ * (`arn:aws:states:::lambda:invoke.waitForTaskToken`) is different: its `TimeoutSeconds` or
+ * `TimeoutSecondsPath` bounds the wait for someone to return the token (hours, for an
+ * approval), not the invocation, which only hands the token on. Such an invocation counts as
+ * `CALLBACK_INVOCATION_TIMEOUT_SECONDS`.
  */
 export interface AslFacts {
   /** Every `${Name}` the definition uses, e.g. `TestsGateFnArn`, `EventBusName`. */
   placeholders: Set<string>;
-  /** For each `${…}` used as a Task `Resource`: the smallest `TimeoutSeconds` among those Tasks. */
+  /** For each function placeholder a Task invokes: the smallest timeout of those invocations (see above; no `TimeoutSeconds`: Infinity). */
   taskTimeouts: Map<string, number>;
   /** The literal service-integration Resources (`arn:aws:states:::events:putEvents`, …). */
   integrations: Set<string>;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** How long a function invoked by a callback Task may run: it stores or sends the token and returns. */
+export const CALLBACK_INVOCATION_TIMEOUT_SECONDS = 30;
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LAMBDA_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
 export function placeholdersIn(text: string): Set<string> {
   return new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!));
@@ -45,14 +58,18 @@ export function aslFacts(text: string, source: string): AslFacts {
   if (!isObject(machine)) throw new Error(`${source}: expected a state machine object`);
   const taskTimeouts = new Map<string, number>();
   const integrations = new Set<string>();
+  const placeholderOf = (v: unknown) => (typeof v === 'string' ? /^\$\{([A-Za-z0-9_]+)\}$/.exec(v)?.[1] : undefined);
   eachState(machine, (state) => {
     if (state.Type !== 'Task' || typeof state.Resource !== 'string') return;
-    const placeholder = /^\$\{([A-Za-z0-9_]+)\}$/.exec(state.Resource)?.[1];
+    let placeholder = placeholderOf(state.Resource);
     if (!placeholder) {
       integrations.add(state.Resource);
-      return;
+      if (state.Resource !== LAMBDA_INVOKE && state.Resource !== LAMBDA_CALLBACK) return;
+      placeholder = placeholderOf(isObject(state.Parameters) ? state.Parameters.FunctionName : undefined);
+      if (!placeholder) return;
     }
-    const timeout = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : Infinity;
+    const timeout =
+      state.Resource === LAMBDA_CALLBACK ? CALLBACK_INVOCATION_TIMEOUT_SECONDS : typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : Infinity;
     taskTimeouts.set(placeholder, Math.min(taskTimeouts.get(placeholder) ?? Infinity, timeout));
   });
   return { placeholders: placeholdersIn(text), taskTimeouts, integrations };

@@ -26,8 +26,8 @@ export interface MonitoringProps {
  * alarm notifies the alerts topic (KMS-encrypted, TLS only); subscribe people or a pager to it.
  *
  * Alarm names start with the stack name, so they are easy to tell apart from services'
- * alarms: the alarm-to-rollback rule sees every alarm in the account, and the rollback
- * machine ignores the ones no service lists.
+ * alarms. The alarm-to-rollback rule matches only alarms the config lists or tags for a
+ * service, never these (infra/app.ts refuses a config that lists one of them).
  */
 export class Monitoring extends Construct {
   readonly alarms: Alarm[] = [];
@@ -111,7 +111,8 @@ export class Monitoring extends Construct {
       'EventBridge could not start a state machine for a trigger (permissions, throttling, a deleted machine): the event waits in the dead-letter queue.',
     );
 
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${prefix}-pipeline` });
+    // Dashboard names are per account, not per region: the region keeps two deployments of one stack name apart.
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${prefix}-pipeline-${Stack.of(this).region}` });
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Executions',

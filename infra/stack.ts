@@ -28,11 +28,11 @@ export interface TagflowStackProps extends StackProps {
   projectRoot: string;
   /** The validated pipeline config: for IAM scoping (environments, deploy targets), and shipped in the code of the functions that read it. */
   config: PipelineConfig;
-  /** The rules that start the machines (`EVENT_RULES`). */
+  /** The rules that start the machines (`eventRules(config)`). */
   eventRules: readonly EventRule[];
   /** Put the pipeline's events on the account's default bus instead of a dedicated one. @default false */
   useDefaultBus?: boolean;
-  /** @default 'tagflow' */
+  /** The dedicated bus's name: one per stack, so two stacks can share an account and region. @default the stack name */
   eventBusName?: string;
   /** How long an environment lock outlives a crashed execution. @default 30 minutes */
   lockTtl?: Duration;
@@ -68,7 +68,7 @@ export class TagflowStack extends Stack {
     const configFile = shippedConfigFile(props.config);
     this.storage = new Storage(this, 'Storage');
     this.ledger = new Ledger(this, 'Ledger');
-    const { bus, defaultBus } = pipelineBus(this, { useDefaultBus: props.useDefaultBus ?? false, busName: props.eventBusName ?? 'tagflow' });
+    const { bus, defaultBus } = pipelineBus(this, { useDefaultBus: props.useDefaultBus ?? false, busName: props.eventBusName ?? this.stackName });
     this.bus = bus;
 
     const files = {

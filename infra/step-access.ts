@@ -1,5 +1,6 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
@@ -39,11 +40,14 @@ export interface StepAccess {
   events?: readonly string[];
   /** Reads the pipeline config, which then ships in its code (`lambdas/adapters/aws/config.ts`). */
   config?: true;
+  /** Reads the tags of the account's alarms in this region, for an alarm event that carries none (`cloudwatch-alarm-tags.ts`). */
+  alarmTags?: true;
 }
 
 export const STEP_ACCESS: Record<StepName, StepAccess> = {
   normalise: { config: true },
-  'normalise-rollback': { config: true },
+  // An alarm event without tags (AlarmTagsPropagation off): reads the alarm's tags.
+  'normalise-rollback': { config: true, alarmTags: true },
   claim: { ledger: true },
   'tests-gate': { ledger: true, artifacts: ['ci/'] },
   'resolve-artifact': { ledger: true, artifacts: ['builds/'] },
@@ -90,6 +94,8 @@ export const IMAGE_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']
 export const METRICS_ACTIONS = ['cloudwatch:GetMetricData'];
 /** The source of every event tagflow puts. */
 export const EVENT_SOURCE = 'tagflow';
+/** normalise-rollback reads an alarm's tags when its event carries none (CloudWatchAlarmTags). */
+export const ALARM_TAG_ACTIONS = ['cloudwatch:ListTagsForResource'];
 /** LambdaInvoker: Invoke on the alias. */
 export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
 
@@ -167,5 +173,12 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
       '*',
       'Actions with no resource-level permissions: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) and, read-only for the canary judge, cloudwatch:GetMetricData.',
     );
+  }
+
+  if (access.alarmTags) {
+    // Any alarm of this account and region: the event that needs the lookup names it.
+    const alarms = Stack.of(policyOwner).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    add(new PolicyStatement({ actions: ALARM_TAG_ACTIONS, resources: [alarms] }));
+    acknowledgeWildcardResource(policyOwner, alarms, 'Reads the tags (only) of the alarm whose event started the rollback machine; which alarm is known only from that event.');
   }
 }

@@ -12,7 +12,7 @@ export interface TriggersProps {
   pipelineBus: IEventBus;
   /** The account's default bus, where AWS services put their events. */
   defaultBus: IEventBus;
-  /** The rules to deploy (`EVENT_RULES`, the same data the local runtime matches against). */
+  /** The rules to deploy (`eventRules(config)`, the same data the local runtime matches against). */
   rules: readonly EventRule[];
   machines: { release: IStateMachine; rollback?: IStateMachine };
   /** How often EventBridge retries starting an execution. @default 8 */
@@ -108,7 +108,7 @@ export class Triggers extends Construct {
   }
 }
 
-/** The pipeline's own bus: a dedicated `tagflow` bus, or the account's default bus. */
+/** The pipeline's own bus: a dedicated bus (named after the stack by default), or the account's default bus. */
 export function pipelineBus(scope: Construct, options: { useDefaultBus: boolean; busName: string }): { bus: IEventBus; defaultBus: IEventBus } {
   const defaultBus = EventBus.fromEventBusName(scope, 'DefaultBus', 'default');
   if (options.useDefaultBus) return { bus: defaultBus, defaultBus };

@@ -1,10 +1,10 @@
+import type { PipelineConfig } from './config.js';
 import { evaluatePattern, matchesPattern, type EventPattern } from './event-pattern.js';
+import { ALARM_TAGS } from './rollback-input.js';
 
-/**
- * The EventBridge rules that start tagflow's state machines, defined once as data: the CDK
- * stack deploys these patterns and the local runtime matches events against the same ones,
- * so "it starts locally" means "it starts in AWS".
- */
+export { ALARM_TAGS };
+
+/** The EventBridge rules that start tagflow's state machines (`eventRules`). */
 
 export interface EventRule {
   name: string;
@@ -13,7 +13,8 @@ export interface EventRule {
   pattern: EventPattern;
 }
 
-export const EVENT_RULES: EventRule[] = [
+/** The rules that do not depend on the config. */
+const STATIC_RULES: readonly EventRule[] = [
   {
     name: 'tag-pushed',
     description: 'A version tag pushed, as put on the bus by CI or the GitHub webhook receiver: detail {repository?, service?, tag, commit?}.',
@@ -41,21 +42,55 @@ export const EVENT_RULES: EventRule[] = [
       detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'image-tag': [{ prefix: 'v' }] },
     },
   },
-  {
+];
+
+const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+/**
+ * `alarm-to-rollback`: an alarm entering ALARM (never OK or INSUFFICIENT_DATA) that guards one
+ * of the config's environments: its name is listed in a service environment's `alarms`, or the
+ * event carries `tagflow:service` and `tagflow:environment` tags naming a configured service and
+ * environment. CloudWatch puts the tags in the event (`detail.alarmTags`) only for an alarm with
+ * `ActionConfiguration.AlarmTagsPropagation` enabled; a tagged alarm without it never reaches
+ * the rollback machine unless the config lists its name. Every other alarm in the account (the
+ * stack's own alarms on the pipeline included) starts nothing. No services: no rule.
+ */
+export function alarmRule(config: Pick<PipelineConfig, 'services'>): EventRule | undefined {
+  const services = Object.entries(config.services);
+  if (services.length === 0) return undefined;
+  const listed = sortedUnique(services.flatMap(([, svc]) => svc.environments.flatMap((env) => env.alarms)));
+  const tagged: EventPattern = {
+    alarmTags: {
+      [ALARM_TAGS.service]: services.map(([name]) => name).sort(),
+      [ALARM_TAGS.environment]: sortedUnique(services.flatMap(([, svc]) => svc.environments.map((env) => env.name))),
+    },
+  };
+  const state: EventPattern = { state: { value: ['ALARM'] } };
+  return {
     name: 'alarm-to-rollback',
-    // Only transitions into ALARM: OK and INSUFFICIENT_DATA must not roll anything back.
-    description: 'A CloudWatch alarm entering ALARM; the rollback machine decides whether it guards a released service.',
+    description: `A CloudWatch alarm entering ALARM that the config lists under an environment's "alarms" (${listed.length}), or whose ${ALARM_TAGS.service} and ${ALARM_TAGS.environment} tags (in the event with AlarmTagsPropagation) name a configured service and environment.`,
     machine: 'rollback',
     pattern: {
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
-      detail: { state: { value: ['ALARM'] } },
+      // EventBridge refuses an empty list of values, and `$or` needs two branches.
+      detail: listed.length ? { ...state, $or: [{ alarmName: listed }, tagged] } : { ...state, ...tagged },
     },
-  },
-];
+  };
+}
+
+/**
+ * The rules for a pipeline config, defined once as data: the CDK stack deploys these patterns
+ * (infra/triggers.ts) and the local runtime matches its events against the same ones, so "it
+ * starts locally" means "it starts in AWS". The alarm rule depends on the config's services.
+ */
+export function eventRules(config: Pick<PipelineConfig, 'services'>): EventRule[] {
+  const alarms = alarmRule(config);
+  return [...STATIC_RULES, ...(alarms ? [alarms] : [])];
+}
 
 /** The rules whose pattern matches the event, in definition order (EventBridge starts every one). */
-export function rulesMatching(event: unknown, rules: readonly EventRule[] = EVENT_RULES): { rule: EventRule }[] {
+export function rulesMatching(event: unknown, rules: readonly EventRule[]): { rule: EventRule }[] {
   return rules.filter((rule) => matchesPattern(rule.pattern, event)).map((rule) => ({ rule }));
 }
 
@@ -64,7 +99,7 @@ export function rulesMatching(event: unknown, rules: readonly EventRule[] = EVEN
  * conditions satisfied) and the first field it rejected, e.g.
  * `rule ecr-image-pushed: detail.result is "FAILURE", expected one of ["SUCCESS"]`.
  */
-export function explainNoMatch(event: unknown, rules: readonly EventRule[] = EVENT_RULES): string {
+export function explainNoMatch(event: unknown, rules: readonly EventRule[]): string {
   let best: { rule: EventRule; matched: number; reason: string | undefined } | undefined;
   for (const rule of rules) {
     const e = evaluatePattern(rule.pattern, event);

@@ -25,7 +25,7 @@ import { STEP_RUNS } from './step-runs.js';
 import { LocalTaskTokens } from './task-tokens.js';
 import { existsSync } from 'node:fs';
 import { aslPath } from './asl.js';
-import { explainNoMatch, rulesMatching } from '../../lambdas/lib/event-rules.js';
+import { eventRules, explainNoMatch, rulesMatching, type EventRule } from '../../lambdas/lib/event-rules.js';
 
 export const LOCAL_LOCATIONS: Locations = { artifactsBucket: 'tagflow-artifacts', environmentsBucket: 'tagflow-environments' };
 export const LOCAL_TABLE = 'tagflow-ledger';
@@ -356,8 +356,10 @@ export class LocalRuntime {
       resources: [],
       ...(raw as Record<string, unknown>),
     };
-    const matches = rulesMatching(event);
-    if (matches.length === 0) return { event, started: [], unmatched: explainNoMatch(event) };
+    // The rules the stack deploys for this config (lambdas/lib/event-rules.ts).
+    const rules: readonly EventRule[] = eventRules(this.options.config);
+    const matches = rulesMatching(event, rules);
+    if (matches.length === 0) return { event, started: [], unmatched: explainNoMatch(event, rules) };
     const started = matches.map(({ rule }) => {
       if (!this.machines.has(rule.machine)) throw new Error(`rule ${rule.name} matched, but its ${rule.machine} state machine is not in this checkout`);
       return { rule: rule.name, execution: this.startExecution(rule.machine, event, opts) };

@@ -4,7 +4,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_RULES, type EventRule } from '../../lambdas/lib/event-rules.js';
+import { eventRules, type EventRule } from '../../lambdas/lib/event-rules.js';
 import { placeholderOf, STEP_NAMES } from '../../lambdas/steps.js';
 import { buildApp, loadPipelineConfig, PROJECT_ROOT } from '../../infra/app.js';
 import { placeholdersIn, readAslFacts } from '../../infra/asl.js';
@@ -20,6 +20,8 @@ import { busFor, toCdkPattern } from '../../infra/triggers.js';
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 const fixture = (name: string) => join(PROJECT_ROOT, 'test', 'infra', 'fixtures', name);
 const LAMBDA_TARGETS = fixture('lambda-targets.config.json');
+/** The rules the stack deploys for that config. */
+const EVENT_RULES = eventRules(loadPipelineConfig(LAMBDA_TARGETS).config);
 const ASL = {
   release: join(PROJECT_ROOT, 'state-machines', 'release.asl.json'),
   rollback: join(PROJECT_ROOT, 'state-machines', 'rollback.asl.json'),
@@ -308,7 +310,9 @@ describe('IAM', () => {
     const environments = `<${stack.getLogicalId(stack.storage.environments.node.defaultChild as never)}.Arn>`;
     const base = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
-    for (const step of ['normalise', 'normalise-rollback']) expect(actionsOf(statementsOf(step)).sort(), step).toEqual(base);
+    expect(actionsOf(statementsOf('normalise')).sort()).toEqual(base);
+    // It reads an alarm's tags when the alarm event carries none (test/infra/deploy-checks.test.ts).
+    expect(actionsOf(statementsOf('normalise-rollback')).sort()).toEqual([...base, 'cloudwatch:ListTagsForResource'].sort());
     for (const step of ['claim', 'check-policy', 'acquire-lock', 'release-lock', 'record-stage', 'record-outcome', 'prepare-rollback']) {
       expect(actionsOf(statementsOf(step)).filter((a) => !base.includes(a)).sort(), step).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(resourcesFor(statementsOf(step), 'dynamodb:PutItem'), step).toEqual([table]);
@@ -324,13 +328,13 @@ describe('IAM', () => {
     }
     // The canary judge reads metrics (no resource-level permissions exist for GetMetricData); nothing else does.
     expect(actionsOf(statementsOf('judge-canary')).filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual(['cloudwatch:GetMetricData']);
-    expect(STEP_NAMES.filter((s) => actionsOf(statementsOf(s)).some((a) => a.startsWith('cloudwatch:')))).toEqual(['judge-canary']);
+    expect(STEP_NAMES.filter((s) => actionsOf(statementsOf(s)).some((a) => a.startsWith('cloudwatch:')))).toEqual(['judge-canary', 'normalise-rollback']);
   });
 
   it('lets deploy, rollback-stage and rollback change, and smoke invoke, only the config\'s lambda-alias targets', () => {
     const fn = (name: string) => `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${name}`;
-    // checkout-{environment} for dev and staging; prod names a full ARN; demo deploys locally.
-    const targets = [fn('checkout-dev'), fn('checkout-staging'), 'arn:aws:lambda:eu-west-1:111122223333:function:checkout-live'];
+    // checkout-{environment} for dev and staging; prod names a full ARN; demo's {service}-{environment}.
+    const targets = [fn('checkout-dev'), fn('checkout-staging'), 'arn:aws:lambda:eu-west-1:111122223333:function:checkout-live', fn('demo-dev'), fn('demo-qa')];
     const expected = targets.flatMap((a) => [a, `${a}:*`]).sort();
     const deploy = ['lambda:CreateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:UpdateFunctionCode'];
     const lambdaActions = (step: string) => actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')).sort();
@@ -464,7 +468,7 @@ describe('the app', () => {
   });
 
   it('with useDefaultBus, creates no bus and puts every rule and event on the default bus', () => {
-    const other = new App({ context: { ...NO_BUNDLING, useDefaultBus: 'true' } });
+    const other = new App({ context: { ...NO_BUNDLING, config: LAMBDA_TARGETS, useDefaultBus: 'true' } });
     const t = Template.fromStack(buildApp(other)).toJSON().Resources as Record<string, Json>;
     const all = Object.values(t);
     expect(all.filter((r) => r.Type === 'AWS::Events::EventBus')).toEqual([]);

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validatePattern } from '../../lambdas/lib/event-pattern.js';
-import { EVENT_RULES, explainNoMatch, rulesMatching } from '../../lambdas/lib/event-rules.js';
+import { parseConfigText } from '../../lambdas/lib/config.js';
+import { eventRules, explainNoMatch as explainFor, rulesMatching } from '../../lambdas/lib/event-rules.js';
 
 const sample = (name: string): Record<string, any> => JSON.parse(readFileSync(new URL(`../../examples/events/${name}.json`, import.meta.url), 'utf8'));
-const matched = (event: unknown) => rulesMatching(event).map(({ rule }) => rule.name);
+/** The rules for the demo's config (its prod lists the sample alarm, demo-prod-errors). */
+const EVENT_RULES = eventRules(parseConfigText(readFileSync(new URL('../../examples/tagflow.config.json', import.meta.url), 'utf8')));
+const matched = (event: unknown) => rulesMatching(event, EVENT_RULES).map(({ rule }) => rule.name);
+const explainNoMatch = (event: unknown) => explainFor(event, EVENT_RULES);
 
-describe('EVENT_RULES', () => {
+describe('eventRules(config)', () => {
   it('are valid EventBridge patterns with unique names', () => {
     for (const rule of EVENT_RULES) expect(validatePattern(rule.pattern), rule.name).toEqual([]);
     expect(new Set(EVENT_RULES.map((r) => r.name)).size).toBe(EVENT_RULES.length);
