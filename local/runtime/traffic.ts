@@ -33,3 +33,28 @@ export function startTraffic(endpoint: () => Promise<string>, opts: { paths: str
     },
   };
 }
+
+/**
+ * Exactly `count` real requests against a local endpoint, `concurrency` at a time, through
+ * `paths` in turn; resolves once every one has been answered. How long that takes depends on
+ * the machine; how many were sent does not. `failures`: answered 5xx, or not answered.
+ */
+export async function sendRequests(endpoint: string, count: number, opts: { paths: string[]; concurrency?: number }): Promise<{ requests: number; failures: number }> {
+  let next = 0;
+  let failures = 0;
+  const worker = async () => {
+    while (next < count) {
+      const path = opts.paths[next % opts.paths.length]!;
+      next++;
+      try {
+        const res = await fetch(endpoint + path);
+        await res.arrayBuffer();
+        if (res.status >= 500) failures++;
+      } catch {
+        failures++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, count)) }, worker));
+  return { requests: count, failures };
+}

@@ -1,25 +1,49 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../lambdas/adapters/dynamodb-ledger.js';
 import { LockLost } from '../../lambdas/lib/errors.js';
 import type { ReleaseRecord } from '../../lambdas/lib/types.js';
 import { startAwsServices, type LocalAwsServices } from '../../local/runtime/aws-services.js';
 
-/** The ledger's conditional writes, against a real DynamoDB API (dynalite on loopback). */
+/**
+ * The ledger's conditional writes, against a real DynamoDB API (dynalite on loopback). Each
+ * test gets an empty ledger table of its own, so what a test reads back is what it wrote.
+ */
 
 let aws: LocalAwsServices;
 let ledger: DynamoDbLedger;
 let dir: string;
+let tables = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tagflow-ledger-'));
   aws = await startAwsServices(dir, [], 'ledger-test');
-  ledger = new DynamoDbLedger(aws.dynamodb, 'ledger-test');
 });
 afterAll(async () => {
   await aws?.close();
   rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  // The ledger table's key schema, as the runtime and the stack create it.
+  const table = `ledger-test-${++tables}`;
+  await aws.dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  while ((await aws.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 5));
+  ledger = new DynamoDbLedger(aws.dynamodb, table);
 });
 
 const record = (version: string, executionId: string): ReleaseRecord => ({
@@ -73,6 +97,7 @@ describe('DynamoDB ledger', () => {
   });
 
   it('writes an outcome once and keeps decisions in order', async () => {
+    expect((await ledger.claimRelease(record('v1.0.0', 'x'))).claimed).toBe(true);
     const base = { releaseId: 'api@v1.0.0', service: 'api', version: 'v1.0.0', environments: [], finishedAt: 'now', executionId: 'x' };
     await ledger.recordOutcome({ ...base, outcome: 'failed', reason: 'first' });
     await ledger.recordOutcome({ ...base, outcome: 'succeeded', reason: 'second' });

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type PipelineConfig } from '../../lambdas/lib/config.js';
+import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import { systemClock, type Clock } from '../../lambdas/lib/ports.js';
 import type { ApprovalRequested, LocalRuntime } from '../../local/runtime/runtime.js';
-import { ROOT, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { demoConfig, startHarness, statesEntered, type Harness } from '../support/harness.js';
 import { SAMPLE_POLICY } from '../support/policy.js';
 
 /**
@@ -16,10 +14,9 @@ import { SAMPLE_POLICY } from '../support/policy.js';
 
 const POLICY = SAMPLE_POLICY;
 
-function configWith(policy: Record<string, unknown>): PipelineConfig {
-  const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'));
-  for (const env of raw.services.demo.environments) delete env.canary;
-  return parseConfig({ ...raw, policy });
+/** The demo's config (no canary) with the policy, and more services as copies of demo. */
+function configWith(policy: Record<string, unknown>, services: string[] = []): PipelineConfig {
+  return demoConfig({ policy, services });
 }
 
 /** A clock that starts at `iso` and then ticks with real time. */
@@ -71,31 +68,45 @@ describe('a release into a closed environment', () => {
 describe('a release into a freeze', () => {
   let h: Harness;
   // Tuesday 22 December 2026, 11:00 in Berlin: inside the weekday window, but in the year-end freeze.
+  // Each test releases its own service (a copy of demo).
   beforeAll(async () => {
-    h = await startHarness({ config: configWith(POLICY), clock: clockFrom('2026-12-22T10:00:00Z') });
+    h = await startHarness({ config: configWith(POLICY, ['frozen', 'emergency', 'rejected']), clock: clockFrom('2026-12-22T10:00:00Z') });
   });
+
+  /** Two different approvers let an emergency release of `version` into prod. */
+  async function emergencyShipped(service: string, version: string): Promise<void> {
+    await h.publish(version, { service });
+    const requested = nextApprovalRequest(h.rt);
+    const run = h.rt.startExecution('release', { service, version, emergency: { reason: 'card payments failing' } });
+    const request = await requested;
+    await h.rt.approve(request, 'alice');
+    await h.rt.approve(request, 'bob');
+    expect((await run.done).status).toBe('SUCCEEDED');
+  }
   afterAll(async () => h?.close());
 
   it('fails with DeployWindowClosed when the freeze outlasts maxWaitHours, saying what is closed, until when, and how to override', async () => {
-    await h.publish('v1.0.0');
-    const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.0' }).done;
+    const service = 'frozen';
+    await h.publish('v1.0.0', { service });
+    const s = await h.rt.startExecution('release', { service, version: 'v1.0.0' }).done;
 
     expect(s).toMatchObject({ status: 'FAILED', error: 'DeployWindowClosed' });
     expect(s.cause).toContain('in the freeze "year-end" until Mon, 4 Jan 2027');
     expect(s.cause).toContain('more than policy.maxWaitHours (72 h)');
     expect(s.cause).toContain('approved by 2 of alice, bob, carol can override it');
     expect(statesEntered(s.history)).not.toContain('Wait for deploy window');
-    expect(await h.promotedAnywhere('demo', 'v1.0.0')).toEqual(['dev', 'staging']);
-    expect(await h.rt.deps.ledger.getOutcome('demo', 'v1.0.0')).toMatchObject({ outcome: 'failed', error: 'DeployWindowClosed' });
-    expect((await h.rt.deps.ledger.getEnvironment('demo', 'prod'))?.lockHolder).toBeUndefined();
+    expect(await h.promotedAnywhere(service, 'v1.0.0')).toEqual(['dev', 'staging']);
+    expect(await h.rt.deps.ledger.getOutcome(service, 'v1.0.0')).toMatchObject({ outcome: 'failed', error: 'DeployWindowClosed' });
+    expect((await h.rt.deps.ledger.getEnvironment(service, 'prod'))?.lockHolder).toBeUndefined();
   });
 
   it('ships an emergency release after two different approvers, and the ledger records who and when', async () => {
-    await h.publish('v1.0.1');
+    const service = 'emergency';
+    await h.publish('v1.0.1', { service });
     const requested = nextApprovalRequest(h.rt);
-    const run = h.rt.startExecution('release', { service: 'demo', version: 'v1.0.1', emergency: { reason: 'card payments failing since v1.0.0' } });
+    const run = h.rt.startExecution('release', { service, version: 'v1.0.1', emergency: { reason: 'card payments failing since v1.0.0' } });
     const request = await requested;
-    expect(request).toMatchObject({ service: 'demo', version: 'v1.0.1', environment: 'prod', approvers: ['alice', 'bob', 'carol'] });
+    expect(request).toMatchObject({ service, version: 'v1.0.1', environment: 'prod', approvers: ['alice', 'bob', 'carol'] });
 
     const first = await h.rt.approve(request, 'alice');
     expect(first).toMatchObject({ status: 'pending', approvers: ['alice'], needed: 2 });
@@ -104,23 +115,26 @@ describe('a release into a freeze', () => {
     const s = await run.done;
 
     expect(s.status).toBe('SUCCEEDED');
-    expect((await h.rt.deps.ledger.getEnvironment('demo', 'prod'))?.version).toBe('v1.0.1');
+    expect((await h.rt.deps.ledger.getEnvironment(service, 'prod'))?.version).toBe('v1.0.1');
     const record = await h.rt.deps.approvals.get(request);
     expect(record).toMatchObject({ status: 'approved', reason: 'card payments failing since v1.0.0', executionId: run.executionArn });
     expect(record!.approvals.map((a) => a.approver)).toEqual(['alice', 'bob']);
     for (const a of record!.approvals) expect(Date.parse(a.at)).toBeGreaterThanOrEqual(Date.parse('2026-12-22T10:00:00Z'));
-    const approvals = (await h.rt.deps.ledger.decisions('demo', 'v1.0.1')).filter((d) => d.step === 'approval');
+    const approvals = (await h.rt.deps.ledger.decisions(service, 'v1.0.1')).filter((d) => d.step === 'approval');
     expect(approvals.map((d) => d.verdict)).toEqual(['waiting', 'waiting', 'waiting', 'passed']);
     expect(approvals.at(-1)!.summary).toContain('approved by alice and bob');
-    const event = h.rt.emitted.find((e) => e.DetailType === 'Approval Requested' && (e.Detail as { version: string }).version === 'v1.0.1');
-    expect(event?.Detail).toMatchObject({ environment: 'prod', approvers: ['alice', 'bob', 'carol'], needed: 2, executionId: run.executionArn });
+    const event = h.rt.emitted.find((e) => e.DetailType === 'Approval Requested' && (e.Detail as { service: string }).service === service && (e.Detail as { version: string }).version === 'v1.0.1');
+    expect(event?.Detail).toMatchObject({ service, environment: 'prod', approvers: ['alice', 'bob', 'carol'], needed: 2, executionId: run.executionArn });
     expect((event!.Detail as { reason: string }).reason).toContain('card payments failing');
   });
 
   it('does not open for one approver approving twice, and fails with ApprovalRejected when another rejects', async () => {
-    await h.publish('v1.0.2');
+    const service = 'rejected';
+    // v1.0.1 went to prod in an emergency before: a rejected v1.0.2 leaves it there.
+    await emergencyShipped(service, 'v1.0.1');
+    await h.publish('v1.0.2', { service });
     const requested = nextApprovalRequest(h.rt);
-    const run = h.rt.startExecution('release', { service: 'demo', version: 'v1.0.2', emergency: { reason: 'hotfix' } });
+    const run = h.rt.startExecution('release', { service, version: 'v1.0.2', emergency: { reason: 'hotfix' } });
     const request = await requested;
 
     await h.rt.approve(request, 'alice');
@@ -134,10 +148,10 @@ describe('a release into a freeze', () => {
     expect(rejected.status).toBe('rejected');
     const s = await run.done;
     expect(s).toMatchObject({ status: 'FAILED', error: 'ApprovalRejected' });
-    expect(s.cause).toContain('carol rejected the emergency release of demo v1.0.2 into prod');
+    expect(s.cause).toContain(`carol rejected the emergency release of ${service} v1.0.2 into prod`);
     expect(s.cause).toContain('not during the freeze');
-    expect((await h.rt.deps.ledger.getEnvironment('demo', 'prod'))?.version).toBe('v1.0.1');
-    expect(await h.rt.deps.ledger.getOutcome('demo', 'v1.0.2')).toMatchObject({ outcome: 'failed', error: 'ApprovalRejected' });
+    expect((await h.rt.deps.ledger.getEnvironment(service, 'prod'))?.version).toBe('v1.0.1');
+    expect(await h.rt.deps.ledger.getOutcome(service, 'v1.0.2')).toMatchObject({ outcome: 'failed', error: 'ApprovalRejected' });
     const record = await h.rt.deps.approvals.get(request);
     expect(record).toMatchObject({ status: 'rejected', rejectedBy: { approver: 'carol', comment: 'not during the freeze' } });
     expect(record!.approvals.map((a) => a.approver)).toEqual(['alice']);

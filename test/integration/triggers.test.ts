@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveWebhook, sign } from '../../lambdas/lib/github-webhook.js';
-import { ROOT, commitOf, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { ROOT, commitOf, demoConfig, startHarness, statesEntered, type Harness } from '../support/harness.js';
 
 /** Every way a release or rollback starts, from the documented event shapes, through the deployed patterns. */
 
@@ -13,7 +13,8 @@ const SECRET = 's3cret';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // `paged`: a copy of demo whose prod alarm is paged-prod-errors, for the alarm test's own releases.
+  h = await startHarness({ config: demoConfig({ services: ['paged'] }) });
 });
 afterAll(async () => h?.close());
 
@@ -84,12 +85,20 @@ describe('triggers', () => {
   });
 
   it('an alarm going to ALARM starts the rollback machine once', async () => {
-    const { started } = h.rt.sendEvent(event('alarm-state-alarm'));
+    const service = 'paged';
+    for (const version of ['v4.1.0', 'v4.2.0']) {
+      await h.publish(version, { service });
+      expect((await h.rt.startExecution('release', { service, version }).done).status).toBe('SUCCEEDED');
+    }
+    const alarm = event('alarm-state-alarm');
+    alarm.detail.alarmName = 'paged-prod-errors';
+    alarm.resources = alarm.resources.map((arn: string) => arn.replace(/:alarm:demo-prod-errors$/, ':alarm:paged-prod-errors'));
+    const { started } = h.rt.sendEvent(alarm);
     expect(started.map((s) => s.rule)).toEqual(['alarm-to-rollback']);
     const s = await started[0]!.execution.done;
     expect(s.machine).toBe('rollback');
     expect(s.status).toBe('SUCCEEDED');
-    expect((await h.rt.deps.ledger.getEnvironment('demo', 'prod'))!.version).toBe('v4.1.0');
+    expect((await h.rt.deps.ledger.getEnvironment(service, 'prod'))!.version).toBe('v4.1.0');
   });
 
   it('a non-version tag is ignored with a reason, not a failed execution', async () => {
