@@ -66,6 +66,7 @@ export function buildApp(app: App, options: BuildOptions = {}): TagflowStack {
   const problems = deployProblems(loaded.config, {
     // An env-agnostic stack learns its region only at deploy time: the region checks cannot run.
     ...(Token.isUnresolved(stack.region) ? {} : { region: stack.region }),
+    ...(Token.isUnresolved(stack.account) ? {} : { account: stack.account }),
     ownAlarmNames: stack.monitoring.alarms.map((a) => (a.node.defaultChild as CfnAlarm).alarmName!),
   });
   if (problems.length) throw new NotDeployable(problems, loaded.path);

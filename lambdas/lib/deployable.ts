@@ -1,5 +1,6 @@
 import type { PipelineConfig, ServiceConfig } from './config.js';
 import { listIssues, type FieldIssue } from './errors.js';
+import { APPROVER_FORMAT, parsePrincipal } from './approver-principal.js';
 import { fillNames } from './targets.js';
 
 /**
@@ -18,6 +19,8 @@ export interface DeployContext {
    * profile). Undefined for an env-agnostic stack: checks that need the region are skipped.
    */
   region?: string;
+  /** The stack's account, when synth knows it: approvers must belong to it. */
+  account?: string;
   /** The names of the alarms the stack puts on the pipeline itself (infra/monitoring.ts). */
   ownAlarmNames?: readonly string[];
 }
@@ -127,13 +130,22 @@ export const ownAlarms: DeployCheck = (config, { ownAlarmNames = [] }) => {
   return issues;
 };
 
+/**
+ * In AWS an approver is the principal STS verified (approver-principal.ts): a bare name, which
+ * identifies a person only in the local runtime, would match nobody, and a principal of another
+ * account is refused at every decision.
+ */
+export const approverPrincipals: DeployCheck = (config, { account }) =>
+  (config.policy?.approvers ?? []).flatMap((entry, i): FieldIssue[] => {
+    const field = `policy.approvers[${i}]`;
+    const p = parsePrincipal(entry);
+    if (p.kind === 'local-name') return [{ field, problem: `"${entry}" is a bare name, which identifies an approver only in the local runtime; in AWS give ${APPROVER_FORMAT.split('; a bare name')[0]}` }];
+    if (account && p.account !== account) return [{ field, problem: `${entry} is in account ${p.account}, but the stack deploys to ${account}; only principals of the pipeline's own account can approve` }];
+    return [];
+  });
+
 /** Every deploy-only check, in the order their problems are reported. */
-export const DEPLOY_CHECKS: readonly DeployCheck[] = [
-  localTargets,
-  targetRegions,
-  ownAlarms,
-  // Next: policy.approvers entries must be full IAM principal ARNs (being added separately).
-];
+export const DEPLOY_CHECKS: readonly DeployCheck[] = [localTargets, targetRegions, ownAlarms, approverPrincipals];
 
 /** The problems that keep the config from working in AWS; empty when it can be deployed. */
 export function deployProblems(config: PipelineConfig, context: DeployContext = {}, checks: readonly DeployCheck[] = DEPLOY_CHECKS): FieldIssue[] {

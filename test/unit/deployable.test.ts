@@ -76,6 +76,23 @@ describe('the stack\'s own alarms', () => {
   });
 });
 
+describe('approvers', () => {
+  const withApprovers = (approvers: string[]) => parseConfig({ services: { api: { target: lambda('api'), environments: [{ name: 'prod' }] } }, policy: { approvers } });
+  const alice = 'arn:aws:iam::111122223333:user/alice';
+  const bob = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Approvers_0123456789abcdef/bob@acme.io';
+
+  it('must be principal ARNs in AWS: a bare name, which only the local runtime accepts, is refused', () => {
+    expect(deployProblems(withApprovers([alice, 'bob']))).toEqual([{ field: 'policy.approvers[1]', problem: expect.stringContaining('"bob" is a bare name, which identifies an approver only in the local runtime') }]);
+    expect(deployProblems(withApprovers([alice, bob]))).toEqual([]);
+  });
+
+  it('must be in the stack\'s account when synth knows it', () => {
+    const other = ['arn:aws:iam::999999999999:user/alice', 'arn:aws:iam::999999999999:user/carol'];
+    expect(deployProblems(withApprovers(other), { account: '111122223333' }).map((p) => p.field)).toEqual(['policy.approvers[0]', 'policy.approvers[1]']);
+    expect(deployProblems(withApprovers(other))).toEqual([]);
+  });
+});
+
 describe('deployProblems', () => {
   it('runs every check in DEPLOY_CHECKS in order, and takes further checks', () => {
     expect(DEPLOY_CHECKS.length).toBeGreaterThanOrEqual(3);
