@@ -90,9 +90,11 @@ function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>): Promise<T> {
+/** `share: 'attach'`: a reading command works beside another process that owns the data folder (a release running). */
+async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>, opts: { share?: 'attach' } = {}): Promise<T> {
   const config = loadConfigFile(flags.config);
-  const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config });
+  const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config, ...opts });
+  for (const warning of runtime.warnings) console.log(yellow(`⚠ ${warning}`));
   try {
     return await fn(runtime, config);
   } finally {
@@ -150,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const line of await statusTable(rt.deps.ledger, config, flags.service)) console.log(line);
       console.log(dim(`ledger: ${rt.options.dataDir}/ledger (DynamoDB API via dynalite)`));
       return 0;
-    });
+    }, { share: 'attach' });
   }
   if (group === 'history') {
     const service = need(flags, 'service', 'checkout');
@@ -165,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       if (releases.length === 0) console.log(`no releases of ${service} in ${rt.options.dataDir}`);
       return 0;
-    });
+    }, { share: 'attach' });
   }
   if (group === 'dora') {
     const days = flags.days === undefined ? 30 : Number(flags.days);
@@ -173,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     return withRuntime(flags, async (rt, config) => {
       for (const line of await doraReport(rt.deps.ledger, config, new Date(), days, flags.service)) console.log(line);
       return 0;
-    });
+    }, { share: 'attach' });
   }
   if (group === 'approve') return approveCommand(flags);
   if (group !== 'local') throw new UsageError(`unknown command "${group}"`);
@@ -300,10 +302,23 @@ async function approveCommand(flags: Flags): Promise<number> {
 }
 
 export function runCli(argv: string[]): void {
+  // dynalite throws storage failures (a full disk, a damaged ledger) outside any promise: name the data folder, never a raw LEVEL_ error.
+  process.on('uncaughtException', (err) => {
+    const dataDir = String(parseArgs({ args: argv, options, allowPositionals: true, strict: false }).values['data-dir'] ?? '.tagflow');
+    void import('../runtime/aws-services.js').then(({ describeDataError }) => {
+      console.error(`${red('error:')} ${describeDataError(dataDir, err).message}`);
+      process.exit(1);
+    });
+  });
   main(argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // Another process owns the data folder: a usage matter (wait, or another --data-dir), exit 2.
+    if (err instanceof UsageError || (err as Error).name === 'DataDirBusy' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      if ((err as Error).name === 'DataDirBusy') {
+        console.error(`${red('error:')} ${(err as Error).message}`);
+        process.exit(2);
+      }
       console.error(`${red('error:')} ${(err as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }

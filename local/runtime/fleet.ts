@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ArtifactIntegrityError } from '../../lambdas/lib/errors.js';
 import { sha256Hex } from '../../lambdas/lib/manifest.js';
@@ -37,6 +37,7 @@ interface Loaded {
 
 interface VersionRecord {
   version: string;
+  /** Relative to the data folder in fleet.json (a moved folder still works); absolute in memory. */
   dir: string;
   entry: string;
   sha256: string;
@@ -83,22 +84,49 @@ export class LocalFleet implements DeployTarget {
     this.statePath = join(dataDir, 'fleet.json');
   }
 
+  /** fleet.json, or a FleetStateDamaged naming it: a damaged file is never taken for "nothing deployed". */
   private readState(): Record<string, FleetState> {
-    return existsSync(this.statePath) ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as Record<string, FleetState>) : {};
+    if (!existsSync(this.statePath)) return {};
+    let state: unknown;
+    try {
+      state = JSON.parse(readFileSync(this.statePath, 'utf8'));
+    } catch (err) {
+      throw new FleetStateDamaged(this.statePath, (err as Error).message);
+    }
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new FleetStateDamaged(this.statePath, 'expected a JSON object');
+    for (const [key, rec] of Object.entries(state as Record<string, FleetState>)) {
+      const ok = (v: VersionRecord | undefined) => v && typeof v.version === 'string' && typeof v.dir === 'string' && typeof v.entry === 'string' && typeof v.sha256 === 'string';
+      if (!ok(rec?.live) || (rec.canary !== undefined && !(ok(rec.canary) && typeof rec.canary.weight === 'number'))) throw new FleetStateDamaged(this.statePath, `entry ${JSON.stringify(key)} is not a version record`);
+    }
+    return state as Record<string, FleetState>;
   }
 
+  /** Written to a temporary file and renamed over fleet.json, so a crash leaves the old state or the new one, never half of one. */
   private writeState(key: string, slot: Slot): void {
-    const state = this.readState();
-    if (slot.live) state[key] = { live: slot.live.record, ...(slot.canary ? { canary: { ...slot.canary.record, weight: slot.canary.weight } } : {}) };
-    writeFileSync(this.statePath, JSON.stringify(state, null, 2));
+    let state: Record<string, FleetState>;
+    try {
+      state = this.readState();
+    } catch (err) {
+      if (!(err instanceof FleetStateDamaged)) throw err;
+      // A deploy or rollback establishes a known state again; the damaged file is kept beside it for a person to look at.
+      renameSync(this.statePath, `${this.statePath}.damaged`);
+      state = {};
+    }
+    const stored = (r: VersionRecord): VersionRecord => ({ ...r, dir: relative(this.dataDir, r.dir) });
+    if (slot.live) state[key] = { live: stored(slot.live.record), ...(slot.canary ? { canary: { ...stored(slot.canary.record), weight: slot.canary.weight } } : {}) };
+    const tmp = `${this.statePath}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state, null, 2));
+    renameSync(tmp, this.statePath);
   }
 
   /** What each environment served when this data folder was last used, loaded again. */
   async restore(): Promise<void> {
+    // Paths were absolute before fleet.json stored them relative to the data folder.
+    const here = (r: VersionRecord): VersionRecord => ({ ...r, dir: isAbsolute(r.dir) ? r.dir : join(this.dataDir, r.dir) });
     for (const [key, rec] of Object.entries(this.readState())) {
       const slot = this.slot(key);
-      slot.live = await load(rec.live);
-      if (rec.canary) slot.canary = { ...(await load(rec.canary)), weight: rec.canary.weight };
+      slot.live = await load(here(rec.live));
+      if (rec.canary) slot.canary = { ...(await load(here(rec.canary))), weight: rec.canary.weight };
     }
   }
 
@@ -159,6 +187,10 @@ export class LocalFleet implements DeployTarget {
     const weight = checkWeight(weightPercent);
     if (weight === 100) {
       slot.live = slot.canary;
+      delete slot.canary;
+      slot.switchedAt = now();
+    } else if (weight === 0) {
+      // No share of traffic: the canary is gone (the reconciler's removal of a dead release's canary).
       delete slot.canary;
       slot.switchedAt = now();
     } else slot.canary.weight = weight;
@@ -248,6 +280,17 @@ export class LocalFleet implements DeployTarget {
         if (slot.samples.length > MAX_SAMPLES) slot.samples.splice(0, slot.samples.length - MAX_SAMPLES);
       }
     }
+  }
+}
+
+/** fleet.json cannot be read: what served is unknown, so nothing may deploy over it until a person looks. */
+export class FleetStateDamaged extends Error {
+  override readonly name = 'FleetStateDamaged';
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(`the local fleet's state ${path} is damaged (${why}): the local services serve nothing until the next release or rollback into them, which moves the file to ${path}.damaged; status and history still work from the ledger`);
   }
 }
 

@@ -16,8 +16,8 @@ import { decideApproval, type ApprovalOutcome } from '../../lambdas/lib/approval
 import { RULES, kindOf, type ApprovalKind } from '../../lambdas/lib/approval-kinds.js';
 import { evaluatePath } from '../../lambdas/lib/json-path.js';
 import { type MachineName, readAsl, substitute, taskStates, timestampWaits } from './asl.js';
-import { LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
-import { LocalFleet } from './fleet.js';
+import { DataDirBusy, LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
+import { FleetStateDamaged, LocalFleet } from './fleet.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import { asLambda } from './local-lambda.js';
 import { SimulatedClock } from './simulated-clock.js';
@@ -51,6 +51,8 @@ export interface RuntimeOptions {
   retryIntervals?: Record<string, number | number[]>;
   /** Wait durations by state name, in ms: compresses time (a canary's bake polls) without changing the counts. */
   waits?: Record<string, number>;
+  /** When another live tagflow process owns the data folder: read its ledger through it ('attach': status, history, dora), or refuse at once (default). */
+  share?: 'attach' | 'refuse';
 }
 
 /**
@@ -133,6 +135,8 @@ export class LocalRuntime {
   readonly deps: Deps;
   readonly fleet: LocalFleet;
   private readonly fleetMetrics: FleetMetrics;
+  /** What the runtime found wrong at start but could work around (a damaged fleet.json): the CLI shows them. */
+  readonly warnings: string[] = [];
   /** Events the pipeline put on its bus, in order. */
   readonly emitted: (PutEvent & { time: string })[] = [];
   private readonly machines = new Map<MachineName, StateMachine>();
@@ -179,10 +183,17 @@ export class LocalRuntime {
 
   static async start(options: RuntimeOptions): Promise<LocalRuntime> {
     mkdirSync(join(options.dataDir, 'executions'), { recursive: true });
-    const aws = await startAwsServices(options.dataDir, Object.values(LOCAL_LOCATIONS), LOCAL_TABLE);
+    const aws = await startAwsServices(options.dataDir, Object.values(LOCAL_LOCATIONS), LOCAL_TABLE, { share: options.share ?? 'refuse' });
     const runtime = new LocalRuntime(options, aws);
     try {
-      await runtime.fleet.restore();
+      try {
+        // Attached to another process's APIs: its fleet serves; this one only reads.
+        if (aws.attachedTo === undefined) await runtime.fleet.restore();
+      } catch (err) {
+        // A damaged fleet.json must not keep a person from reading the ledger or rolling back.
+        if (!(err instanceof FleetStateDamaged)) throw err;
+        runtime.warnings.push(err.message);
+      }
       await runtime.loadMachines();
     } catch (err) {
       await runtime.close();
@@ -270,6 +281,7 @@ export class LocalRuntime {
   }
 
   startExecution(machine: MachineName, input: unknown, opts: { name?: string; onEvent?: (e: EventLog) => void } = {}): ExecutionHandle {
+    if (this.aws.attachedTo !== undefined) throw new DataDirBusy(`the local data folder ${this.options.dataDir} is in use by tagflow process ${this.aws.attachedTo}: this process may only read it; wait for that one to end`);
     const sm = this.machines.get(machine);
     if (!sm) throw new Error(`no state machine "${machine}" (state-machines/${machine}.asl.json) in this checkout`);
     const name = opts.name ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
