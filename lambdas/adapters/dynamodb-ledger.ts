@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LockLost } from '../lib/errors.js';
 import type { ClaimResult, Ledger, LockResult } from '../lib/ports.js';
-import type { Decision, EnvironmentState, OutcomeRecord, ReleaseRecord } from '../lib/types.js';
+import type { AttemptRecord, Decision, EnvironmentState, OutcomeRecord, ReleaseRecord } from '../lib/types.js';
 import { documentClient, isConditionFailure } from './dynamodb-table.js';
 import { call } from './transient.js';
 
@@ -92,13 +92,59 @@ export class DynamoDbLedger implements Ledger {
     return this.query<Decision & Record<string, unknown>>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': decKey(service, version) } });
   }
 
-  async recordOutcome(outcome: OutcomeRecord): Promise<void> {
+  async recordOutcome(outcome: OutcomeRecord): Promise<boolean> {
+    // Once per attempt: the release record names the current attempt's execution; a retry
+    // starts only after the earlier attempt's outcome is written, so a newer attempt's outcome
+    // may replace it, and a late write for a superseded attempt is ignored.
+    const release = await this.getRelease(outcome.service, outcome.version);
+    if (release && release.executionId !== outcome.executionId) return false;
+    const attempt = release?.attempt ?? 1;
     try {
       await call('DynamoDB PutItem (outcome)', () =>
-        this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: svcKey(outcome.service), sk: `${relKey(outcome.version)}#OUTCOME`, kind: 'outcome', ...outcome }, ConditionExpression: 'attribute_not_exists(pk)' })),
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: svcKey(outcome.service), sk: `${relKey(outcome.version)}#OUTCOME`, kind: 'outcome', ...outcome, attempt },
+            ConditionExpression: attempt > 1 ? 'attribute_not_exists(pk) OR attribute_not_exists(attempt) OR attempt < :a' : 'attribute_not_exists(pk)',
+            ...(attempt > 1 ? { ExpressionAttributeValues: { ':a': attempt } } : {}),
+          }),
+        ),
       );
+      return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      return false;
+    }
+  }
+
+  async retryRelease(record: ReleaseRecord, fromExecution: string, earlier: AttemptRecord): Promise<boolean> {
+    try {
+      await call('DynamoDB UpdateItem (retry release)', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: svcKey(record.service), sk: relKey(record.version) },
+            UpdateExpression: 'SET executionId = :e, startedAt = :s, #trigger = :t, #plan = :p, configSnapshot = :c, attempt = :n, attempts = list_append(if_not_exists(attempts, :none), :earlier)',
+            ConditionExpression: 'executionId = :from',
+            ExpressionAttributeNames: { '#trigger': 'trigger', '#plan': 'plan' },
+            ExpressionAttributeValues: {
+              ':e': record.executionId,
+              ':s': record.startedAt,
+              ':t': record.trigger,
+              ':p': record.plan,
+              ':c': record.configSnapshot,
+              ':n': earlier.attempt + 1,
+              ':none': [],
+              ':earlier': [earlier],
+              ':from': fromExecution,
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
     }
   }
 
@@ -106,6 +152,7 @@ export class DynamoDbLedger implements Ledger {
     const res = await call('DynamoDB GetItem (outcome)', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: svcKey(service), sk: `${relKey(version)}#OUTCOME` }, ConsistentRead: true })));
     return strip<OutcomeRecord & Record<string, unknown>>(res.Item);
   }
+
 
   async claimRollback(service: string, environment: string, fromVersion: string, executionId: string, nowIso: string): Promise<{ claimed: true } | { claimed: false; by: string; at: string }> {
     const Key = { pk: svcKey(service), sk: `RB#${environment}#${fromVersion}` };

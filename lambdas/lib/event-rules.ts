@@ -1,6 +1,7 @@
 import type { PipelineConfig } from './config.js';
 import { evaluatePattern, matchesPattern, type EventPattern } from './event-pattern.js';
 import { ALARM_TAGS } from './rollback-input.js';
+import { RECONCILED_STATUSES } from './reconcile.js';
 
 export { ALARM_TAGS };
 
@@ -87,6 +88,36 @@ export function alarmRule(config: Pick<PipelineConfig, 'services'>): EventRule |
 export function eventRules(config: Pick<PipelineConfig, 'services'>): EventRule[] {
   const alarms = alarmRule(config);
   return [...STATIC_RULES, ...(alarms ? [alarms] : [])];
+}
+
+/** A rule whose target is one of tagflow's functions rather than a state machine. */
+export interface FunctionRule {
+  name: string;
+  description: string;
+  function: 'reconcile';
+  pattern: EventPattern;
+}
+
+/**
+ * `execution-ended`: an execution of one of the pipeline's machines (release or rollback, by
+ * ARN) ended ABORTED (a console "Stop execution", a rollback's StopExecution), TIMED_OUT or
+ * FAILED (a release that failed through its own Catch too: the reconciler then finds nothing
+ * left to do). Step Functions puts these on the default bus, source `aws.states`; the
+ * reconciler (lambdas/lib/reconcile.ts) cleans up after the execution. The machines' ARNs are
+ * known only at deploy time (CDK tokens) or from the local runtime.
+ */
+export function executionEndedRule(stateMachineArns: readonly string[]): FunctionRule {
+  if (stateMachineArns.length === 0) throw new Error('executionEndedRule: name at least one state machine ARN');
+  return {
+    name: 'execution-ended',
+    description: 'An execution of the release or rollback machine that was stopped, timed out or failed: the reconciler removes its canary weight and locks and records its outcome.',
+    function: 'reconcile',
+    pattern: {
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: [...RECONCILED_STATUSES], stateMachineArn: [...stateMachineArns] },
+    },
+  };
 }
 
 /** The rules whose pattern matches the event, in definition order (EventBridge starts every one). */

@@ -33,6 +33,8 @@ export const manualReleaseSchema = z.strictObject({
   emergency: z
     .strictObject({ reason: z.string().min(3, 'say why this release cannot wait') })
     .optional(),
+  /** Start this version again: allowed when its last attempt failed or was aborted before anything was deployed. */
+  retry: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
 export type ManualRelease = z.infer<typeof manualReleaseSchema>;
@@ -58,5 +60,6 @@ export function manualToRequest(m: ManualRelease): ReleaseRequest {
     ...(m.commit ? { commit: m.commit } : {}),
     trigger: { kind: 'manual' },
     ...(m.emergency ? { emergency: m.emergency } : {}),
+    ...(m.retry ? { retry: true } : {}),
   };
 }

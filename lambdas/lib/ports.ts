@@ -2,6 +2,7 @@ import type { CustomMetric, PipelineConfig, TargetConfig } from './config.js';
 import type { ApprovalKind } from './approval-kinds.js';
 import type { ReleaseInitiator } from './approver-principal.js';
 import type {
+  AttemptRecord,
   LatencyThresholds,
   Decision,
   EnvironmentState,
@@ -45,8 +46,16 @@ export interface Ledger {
   attachImageDigest(service: string, version: string, imageDigest: string): Promise<boolean>;
   recordDecision(decision: Decision): Promise<void>;
   decisions(service: string, version: string): Promise<Decision[]>;
-  /** Writes the outcome once; a second write for the same release is ignored. */
-  recordOutcome(outcome: OutcomeRecord): Promise<void>;
+  /**
+   * Writes the outcome once per attempt; a second write for the same attempt, or one for an
+   * attempt that is no longer the release's current one, is ignored. True when it wrote.
+   */
+  recordOutcome(outcome: OutcomeRecord): Promise<boolean>;
+  /**
+   * Makes `record` the release's next attempt if `fromExecution` still runs its current one
+   * (conditional write); the earlier attempt, with its outcome, moves into `attempts`.
+   */
+  retryRelease(record: ReleaseRecord, fromExecution: string, earlier: AttemptRecord): Promise<boolean>;
   getOutcome(service: string, version: string): Promise<OutcomeRecord | undefined>;
   /**
    * Takes the environment lock for `holder` unless another holder's lock is unexpired; a
@@ -281,6 +290,14 @@ export interface DeliveryStore {
 /** Where approvers send their decision: the function URL in AWS, the runtime's `approve()` locally. */
 export type ApprovalChannel = { kind: 'function-url'; url: string } | { kind: 'local' };
 
+/** What Step Functions says of an execution (DescribeExecution's status). */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** Whether an execution (a lock's holder) still runs; `undefined` when it cannot be told. */
+export interface Executions {
+  status(executionArn: string): Promise<ExecutionStatus | undefined>;
+}
+
 export interface Clock {
   now(): Date;
   sleep(ms: number): Promise<void>;
@@ -320,6 +337,8 @@ export interface Deps {
   taskTokens: TaskTokens;
   events: EventPublisher;
   approvalChannel: ApprovalChannel;
+  /** Tells whether a lock's holder still runs (locally); absent in the AWS steps, where the reconciler rule frees a dead holder's locks. */
+  executions?: Executions;
 }
 
 export const systemClock: Clock = {

@@ -22,6 +22,8 @@ export interface ReleaseRequest {
   emergency?: { reason: string };
   /** Who caused it, where the trigger says (a GitHub sender, CodeCommit's caller): they may not approve its emergency. */
   initiator?: ReleaseInitiator;
+  /** Asked for explicitly: start this version again when its last attempt failed or was aborted before anything was deployed. */
+  retry?: boolean;
 }
 
 /**
@@ -127,7 +129,18 @@ export interface LatencyThresholds {
   basis: string;
 }
 
-export type ReleaseOutcome = 'succeeded' | 'failed' | 'rolled-back';
+/** `aborted`: the execution ended without reaching its own Catch (stopped, timed out, a runtime error); the reconciler records it. */
+export type ReleaseOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'aborted';
+
+/** An earlier attempt of a release that was retried, as the release record keeps it. */
+export interface AttemptRecord {
+  attempt: number;
+  executionId: string;
+  startedAt: string;
+  outcome?: ReleaseOutcome;
+  reason?: string;
+  finishedAt?: string;
+}
 
 export interface ReleaseRecord {
   releaseId: string;
@@ -141,6 +154,10 @@ export interface ReleaseRecord {
   plan: string[];
   /** The service config this release used, as JSON. */
   configSnapshot: string;
+  /** 1 unless the version was retried (`retry`); `executionId` and `startedAt` are the current attempt's. */
+  attempt?: number;
+  /** The earlier attempts, oldest first. */
+  attempts?: AttemptRecord[];
 }
 
 export interface OutcomeRecord {
@@ -153,6 +170,8 @@ export interface OutcomeRecord {
   environments: string[];
   finishedAt: string;
   executionId: string;
+  /** Which attempt of the release this outcome is for (1 when absent). */
+  attempt?: number;
 }
 
 /** One decision the pipeline took, with the evidence it took it on. */

@@ -7,12 +7,15 @@ import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, progressPrinter, red, yellow } from './progress.js';
 import { doraReport } from './dora.js';
 import { statusTable } from './status.js';
+import { hostname, userInfo } from 'node:os';
+import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
+import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 
 const USAGE = `tagflow — release pipeline (local runtime)
 
   tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
-        [--emergency REASON] [--approve NAME,NAME]
+        [--emergency REASON] [--approve NAME,NAME] [--retry]
   tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
   tagflow local start-execution --machine release|rollback --input INPUT.json
   tagflow local send-event --file EVENT.json
@@ -34,6 +37,12 @@ each approver runs tagflow approve with their own AWS credentials (an IAM user o
 Identity Center session listed in policy.approvers; --url or TAGFLOW_APPROVAL_URL is the
 stack's ApprovalUrl output): it proves who they are with a presigned sts:GetCallerIdentity.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
+
+A version is released once. --retry starts it again when its last attempt failed or was
+aborted before anything was deployed; a version that reached an environment is immutable.
+Ctrl-C stops a running execution and reconciles it (its canary removed, its locks released,
+its outcome recorded as aborted); every command first reconciles executions whose tagflow
+process is gone (kill -9).
 
 Every command takes --config FILE (default ./tagflow.config.json) and --data-dir DIR
 (default ./.tagflow; delete it to start over).`;
@@ -65,6 +74,7 @@ const options = {
   url: { type: 'string' },
   profile: { type: 'string' },
   region: { type: 'string' },
+  retry: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -95,11 +105,71 @@ async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: Pipel
   const config = loadConfigFile(flags.config);
   const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config, ...opts });
   for (const warning of runtime.warnings) console.log(yellow(`⚠ ${warning}`));
+  for (const line of describeRecovered(runtime.recovered)) console.log(yellow(line));
+  const offSignals = stopOnSignals(runtime);
   try {
     return await fn(runtime, config);
   } finally {
     await runtime.close();
+    offSignals();
   }
+}
+
+/** What the start reconciled: executions a killed tagflow process left behind. */
+export function describeRecovered(reports: readonly ReconcileReport[]): string[] {
+  return reports.map((r) => {
+    const did = [
+      ...r.canariesRemoved.map((c) => `removed the canary of ${c.version} (${c.weight}%) in ${c.service} ${c.environment}`),
+      ...r.locksReleased.map((l) => `released the lock of ${l.service} ${l.environment}`),
+      ...(r.outcome ? [`recorded ${r.outcome.releaseId} ${r.outcome.outcome}`] : []),
+      ...r.notes,
+    ];
+    return `⚠ reconciled ${r.executionArn.split(':').pop()}, whose process is gone: ${did.join('; ') || 'nothing was left to clean up'}`;
+  });
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM while this process runs executions: stop each (StopExecution, so
+ * it ends ABORTED with who and why), let the runtime reconcile it — its canary removed, its
+ * locks released, its outcome recorded — and exit 130/143. Returns the uninstaller.
+ */
+export function stopOnSignals(rt: LocalRuntime, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = () => void interrupt(rt, signal).then(async (code) => {
+      await rt.close();
+      exit(code);
+    });
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
+/** Stops and reconciles this process's executions after a signal; the exit code to leave with. */
+export async function interrupt(rt: LocalRuntime, signal: 'SIGINT' | 'SIGTERM'): Promise<number> {
+  let who = 'unknown user';
+  try {
+    who = `${userInfo().username}@${hostname()}`;
+  } catch {
+    // no passwd entry: keep "unknown user"
+  }
+  const running = rt.runningExecutions();
+  if (running.length) console.log(yellow(`\n${signal}: stopping ${running.length} execution(s) and reconciling them…`));
+  for (const execution of running) execution.abort({ error: signal, cause: `tagflow process ${process.pid} of ${who} got ${signal}` });
+  const summaries = await Promise.all(running.map((e) => e.done));
+  for (const s of summaries) {
+    const r = s.reconciled;
+    console.log(yellow(`  ${s.name}: ${r ? `${r.canariesRemoved.length} canary(ies) removed, ${r.locksReleased.length} lock(s) released${r.outcome ? `, recorded ${r.outcome.outcome}` : ''}` : 'nothing to reconcile'}`));
+  }
+  return signal === 'SIGINT' ? 130 : 143;
+}
+
+/** A release that ended at "Duplicate ignored": exit 0 only if the earlier attempt succeeded. */
+export function duplicateExitCode(summary: ExecutionSummary): number | undefined {
+  const claim = (summary.output as { claim?: ClaimOutput } | undefined)?.claim;
+  if (summary.status !== 'SUCCEEDED' || !claim || claim.claimed) return undefined;
+  console.log(claim.earlier.outcome === 'succeeded' ? claim.reason : red(claim.reason));
+  return claim.earlier.outcome === 'succeeded' ? 0 : 1;
 }
 
 /** Runs executions with the live progress view; returns whether all succeeded. */
@@ -149,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
 
   if (group === 'status') {
     return withRuntime(flags, async (rt, config) => {
-      for (const line of await statusTable(rt.deps.ledger, config, flags.service)) console.log(line);
+      for (const line of await statusTable(rt.deps.ledger, config, flags.service, { executions: rt.deps.executions, now: rt.clock.now() })) console.log(line);
       console.log(dim(`ledger: ${rt.options.dataDir}/ledger (DynamoDB API via dynalite)`));
       return 0;
     }, { share: 'attach' });
@@ -188,13 +258,14 @@ export async function main(argv: string[]): Promise<number> {
         ...(flags.commit ? { commit: flags.commit } : {}),
         ...(flags.environments ? { environments: flags.environments.split(',').map((e) => e.trim()) } : {}),
         ...(flags.emergency !== undefined ? { emergency: { reason: flags.emergency } } : {}),
+        ...(flags.retry ? { retry: true } : {}),
       };
       const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
       return withRuntime(flags, async (rt) => {
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
         try {
           const s = await follow((onEvent) => rt.startExecution('release', input, { onEvent }), `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`);
-          return s.status === 'SUCCEEDED' ? 0 : 1;
+          return duplicateExitCode(s) ?? (s.status === 'SUCCEEDED' ? 0 : 1);
         } finally {
           off();
         }

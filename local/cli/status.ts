@@ -1,9 +1,35 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
-import type { Ledger } from '../../lambdas/lib/ports.js';
+import type { Executions, Ledger } from '../../lambdas/lib/ports.js';
+import type { EnvironmentState } from '../../lambdas/lib/types.js';
 import { bold, dim, green, red, yellow } from './progress.js';
 
-/** `tagflow status`: each environment's version, previous known-good, and last outcome. */
-export async function statusTable(ledger: Ledger, config: PipelineConfig, only?: string): Promise<string[]> {
+export interface StatusOptions {
+  /** Tells whether a lock's holder still runs; without it the holder's liveness is not shown. */
+  executions?: Executions | undefined;
+  /** What "expired" is measured against. @default now */
+  now?: Date;
+}
+
+const shortName = (arn: string) => arn.split(':').pop() ?? arn;
+
+/** The lock, as a person needs it: who holds it, until when, and whether that holder still runs. */
+async function lockLine(s: EnvironmentState, opts: StatusOptions): Promise<string | undefined> {
+  if (!s.lockHolder) return undefined;
+  const now = (opts.now ?? new Date()).getTime();
+  const expires = s.lockExpiresAt ?? 0;
+  const until = `${expires > now ? 'until' : 'expired at'} ${new Date(expires).toISOString()}`;
+  const status = await opts.executions?.status(s.lockHolder);
+  const alive = status === undefined ? 'holder liveness unknown' : status === 'RUNNING' ? 'holder running' : `holder not running (${status}): the next command or release reconciles it`;
+  const text = `locked by ${shortName(s.lockHolder)} ${until}, ${alive}`;
+  return status === undefined || status === 'RUNNING' ? yellow(text) : red(text);
+}
+
+/**
+ * `tagflow status`: each environment's version, previous known-good and last outcome; a canary
+ * in progress (its version and weight beside the live one); the lock's holder, its expiry and
+ * whether the holder is alive.
+ */
+export async function statusTable(ledger: Ledger, config: PipelineConfig, only?: string, opts: StatusOptions = {}): Promise<string[]> {
   const names = only ? [only] : [...new Set([...Object.keys(config.services), ...(await ledger.services())])].sort();
   const lines: string[] = [];
   for (const service of names) {
@@ -16,13 +42,16 @@ export async function statusTable(ledger: Ledger, config: PipelineConfig, only?:
       const s = states.get(env);
       const previous = s?.goodVersions.find((v) => v !== s.version) ?? '-';
       const health = !s?.version ? dim('-') : s.healthy ? green('healthy') : red('unhealthy');
-      const lock = s?.lockHolder && (s.lockExpiresAt ?? 0) > Date.now() ? yellow(` locked by ${s.lockHolder.split(':').pop()}`) : '';
-      lines.push(`  ${env.padEnd(12)} ${(s?.version ?? '-').padEnd(16)} ${health.padEnd(useWidth(health, 10))} ${previous.padEnd(16)} ${s?.lastOutcome ?? '-'}${lock}`);
+      lines.push(`  ${env.padEnd(12)} ${(s?.version ?? '-').padEnd(16)} ${health.padEnd(useWidth(health, 10))} ${previous.padEnd(16)} ${s?.lastOutcome ?? '-'}`);
+      if (s?.canary) lines.push(yellow(`    canary ${s.canary.version} at ${s.canary.weight}% (step ${s.canary.stepIndex + 1}, since ${s.canary.stepStartedAt}); ${s.version ?? '-'} takes the rest`));
+      const lock = s ? await lockLine(s, opts) : undefined;
+      if (lock) lines.push(`    ${lock}`);
     }
     const last = releases.at(-1);
     if (last) {
-      const outcome = last.outcome ? `${last.outcome.outcome}: ${last.outcome.reason ?? ''}` : 'in progress';
-      lines.push(`  last release: ${last.release.version} (${last.release.trigger.kind}, ${last.release.startedAt}) — ${outcome}`);
+      const outcome = last.outcome && last.outcome.executionId === last.release.executionId ? `${last.outcome.outcome}: ${last.outcome.reason ?? ''}` : 'in progress';
+      const attempt = (last.release.attempt ?? 1) > 1 ? `, attempt ${last.release.attempt}` : '';
+      lines.push(`  last release: ${last.release.version} (${last.release.trigger.kind}${attempt}, ${last.release.startedAt}) — ${outcome}`);
     } else lines.push(dim('  no releases yet'));
   }
   return lines;

@@ -1,5 +1,5 @@
 import './polyfills.js';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
@@ -25,7 +25,11 @@ import { STEP_RUNS } from './step-runs.js';
 import { LocalTaskTokens } from './task-tokens.js';
 import { existsSync } from 'node:fs';
 import { aslPath } from './asl.js';
-import { eventRules, explainNoMatch, rulesMatching, type EventRule } from '../../lambdas/lib/event-rules.js';
+import { eventRules, executionEndedRule, explainNoMatch, rulesMatching, type EventRule } from '../../lambdas/lib/event-rules.js';
+import { matchesPattern } from '../../lambdas/lib/event-pattern.js';
+import { parseExecutionStatusChange, reconcile, type ReconcileReport, type ReconciledStatus } from '../../lambdas/lib/reconcile.js';
+import type { ExecutionStatus } from '../../lambdas/lib/ports.js';
+import { processAlive, RunningRegistry } from './running.js';
 
 export const LOCAL_LOCATIONS: Locations = { artifactsBucket: 'tagflow-artifacts', environmentsBucket: 'tagflow-environments' };
 export const LOCAL_TABLE = 'tagflow-ledger';
@@ -51,6 +55,8 @@ export interface RuntimeOptions {
   retryIntervals?: Record<string, number | number[]>;
   /** Wait durations by state name, in ms: compresses time (a canary's bake polls) without changing the counts. */
   waits?: Record<string, number>;
+  /** Whether a process (of a running-execution record) is alive; tests inject it. @default signal 0 */
+  isProcessAlive?: (pid: number) => boolean;
   /** When another live tagflow process owns the data folder: read its ledger through it ('attach': status, history, dora), or refuse at once (default). */
   share?: 'attach' | 'refuse';
 }
@@ -86,7 +92,7 @@ export interface ExecutionSummary {
   executionArn: string;
   name: string;
   machine: MachineName;
-  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   input: unknown;
   output?: unknown;
   error?: string;
@@ -95,13 +101,18 @@ export interface ExecutionSummary {
   startedAt: string;
   stoppedAt: string;
   history: EventLog[];
+  /** What the reconciler did after the execution ended without success (ExecutionSummary of a killed one: none). */
+  reconciled?: ReconcileReport;
 }
 
 export interface ExecutionHandle {
   executionArn: string;
   name: string;
   done: Promise<ExecutionSummary>;
-  abort(): void;
+  /** Step Functions' StopExecution: the execution ends ABORTED and is reconciled, as the execution-ended rule does in AWS. */
+  abort(stop?: { error?: string; cause?: string }): void;
+  /** Emulates kill -9 of the process running it: it stops, nothing reconciles it, and its running record stays for the next start to find. */
+  kill(): void;
 }
 
 export interface PutEvent {
@@ -146,6 +157,12 @@ export class LocalRuntime {
   private readonly timestampWaits = new Map<MachineName, Map<string, string>>();
   private readonly taskTokens = new LocalTaskTokens();
   private readonly approvalListeners = new Set<(request: ApprovalRequested) => void>();
+  /** Which process runs which execution (local/runtime/running.ts). */
+  private readonly registry: RunningRegistry;
+  /** States that wait for a task token: a stopped execution's pending callback never settles, so it is not waited for. */
+  private readonly callbackStates = new Map<MachineName, Set<string>>();
+  /** What the start found: executions whose process was gone, reconciled. */
+  readonly recovered: ReconcileReport[] = [];
   /** The runtime's clock: the given one plus the simulated time of compressed timestamp waits. */
   readonly clock: SimulatedClock;
 
@@ -157,6 +174,7 @@ export class LocalRuntime {
     this.fleet = new LocalFleet(options.dataDir, store);
     this.fleetMetrics = new FleetMetrics(this.fleet);
     this.clock = new SimulatedClock(options.clock ?? systemClock);
+    this.registry = new RunningRegistry(options.dataDir);
     this.deps = {
       config: async () => options.config,
       ledger: new DynamoDbLedger(aws.dynamodb, LOCAL_TABLE),
@@ -178,6 +196,7 @@ export class LocalRuntime {
       taskTokens: this.taskTokens,
       events: { put: async (entries) => void (await this.putEvents(entries.map((e) => ({ ...e, EventBusName: LOCAL_BUS })))) },
       approvalChannel: { kind: 'local' },
+      executions: { status: async (arn) => this.executionStatus(arn) },
     };
   }
 
@@ -195,6 +214,8 @@ export class LocalRuntime {
         runtime.warnings.push(err.message);
       }
       await runtime.loadMachines();
+      // Executions a killed process left: reconcile them before anything else runs.
+      if (aws.attachedTo === undefined) runtime.recovered.push(...(await runtime.reconcileOrphans()));
     } catch (err) {
       await runtime.close();
       throw err;
@@ -216,8 +237,11 @@ export class LocalRuntime {
         const lambda = lambdas.get(resource);
         if (lambda) handlers[name] = lambda as (input: never) => Promise<unknown>;
         else if (resource === 'arn:aws:states:::events:putEvents') handlers[name] = ((input: { Entries: PutEvent[] }) => this.putEvents(input.Entries)) as never;
-        else if (resource === 'arn:aws:states:::aws-sdk:sfn:stopExecution') handlers[name] = ((input: { ExecutionArn: string }) => this.stopExecution(input.ExecutionArn)) as never;
-        else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') handlers[name] = ((input: { FunctionName: string; Payload: Record<string, unknown> }) => this.invokeAndWaitForToken(lambdas, input)) as never;
+        else if (resource === 'arn:aws:states:::aws-sdk:sfn:stopExecution') handlers[name] = ((input: { ExecutionArn: string; Error?: string; Cause?: string }) => this.stopExecution(input.ExecutionArn, { ...(input.Error ? { error: input.Error } : {}), ...(input.Cause ? { cause: input.Cause } : {}) })) as never;
+        else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+          handlers[name] = ((input: { FunctionName: string; Payload: Record<string, unknown> }) => this.invokeAndWaitForToken(lambdas, input)) as never;
+          this.callbackStates.set(machine, new Set([...(this.callbackStates.get(machine) ?? []), name]));
+        }
         else throw new Error(`${machine}.asl.json state "${name}" uses ${resource}, which the local runtime cannot run`);
       }
       this.overrides.set(machine, handlers);
@@ -289,9 +313,29 @@ export class LocalRuntime {
     const startedAt = new Date().toISOString();
     const untilWaits = this.timestampWaits.get(machine) ?? new Map<string, string>();
     const waits = { ...Object.fromEntries([...untilWaits.keys()].map((state) => [state, TIMESTAMP_WAIT_MS])), ...this.options.waits };
+    // Steps still running when the execution stops finish (as a Lambda invocation does after
+    // StopExecution); the reconciler runs after them, so what they wrote is what it cleans up.
+    const inflight = new Set<Promise<unknown>>();
+    const callbacks = this.callbackStates.get(machine) ?? new Set<string>();
+    const tracked = Object.fromEntries(
+      Object.entries(this.overrides.get(machine) ?? {}).map(([state, fn]) => [
+        state,
+        (input: never) => {
+          const p = fn(input);
+          if (!callbacks.has(state)) {
+            inflight.add(p);
+            p.then(() => inflight.delete(p), () => inflight.delete(p));
+          }
+          return p;
+        },
+      ]),
+    );
+    let stop: { error?: string; cause?: string } | undefined;
+    let killed = false;
+    this.registry.add({ executionArn, machine, name, pid: process.pid, startedAt });
     const runOptions: RunOptions = {
       overrides: {
-        taskResourceLocalHandlers: this.overrides.get(machine) as never,
+        taskResourceLocalHandlers: tracked as never,
         ...(this.options.retryIntervals ? { retryIntervalOverrides: this.options.retryIntervals } : {}),
         waitTimeOverrides: waits,
       },
@@ -319,17 +363,37 @@ export class LocalRuntime {
       } catch (err) {
         const cause = (err as { cause?: { name?: string; message?: string } }).cause ?? (err as { name?: string; message?: string });
         const aborted = (err as Error).name === 'ExecutionAbortedError';
+        const timedOut = (err as Error).name === 'ExecutionTimeoutError';
+        const why = aborted ? { error: stop?.error ?? 'Aborted', ...(stop?.cause ? { cause: stop.cause } : {}) } : timedOut ? { error: 'States.Timeout', cause: 'the execution reached the machine\'s TimeoutSeconds' } : { error: cause?.name ?? 'Error', ...(cause?.message !== undefined ? { cause: readableCause(cause.message)! } : {}) };
         summary = {
-          executionArn, name, machine, status: aborted ? 'ABORTED' : 'FAILED', input,
-          error: cause?.name ?? 'Error', ...(cause?.message !== undefined ? { cause: readableCause(cause.message)! } : {}),
+          executionArn, name, machine, status: aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED', input,
+          ...why,
           startedAt, stoppedAt: new Date().toISOString(), history,
         };
       }
       await logs.catch(() => undefined);
+      if (summary.status !== 'SUCCEEDED') await Promise.allSettled([...inflight]);
+      if (killed) return summary; // the process "died": no summary file, no reconcile; its running record stays
+      if (summary.status !== 'SUCCEEDED') {
+        summary.reconciled = await this.reconcileEnded({ executionArn, machine, status: summary.status, stoppedAt: summary.stoppedAt, ...(summary.error ? { error: summary.error } : {}), ...(summary.cause ? { cause: summary.cause } : {}) });
+      }
       writeFileSync(join(this.options.dataDir, 'executions', `${machine}-${name}.json`), JSON.stringify(summary, null, 2));
+      this.registry.remove(name);
       return summary;
     })();
-    const handle: ExecutionHandle = { executionArn, name, done, abort: () => execution.abort() };
+    const handle: ExecutionHandle = {
+      executionArn,
+      name,
+      done,
+      abort: (why) => {
+        stop ??= why ?? {};
+        execution.abort();
+      },
+      kill: () => {
+        killed = true;
+        execution.abort();
+      },
+    };
     this.running.add(done);
     this.byArn.set(executionArn, handle);
     void done.finally(() => {
@@ -341,15 +405,79 @@ export class LocalRuntime {
   }
 
   /** Step Functions' StopExecution, for the local executions of this runtime. */
-  async stopExecution(executionArn: string): Promise<{ StopDate: string }> {
+  async stopExecution(executionArn: string, why?: { error?: string; cause?: string }): Promise<{ StopDate: string }> {
     const handle = this.byArn.get(executionArn);
     if (!handle) {
       const err = new Error(`Execution Does Not Exist: '${executionArn}'`);
       err.name = 'Sfn.ExecutionDoesNotExistException';
       throw err;
     }
-    handle.abort();
+    handle.abort(why);
     return { StopDate: new Date().toISOString() };
+  }
+
+  /** Executions of this runtime's process still running. */
+  runningExecutions(): ExecutionHandle[] {
+    return [...this.byArn.values()];
+  }
+
+  /**
+   * What Step Functions' DescribeExecution would say: running here, or in another live
+   * process (its running record); ended (its summary); a running record whose process is gone
+   * is ABORTED. Undefined for an execution this data folder never saw.
+   */
+  executionStatus(executionArn: string): ExecutionStatus | undefined {
+    if (this.byArn.has(executionArn)) return 'RUNNING';
+    const entry = this.registry.find(executionArn);
+    if (entry) return entry.pid !== process.pid && (this.options.isProcessAlive ?? processAlive)(entry.pid) ? 'RUNNING' : 'ABORTED';
+    const name = executionArn.split(':').pop() ?? '';
+    for (const machine of ['release', 'rollback'] as const) {
+      const file = join(this.options.dataDir, 'executions', `${machine}-${name}.json`);
+      if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as ExecutionSummary).status;
+    }
+    return undefined;
+  }
+
+  /**
+   * What the execution-ended rule does in AWS: the same \`Step Functions Execution Status
+   * Change\` event, matched against the same pattern, parsed by the same parser, and handed to
+   * the same reconcile core.
+   */
+  async reconcileEnded(x: { executionArn: string; machine: MachineName; status: ReconciledStatus; stoppedAt: string; error?: string; cause?: string }): Promise<ReconcileReport | undefined> {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      time: x.stoppedAt,
+      resources: [x.executionArn],
+      detail: { executionArn: x.executionArn, stateMachineArn: localMachineArn(x.machine), name: x.executionArn.split(':').pop(), status: x.status, stopDate: Date.parse(x.stoppedAt), error: x.error ?? null, cause: x.cause ?? null },
+    };
+    if (!matchesPattern(executionEndedRule([localMachineArn('release'), localMachineArn('rollback')]).pattern, event)) return undefined;
+    return reconcile(parseExecutionStatusChange(event, this.clock.now()), this.deps);
+  }
+
+  /** Running records whose process is gone (or this process, no longer running them): reconciled as ABORTED. */
+  async reconcileOrphans(): Promise<ReconcileReport[]> {
+    const alive = this.options.isProcessAlive ?? processAlive;
+    const reports: ReconcileReport[] = [];
+    for (const entry of this.registry.entries()) {
+      if (this.byArn.has(entry.executionArn)) continue;
+      if (entry.pid !== process.pid && alive(entry.pid)) continue;
+      const report = await this.reconcileEnded({
+        executionArn: entry.executionArn,
+        machine: entry.machine,
+        status: 'ABORTED',
+        stoppedAt: this.clock.now().toISOString(),
+        error: 'ProcessGone',
+        cause: `the tagflow process ${entry.pid} that ran it since ${entry.startedAt} is gone (killed, or its machine stopped)`,
+      });
+      if (report) reports.push(report);
+      this.registry.remove(entry.name);
+    }
+    return reports;
   }
 
   /**

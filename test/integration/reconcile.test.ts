@@ -1,0 +1,306 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PipelineConfig } from '../../lambdas/lib/config.js';
+import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
+import { statusTable } from '../../local/cli/status.js';
+import { interrupt } from '../../local/cli/main.js';
+import { LocalRuntime, type ExecutionHandle, type ExecutionSummary } from '../../local/runtime/runtime.js';
+import { BAD_DIR, demoConfig, GOOD_DIR, prodOf, startHarness, statesEntered, type Harness } from '../support/harness.js';
+
+/**
+ * Issue 12: an execution that ends without reaching its Catch (stopped, timed out, killed) is
+ * reconciled: its canary weight removed, its locks released, its outcome recorded `aborted`,
+ * `Release Aborted` put. Everything runs through the real ASL, handlers, dynalite and fleet.
+ * Time is the runtime's clock, moved by the test: each "Bake canary" jumps past the bake bound,
+ * so a canary with no traffic is inconclusive there and `onInconclusive: "promote"` moves it on.
+ */
+
+const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+// A canary on prod that a test can pass through without traffic: one step at 50%, then 100%.
+const canaryService = (s: Parameters<typeof prodOf>[0]) => void Object.assign(prodOf(s).canary!, { steps: [50, 100], maxBakeSeconds: 60, onInconclusive: 'promote' });
+
+let h: Harness | undefined;
+const extra: { rt: LocalRuntime; dataDir: string }[] = [];
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  for (const { rt, dataDir } of extra.splice(0)) {
+    await rt.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+async function harness(config: PipelineConfig): Promise<Harness> {
+  h = await startHarness({ config, waits: { 'Bake canary': 0 } });
+  return h;
+}
+
+/** Starts a release; `at` (state name) stops it there the first time it is entered, by `how`. */
+function release(rt: LocalRuntime, service: string, version: string, at?: { state: string; how: 'abort' | 'kill'; then?: (handle: ExecutionHandle) => Promise<void> }, extraInput: Record<string, unknown> = {}) {
+  let hit = false;
+  let during: Promise<void> | undefined;
+  const handle: ExecutionHandle = rt.startExecution('release', { service, version, ...extraInput }, {
+    onEvent: (e) => {
+      const name = (e as { state?: { name: string } }).state?.name;
+      if (e.type !== 'StateEntered') return;
+      if (name === 'Bake canary') rt.clock.advanceTo(new Date(rt.clock.now().getTime() + 2 * 60_000));
+      if (at && !hit && name === at.state) {
+        hit = true;
+        during = at.then?.(handle);
+        if (at.how === 'abort') handle.abort({ error: 'CrashInjected', cause: `stopped at "${at.state}" by the test` });
+        else handle.kill();
+      }
+    },
+  });
+  return {
+    handle,
+    done: handle.done.then(async (s) => {
+      await during;
+      return { summary: s, hit };
+    }),
+  };
+}
+
+/** The invariants of DESIGN.md, for one service with nothing running. */
+async function expectInvariants(rt: LocalRuntime, service: string, label: string): Promise<void> {
+  for (const env of ENVIRONMENTS) {
+    const s = await rt.deps.ledger.getEnvironment(service, env);
+    // No lock held by a dead execution (nothing runs now).
+    expect(s?.lockHolder, `${label}: lock of ${env}`).toBeUndefined();
+    // No canary weight without a running release, in the ledger or in what serves.
+    expect(s?.canary ?? null, `${label}: ledger canary in ${env}`).toBeNull();
+    expect(rt.fleet.canary(service, env), `${label}: fleet canary in ${env}`).toBeUndefined();
+    // What serves = what the ledger says.
+    expect(rt.fleet.version(service, env), `${label}: serving in ${env}`).toBe(s?.version);
+  }
+  // Every release has an outcome, for its current attempt.
+  for (const { release: r, outcome } of await rt.deps.ledger.releases(service)) {
+    expect(outcome?.executionId, `${label}: outcome of ${r.version}`).toBe(r.executionId);
+  }
+}
+
+describe('crash injection: a release stopped at every state of the release machine, then reconciled', () => {
+  it(
+    'keeps every invariant after each kill point, and the next release of a new version succeeds',
+    async () => {
+      const service = 'crashy';
+      const { rt, publish } = await harness(demoConfig({ canary: true, services: { crashy: canaryService } }));
+      let n = 0;
+      const next = () => `v1.${++n}.0`;
+      const publishAnd = async (dir: string) => {
+        const v = next();
+        await publish(v, { service, dir });
+        return v;
+      };
+      // A baseline everywhere, so prod runs a real canary; and a dry run of each path to learn its states.
+      expect((await release(rt, service, await publishAnd(GOOD_DIR)).done).summary.status).toBe('SUCCEEDED');
+      const good = await release(rt, service, await publishAnd(GOOD_DIR)).done;
+      expect(good.summary.status).toBe('SUCCEEDED');
+      const goodStates = [...new Set(statesEntered(good.summary.history))];
+      expect(goodStates).toEqual(expect.arrayContaining(['Start canary', 'Bake canary', 'Judge canary', 'Shift canary traffic', 'Record success']));
+      const bad = await release(rt, service, await publishAnd(BAD_DIR)).done;
+      expect(bad.summary.status).toBe('FAILED');
+      const badStates = [...new Set(statesEntered(bad.summary.history))].filter((s) => !goodStates.includes(s));
+      expect(badStates).toEqual(expect.arrayContaining(['Roll back environment', 'Release lock after failure', 'Record failure']));
+
+      const covered: string[] = [];
+      for (const [dir, states] of [[GOOD_DIR, goodStates], [BAD_DIR, badStates]] as const) {
+        for (const state of states) {
+          const version = await publishAnd(dir);
+          const { summary, hit } = await release(rt, service, version, { state, how: 'abort' }).done;
+          expect(hit, state).toBe(true);
+          const label = `stopped at "${state}" (${version}, ended ${summary.status})`;
+          await expectInvariants(rt, service, label);
+          if (summary.status === 'ABORTED') {
+            const outcome = await rt.deps.ledger.getOutcome(service, version);
+            // Its own Catch path may have recorded the outcome before the stop took effect; otherwise the reconciler did.
+            // (A release stopped before its claim has no record, so nothing to record; expectInvariants checked every record has its outcome.)
+            if (summary.reconciled?.outcome) expect(outcome?.outcome, label).toBe('aborted');
+            if (await rt.deps.ledger.getRelease(service, version)) expect(outcome, label).toBeDefined();
+          }
+          const after = await release(rt, service, await publishAnd(GOOD_DIR)).done;
+          expect(after.summary.status, `next release after ${label}: ${after.summary.cause ?? ''}`).toBe('SUCCEEDED');
+          await expectInvariants(rt, service, `after the next release, ${label}`);
+          covered.push(state);
+        }
+      }
+      console.log(`crash injection: ${covered.length} kill points covered: ${covered.join(', ')}`);
+      expect(covered.length).toBe(goodStates.length + badStates.length);
+    },
+    900_000,
+  );
+});
+
+describe('the reconciler', () => {
+  it('removes a stopped release\'s canary weight, releases its lock, records it aborted with why, and emits Release Aborted; running it again changes nothing', async () => {
+    const service = 'stopped-canary';
+    const { rt, publish } = await harness(demoConfig({ canary: true, services: { [service]: canaryService } }));
+    await publish('v1.0.0', { service });
+    expect((await release(rt, service, 'v1.0.0').done).summary.status).toBe('SUCCEEDED');
+    await publish('v1.1.0', { service });
+    const { summary } = await release(rt, service, 'v1.1.0', { state: 'Judge canary', how: 'abort' }).done;
+    expect(summary.status).toBe('ABORTED');
+    expect(summary.reconciled).toMatchObject({
+      canariesRemoved: [{ service, environment: 'prod', version: 'v1.1.0', weight: 50 }],
+      locksReleased: [{ service, environment: 'prod' }],
+      outcome: { outcome: 'aborted' },
+      emitted: true,
+    });
+    expect(rt.fleet.canary(service, 'prod')).toBeUndefined();
+    expect(rt.fleet.version(service, 'prod')).toBe('v1.0.0');
+    const outcome = await rt.deps.ledger.getOutcome(service, 'v1.1.0');
+    expect(outcome).toMatchObject({ outcome: 'aborted', error: 'CrashInjected', executionId: summary.executionArn });
+    expect(outcome!.reason).toContain('stopped at "Judge canary" by the test');
+    const aborted = rt.emitted.filter((e) => e.DetailType === 'Release Aborted');
+    expect(aborted).toHaveLength(1);
+    expect(aborted[0]!.Detail).toMatchObject({ service, version: 'v1.1.0', executionId: summary.executionArn, status: 'ABORTED', error: 'CrashInjected' });
+
+    // Twice, or late: nothing more.
+    const again = await rt.reconcileEnded({ executionArn: summary.executionArn, machine: 'release', status: 'ABORTED', stoppedAt: summary.stoppedAt, error: 'CrashInjected' });
+    expect(again).toMatchObject({ canariesRemoved: [], locksReleased: [], emitted: false });
+    expect(again?.outcome).toBeUndefined();
+    expect(rt.emitted.filter((e) => e.DetailType === 'Release Aborted')).toHaveLength(1);
+  }, 120_000);
+
+  it('at start, reconciles the executions of a process that is gone (kill -9): canary, lock and outcome, reloaded fleet included', async () => {
+    const service = 'killed';
+    const config = demoConfig({ canary: true, services: { [service]: canaryService } });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tagflow-test-'));
+    const first = await LocalRuntime.start({ dataDir, config, waits: { 'Bake canary': 0 } });
+    const { publishBuild, reportTests } = await import('../../local/runtime/ci.js');
+    const { GREEN, commitOf } = await import('../support/harness.js');
+    for (const v of ['v1.0.0', 'v1.1.0']) {
+      await publishBuild(first.deps.store, 'tagflow-artifacts', { service, version: v, commit: commitOf(v), dir: GOOD_DIR, entry: 'app.mjs' });
+      await reportTests(first.deps.store, 'tagflow-artifacts', service, commitOf(v), GREEN);
+    }
+    expect((await release(first, service, 'v1.0.0').done).summary.status).toBe('SUCCEEDED');
+    const { summary } = await release(first, service, 'v1.1.0', { state: 'Judge canary', how: 'kill' }).done;
+    // Killed: nothing reconciled it, so the canary and the lock are still there.
+    expect(summary.reconciled).toBeUndefined();
+    expect((await first.deps.ledger.getEnvironment(service, 'prod'))?.canary?.weight).toBe(50);
+    expect(first.fleet.canary(service, 'prod')).toEqual({ version: 'v1.1.0', weight: 50 });
+    await first.close();
+
+    const second = await LocalRuntime.start({ dataDir, config, isProcessAlive: () => false });
+    extra.push({ rt: second, dataDir });
+    expect(second.recovered).toHaveLength(1);
+    expect(second.recovered[0]).toMatchObject({ executionArn: summary.executionArn, canariesRemoved: [{ environment: 'prod', version: 'v1.1.0', weight: 50 }], locksReleased: [{ environment: 'prod' }], outcome: { outcome: 'aborted' } });
+    expect(second.fleet.canary(service, 'prod')).toBeUndefined();
+    expect(second.fleet.version(service, 'prod')).toBe('v1.0.0');
+    expect(await second.deps.ledger.getOutcome(service, 'v1.1.0')).toMatchObject({ outcome: 'aborted', error: 'ProcessGone' });
+    await expectInvariants(second, service, 'after the restart');
+  }, 120_000);
+
+  it('Ctrl-C in the CLI stops the running release and reconciles it, recording who', async () => {
+    const service = 'interrupted';
+    const { rt, publish } = await harness(demoConfig({ canary: true, services: { [service]: canaryService } }));
+    await publish('v1.0.0', { service });
+    expect((await release(rt, service, 'v1.0.0').done).summary.status).toBe('SUCCEEDED');
+    await publish('v1.1.0', { service });
+    let code: number | undefined;
+    const { summary } = await release(rt, service, 'v1.1.0', { state: 'Judge canary', how: 'abort', then: async () => void (code = await interrupt(rt, 'SIGINT')) }).done;
+    expect(code).toBe(130);
+    expect(summary.status).toBe('ABORTED');
+    expect(rt.fleet.canary(service, 'prod')).toBeUndefined();
+    const outcome = await rt.deps.ledger.getOutcome(service, 'v1.1.0');
+    expect(outcome).toMatchObject({ outcome: 'aborted', error: 'SIGINT' });
+    expect(outcome!.reason).toMatch(/tagflow process \d+ of .+ got SIGINT/);
+  }, 120_000);
+});
+
+describe('a version that did not deploy may be retried; one that did stays immutable', () => {
+  it('answers DUPLICATE with what happened to the earlier attempt; retry of a failed attempt that deployed nothing runs attempt 2', async () => {
+    const service = 'retried';
+    const { rt, publish } = await harness(demoConfig({ services: [service] }));
+    await publish('v2.0.0', { service, suites: [{ name: 'unit', passed: 3, failed: 1 }, { name: 'integration', passed: 1, failed: 0 }] });
+    const first = await release(rt, service, 'v2.0.0').done;
+    expect(first.summary.status).toBe('FAILED');
+    expect((await rt.deps.ledger.getOutcome(service, 'v2.0.0'))?.outcome).toBe('failed');
+
+    const again = await release(rt, service, 'v2.0.0').done;
+    expect(statesEntered(again.summary.history)).toContain('Duplicate ignored');
+    const claim = (again.summary.output as { claim: ClaimOutput }).claim;
+    expect(claim).toMatchObject({ claimed: false, earlier: { outcome: 'failed', retryable: true, reached: [] } });
+    if (claim.claimed) throw new Error('unreachable');
+    expect(claim.reason).toMatch(/^DUPLICATE: .* failed: TestsFailed.*nothing was deployed, so this version may be released again: start it with "retry": true/);
+
+    await publish('v2.0.0', { service }); // CI re-ran the tests: green now
+    const retry = await release(rt, service, 'v2.0.0', undefined, { retry: true }).done;
+    expect(retry.summary.status).toBe('SUCCEEDED');
+    const record = await rt.deps.ledger.getRelease(service, 'v2.0.0');
+    expect(record).toMatchObject({ attempt: 2, executionId: retry.summary.executionArn, attempts: [{ attempt: 1, executionId: first.summary.executionArn, outcome: 'failed' }] });
+    expect(await rt.deps.ledger.getOutcome(service, 'v2.0.0')).toMatchObject({ outcome: 'succeeded', attempt: 2, executionId: retry.summary.executionArn });
+    await expectInvariants(rt, service, 'after the retry');
+  }, 120_000);
+
+  it('refuses to retry a version that reached an environment, and says so', async () => {
+    const service = 'immutable';
+    const { rt, publish } = await harness(demoConfig({ services: [service] }));
+    await publish('v1.0.0', { service });
+    expect((await release(rt, service, 'v1.0.0').done).summary.status).toBe('SUCCEEDED');
+    await publish('v1.1.0', { service, dir: BAD_DIR });
+    expect((await release(rt, service, 'v1.1.0').done).summary.status).toBe('FAILED');
+    const retry = await release(rt, service, 'v1.1.0', undefined, { retry: true }).done;
+    const claim = (retry.summary.output as { claim: ClaimOutput }).claim;
+    expect(claim).toMatchObject({ claimed: false, earlier: { outcome: 'rolled-back', retryable: false } });
+    if (claim.claimed) throw new Error('unreachable');
+    expect(claim.earlier.reached).toContain('dev');
+    expect(claim.reason).toContain('a version is immutable once it reached one, so tag a new version');
+    expect(claim.reason).toContain('retry refused: it reached an environment');
+  }, 120_000);
+});
+
+describe('locks of dead holders', () => {
+  it('a release waiting for a lock whose holder was killed takes it over (reconciling the holder) instead of failing ReleaseLocked', async () => {
+    const service = 'orphan-lock';
+    const { rt, publish } = await harness(demoConfig({ services: [service] }));
+    await publish('v1.0.0', { service });
+    const killed = await release(rt, service, 'v1.0.0', { state: 'Promote', how: 'kill' }).done;
+    expect(killed.summary.reconciled).toBeUndefined();
+    const held = await rt.deps.ledger.getEnvironment(service, 'dev');
+    expect(held?.lockHolder).toBe(killed.summary.executionArn);
+    expect(rt.executionStatus(killed.summary.executionArn)).toBe('ABORTED');
+
+    await publish('v1.1.0', { service });
+    const next = await release(rt, service, 'v1.1.0').done;
+    expect(next.summary.status, next.summary.cause).toBe('SUCCEEDED');
+    expect(await rt.deps.ledger.getOutcome(service, 'v1.0.0')).toMatchObject({ outcome: 'aborted', error: 'HolderGone' });
+    await expectInvariants(rt, service, 'after the takeover');
+  }, 120_000);
+
+  it('the release machine waits for a lock at least as long as the lock lives (stack default 30 min, local 15 min)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ROOT } = await import('../support/harness.js');
+    const asl = JSON.parse(readFileSync(join(ROOT, 'state-machines', 'release.asl.json'), 'utf8')) as { States: Record<string, { Retry?: { ErrorEquals: string[]; IntervalSeconds: number; MaxAttempts: number; BackoffRate?: number }[] }> };
+    const retry = asl.States['Acquire environment lock']!.Retry!.find((r) => r.ErrorEquals.includes('ReleaseLocked'))!;
+    let total = 0;
+    for (let i = 0; i < retry.MaxAttempts; i++) total += retry.IntervalSeconds * (retry.BackoffRate ?? 2) ** i;
+    expect(total).toBeGreaterThanOrEqual(30 * 60);
+  });
+});
+
+describe('tagflow status', () => {
+  it('shows a canary in progress (version, weight), the lock holder and its expiry, and whether the holder is alive', async () => {
+    const service = 'watched';
+    const config = demoConfig({ canary: true, services: { [service]: canaryService } });
+    const { rt, publish } = await harness(config);
+    await publish('v1.0.0', { service });
+    expect((await release(rt, service, 'v1.0.0').done).summary.status).toBe('SUCCEEDED');
+    await publish('v1.1.0', { service });
+    const strip = (lines: string[]) => lines.map((l) => l.replace(/\u001b\[\d+m/g, '')).join('\n');
+    const killed = await release(rt, service, 'v1.1.0', { state: 'Judge canary', how: 'kill' }).done;
+    const name = killed.summary.name;
+    const now = rt.clock.now();
+    const after = strip(await statusTable(rt.deps.ledger, config, service, { executions: rt.deps.executions!, now }));
+    expect(after).toMatch(/canary v1\.1\.0 at 50% .*; v1\.0\.0 takes the rest/);
+    const expires = (await rt.deps.ledger.getEnvironment(service, 'prod'))!.lockExpiresAt!;
+    expect(after).toContain(`locked by ${name} until ${new Date(expires).toISOString()}, holder not running (ABORTED)`);
+    // The same lock, its holder alive (another process runs it): said so.
+    const alive = strip(await statusTable(rt.deps.ledger, config, service, { executions: { status: async () => 'RUNNING' }, now }));
+    expect(alive).toContain(`locked by ${name} until ${new Date(expires).toISOString()}, holder running`);
+  }, 120_000);
+});
+
+export type { ExecutionSummary };
