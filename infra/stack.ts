@@ -21,6 +21,7 @@ import { StepFunction } from './step-function.js';
 import { shippedConfigFile } from './shipped-config.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
+import { Reconciler } from './reconciler.js';
 import { GithubWebhook } from './webhook.js';
 
 export interface TagflowStackProps extends StackProps {
@@ -58,6 +59,7 @@ export class TagflowStack extends Stack {
   readonly release: AslStateMachine;
   readonly rollback: AslStateMachine | undefined;
   readonly triggers: Triggers;
+  readonly reconciler: Reconciler;
   readonly monitoring: Monitoring;
   readonly webhook: GithubWebhook;
   readonly approvals: ApprovalFunction;
@@ -127,7 +129,9 @@ export class TagflowStack extends Stack {
     }
 
     const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
-    this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines });
+    // An execution that ends without its own Catch (stopped, timed out, States.Runtime) is reconciled.
+    this.reconciler = new Reconciler(this, 'Reconciler', { projectRoot: props.projectRoot, machines: Object.values(machines), access, environment });
+    this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines, functionRules: [this.reconciler.target] });
     this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile, table: this.ledger.table });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       machines,

@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { EventBus, Rule, type EventPattern as CdkEventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EventRule } from '../lambdas/lib/event-rules.js';
+import type { EventRule, FunctionRule } from '../lambdas/lib/event-rules.js';
 import { acknowledge } from './nag.js';
 
 export interface TriggersProps {
@@ -15,6 +16,8 @@ export interface TriggersProps {
   /** The rules to deploy (`eventRules(config)`, the same data the local runtime matches against). */
   rules: readonly EventRule[];
   machines: { release: IStateMachine; rollback?: IStateMachine };
+  /** Rules whose target is a function (the reconciler's `execution-ended`), with the same retries and dead-letter queue. */
+  functionRules?: readonly { rule: FunctionRule; fn: IFunction }[];
   /** How often EventBridge retries starting an execution. @default 8 */
   retryAttempts?: number;
   /** How long it keeps retrying before the event goes to the dead-letter queue. @default 2 hours */
@@ -34,7 +37,7 @@ const TOP_LEVEL: Record<string, keyof CdkEventPattern> = {
   detail: 'detail',
 };
 
-export function toCdkPattern(rule: EventRule): CdkEventPattern {
+export function toCdkPattern(rule: Pick<EventRule, 'name' | 'pattern'>): CdkEventPattern {
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(rule.pattern)) {
     const key = TOP_LEVEL[field];
@@ -45,7 +48,7 @@ export function toCdkPattern(rule: EventRule): CdkEventPattern {
 }
 
 /** The rule's sources, if they are all plain strings. */
-function sourcesOf(rule: EventRule): string[] {
+function sourcesOf(rule: Pick<EventRule, 'pattern'>): string[] {
   const source = rule.pattern.source;
   return Array.isArray(source) ? source.filter((s): s is string => typeof s === 'string') : [];
 }
@@ -56,7 +59,7 @@ function sourcesOf(rule: EventRule): string[] {
  * would never fire. Our own `tagflow` events go to the pipeline bus, where CI and the webhook
  * receiver put them, which keeps them apart from everything else on the default bus.
  */
-export function busFor(rule: EventRule): 'default' | 'pipeline' {
+export function busFor(rule: Pick<EventRule, 'name' | 'pattern'>): 'default' | 'pipeline' {
   const sources = sourcesOf(rule);
   const aws = sources.filter((s) => s.startsWith('aws.'));
   if (aws.length && aws.length !== sources.length) {
@@ -97,6 +100,24 @@ export class Triggers extends Construct {
         eventPattern: toCdkPattern(rule),
         targets: [
           new SfnStateMachine(machine, {
+            deadLetterQueue: this.deadLetterQueue,
+            retryAttempts: props.retryAttempts ?? 8,
+            maxEventAge: props.maxEventAge ?? Duration.hours(2),
+          }),
+        ],
+      });
+      this.rules.set(rule.name, deployed);
+    }
+
+    // A function target: EventBridge invokes it asynchronously; an event it could not deliver
+    // (or Lambda refused) after the retries goes to the same dead-letter queue.
+    for (const { rule, fn } of props.functionRules ?? []) {
+      const deployed = new Rule(this, rule.name, {
+        eventBus: busFor(rule) === 'default' ? props.defaultBus : props.pipelineBus,
+        description: rule.description.slice(0, 512),
+        eventPattern: toCdkPattern(rule),
+        targets: [
+          new LambdaFunction(fn, {
             deadLetterQueue: this.deadLetterQueue,
             retryAttempts: props.retryAttempts ?? 8,
             maxEventAge: props.maxEventAge ?? Duration.hours(2),

@@ -151,8 +151,8 @@ describe('ledger table', () => {
 
 describe('functions', () => {
   it('one per step: nodejs22.x on arm64, 512 MB, traced, own log group, the four environment variables', () => {
-    // One per step, plus the GitHub webhook receiver and the approval function.
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length + 2);
+    // One per step, plus the GitHub webhook receiver, the approval function and the reconciler.
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(STEP_NAMES.length + 3);
     for (const step of STEP_NAMES) {
       const p = resources[fnId(step)]!.Properties;
       expect(p.Runtime, step).toBe('nodejs22.x');
@@ -250,7 +250,8 @@ describe('state machines', () => {
 
 describe('event rules', () => {
   it('one per EVENT_RULES entry, same pattern, AWS sources on the default bus, a DLQ and bounded retries', () => {
-    const rules = ofType('AWS::Events::Rule');
+    // Beside these, the reconciler's execution-ended rule (test/infra/reconciler.test.ts).
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => !r.Properties.EventPattern.source?.includes('aws.states'));
     expect(rules).toHaveLength(EVENT_RULES.length);
     const busId = stack.getLogicalId(stack.bus.node.defaultChild as never);
     const queueId = stack.getLogicalId(stack.triggers.deadLetterQueue.node.defaultChild as never);
@@ -472,7 +473,8 @@ describe('the app', () => {
     const t = Template.fromStack(buildApp(other)).toJSON().Resources as Record<string, Json>;
     const all = Object.values(t);
     expect(all.filter((r) => r.Type === 'AWS::Events::EventBus')).toEqual([]);
-    expect(all.filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.EventBusName)).toEqual(EVENT_RULES.map(() => 'default'));
+    // The machines' rules and the reconciler's execution-ended rule.
+    expect(all.filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.EventBusName)).toEqual([...EVENT_RULES, 'execution-ended'].map(() => 'default'));
     for (const m of all.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')) expect(m.Properties.DefinitionSubstitutions.EventBusName).toBe('default');
   });
 
