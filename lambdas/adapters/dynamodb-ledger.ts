@@ -153,6 +153,30 @@ export class DynamoDbLedger implements Ledger {
     return strip<OutcomeRecord & Record<string, unknown>>(res.Item);
   }
 
+  async recordStoppedOutcome(outcome: OutcomeRecord): Promise<boolean> {
+    const release = (await this.getRelease(outcome.service, outcome.version)) as (ReleaseRecord & { attempt?: unknown }) | undefined;
+    if (release && release.executionId !== outcome.executionId) return false;
+    // The attempt it ends, as the release record numbers it (a retried release's later attempts).
+    const attempt = typeof release?.attempt === 'number' ? { attempt: release.attempt } : {};
+    try {
+      await call('DynamoDB PutItem (outcome of a stopped release)', () =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: svcKey(outcome.service), sk: `${relKey(outcome.version)}#OUTCOME`, kind: 'outcome', ...outcome, ...attempt },
+            // Unless this execution already has an outcome other than the reconciler's `aborted` (an earlier attempt's is replaced).
+            ConditionExpression: 'attribute_not_exists(pk) OR executionId <> :e OR #outcome = :aborted',
+            ExpressionAttributeNames: { '#outcome': 'outcome' },
+            ExpressionAttributeValues: { ':e': outcome.executionId, ':aborted': 'aborted' },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return false;
+    }
+  }
 
   async claimRollback(service: string, environment: string, fromVersion: string, executionId: string, nowIso: string): Promise<{ claimed: true } | { claimed: false; by: string; at: string }> {
     const Key = { pk: svcKey(service), sk: `RB#${environment}#${fromVersion}` };

@@ -58,6 +58,13 @@ export interface Ledger {
   retryRelease(record: ReleaseRecord, fromExecution: string, earlier: AttemptRecord): Promise<boolean>;
   getOutcome(service: string, version: string): Promise<OutcomeRecord | undefined>;
   /**
+   * The outcome of a release execution that a rollback stopped, written by the rollback: once,
+   * like `recordOutcome`, except that it replaces an `aborted` outcome of that same execution
+   * (the reconciler's, which knows only that it was stopped). Ignored when the release record
+   * names another execution. True when it wrote.
+   */
+  recordStoppedOutcome(outcome: OutcomeRecord): Promise<boolean>;
+  /**
    * Takes the environment lock for `holder` unless another holder's lock is unexpired; a
    * rollback may take it over from `takeOverFrom`, the release execution it has just stopped.
    */

@@ -170,6 +170,8 @@ export interface OutcomeRecord {
   environments: string[];
   finishedAt: string;
   executionId: string;
+  /** The rollback of a broken environment failed too: where, why, and what the ledger says serves there now. */
+  rollbackFailed?: { environment: string; error: string; summary: string; serving?: string };
   /** Which attempt of the release this outcome is for (1 when absent). */
   attempt?: number;
 }

@@ -130,8 +130,8 @@ describe('events:PutEvents', () => {
       expect(scope.sources, name).toEqual(['tagflow']);
       expect(putEventsConditions(statementsOfRole(idOf(construct.machine.role as never))), name).toEqual([conditionFor(scope.detailTypes)]);
     }
-    expect(readAslPutEvents(ASL.rollback).detailTypes).toEqual(['Release Rolled Back']);
-    expect(readAslPutEvents(ASL.release).detailTypes).toEqual(expect.arrayContaining(['Release Started', 'Stage Promoted', 'Release Succeeded', 'Release Failed', 'Release Rolled Back']));
+    expect(readAslPutEvents(ASL.rollback).detailTypes).toEqual(['Release Rollback Failed', 'Release Rolled Back']);
+    expect(readAslPutEvents(ASL.release).detailTypes).toEqual(expect.arrayContaining(['Release Started', 'Stage Promoted', 'Release Succeeded', 'Release Failed', 'Release Rolled Back', 'Release Rollback Failed']));
   });
 
   it('an ASL putEvents Task with a computed or missing DetailType fails synth (the grant could not name it)', () => {

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, ServiceConfig } from '../config.js';
 import { decide, emptyEnvironment, withGood } from '../decisions.js';
-import { ArtifactNotFound, RollbackFailed } from '../errors.js';
+import { ArtifactNotFound, LockLost, RollbackFailed } from '../errors.js';
+import { describeFailure, type StepFailure } from '../failure.js';
 import { environmentManifestKey, environmentPrefix } from '../keys.js';
 import { parseManifest, resolvedFrom } from '../manifest.js';
 import { readJson } from '../store-json.js';
@@ -25,7 +26,7 @@ export interface RestoreArgs {
   /** Whose record the decision goes in. */
   recordAs: { service: string; version: string };
   reason: string;
-  /** Record "nothing to roll back" when `to` already serves, healthy (alarms); otherwise shift anyway, since a failed deploy may have left the target half-switched. */
+  /** Record "nothing to roll back" when `to` already serves alone, healthy (alarms); otherwise shift anyway, since a failed deploy may have left the target half-switched. */
   skipIfLive?: boolean;
 }
 
@@ -59,12 +60,15 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary: `${reason}; ${args.reason}` });
     return { rolledBack: false, reason, ...(state.version ? { current: state.version } : {}) };
   }
-  if (args.skipIfLive && state.version === to && state.healthy) {
+  if (args.skipIfLive && state.version === to && state.healthy && !state.canary) {
     const reason = `${env} already serves known-good ${to}: nothing to roll back`;
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'skipped', summary: reason });
     return { rolledBack: false, reason, current: to };
   }
 
+  // A canary beside the version to keep: shifting to it removes the canary (all traffic to `to`).
+  const canary = state.canary ?? undefined;
+  const from = canary && state.version === to ? canary.version : state.version;
   const started = Date.now();
   const shifted = await shiftTo(
     {
@@ -85,7 +89,7 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
 
   const checks = await checkEnvironment(args.service, args.environment, { service: args.serviceName, version: to }, deps);
   const failed = checks.filter((c) => !c.passed);
-  const evidence = { from: state.version, to, checks, shiftMs, cause: args.reason };
+  const evidence = { from: state.version, ...(canary ? { canary: { version: canary.version, weight: canary.weight } } : {}), to, checks, shiftMs, cause: args.reason };
   if (failed.length > 0) {
     const summary = `rolled ${env} back to ${to}, but its smoke checks fail too: ${failed.map((c) => `${c.name}: ${c.reason}`).join('; ')}`;
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary, evidence });
@@ -99,8 +103,61 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
     step: 'rollback',
     environment: env,
     verdict: 'done',
-    summary: `rolled ${env} back from ${state.version ?? 'nothing'} to ${to}: ${args.reason}`,
+    summary: canary && state.version === to ? `removed the canary ${canary.version} (${canary.weight}%) from ${env}: all traffic to ${to}: ${args.reason}` : `rolled ${env} back from ${state.version ?? 'nothing'} to ${to}: ${args.reason}`,
     evidence,
   });
-  return { rolledBack: true, ...(state.version ? { from: state.version } : {}), to, checksPassed: checks.length, shiftMs };
+  return { rolledBack: true, ...(from ? { from } : {}), to, checksPassed: checks.length, shiftMs };
+}
+
+export interface FailedRestoreArgs {
+  serviceName: string;
+  environment: string;
+  /** The version the rollback meant to take out of service. */
+  suspect: string;
+  /** The version it meant to return to, where known. */
+  toVersion?: string;
+  holder: string;
+  recordAs: { service: string; version: string };
+  /** Why the rollback ran. */
+  reason: string;
+  /** How the restore failed, as the state machine's Catch caught it. */
+  failure: StepFailure;
+}
+
+/** A failed rollback as the ledger keeps it, and as the outcome and the event say it. */
+export interface FailedRestore {
+  environment: string;
+  error: string;
+  summary: string;
+  /** What the ledger says serves the environment now. */
+  serving?: string;
+}
+
+/**
+ * After a restore failed (its Task's Catch, so a crash or a timeout counts too): the
+ * environment keeps the version that really serves, as the ledger has it (a restore that
+ * switched records that before its checks), marked unhealthy where that is the suspect or a
+ * restored version that failed its checks, and `lastOutcome: 'rollback-failed'`; the history
+ * says why. The caller still holds the environment lock; if it lost it, the decision says so.
+ */
+export async function recordFailedRestore(args: FailedRestoreArgs, deps: Pick<Deps, 'ledger' | 'clock'>): Promise<FailedRestore> {
+  const env = args.environment;
+  const f = describeFailure(args.failure);
+  const state = await deps.ledger.getEnvironment(args.serviceName, env);
+  const serving = state?.version;
+  const healthy = Boolean(state?.healthy) && serving !== args.suspect;
+  let marked = '';
+  if (state) {
+    try {
+      await deps.ledger.putEnvironment({ ...state, healthy, lastOutcome: 'rollback-failed', updatedAt: deps.clock.now().toISOString() }, args.holder);
+    } catch (err) {
+      if (!(err instanceof LockLost)) throw err;
+      marked = ` (not marked in the ledger: ${err.message})`;
+    }
+  }
+  const canary = state?.canary ? ` with canary ${state.canary.version} at ${state.canary.weight}%` : '';
+  const now = serving ? `${env} serves ${serving}${canary}, ${healthy ? 'healthy' : 'unhealthy'}` : `${env} serves nothing the ledger knows of`;
+  const summary = `rolling ${env} back from ${args.suspect} to ${args.toVersion ?? 'a known-good version'} failed: ${f.error}: ${f.message}; ${now}${marked} (it was rolling back for ${args.reason})`;
+  await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary, evidence: { error: f.error, message: f.message, serving, canary: state?.canary ?? null, to: args.toVersion, cause: args.reason } });
+  return { environment: env, error: f.error, summary, ...(serving ? { serving } : {}) };
 }
