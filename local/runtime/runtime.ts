@@ -103,6 +103,8 @@ export interface ExecutionSummary {
   history: EventLog[];
   /** What the reconciler did after the execution ended without success (ExecutionSummary of a killed one: none). */
   reconciled?: ReconcileReport;
+  /** Why reconciling it failed; its running record stays, so the next start tries again. */
+  reconcileError?: string;
 }
 
 export interface ExecutionHandle {
@@ -374,11 +376,18 @@ export class LocalRuntime {
       await logs.catch(() => undefined);
       if (summary.status !== 'SUCCEEDED') await Promise.allSettled([...inflight]);
       if (killed) return summary; // the process "died": no summary file, no reconcile; its running record stays
+      let reconcileFailed = false;
       if (summary.status !== 'SUCCEEDED') {
-        summary.reconciled = await this.reconcileEnded({ executionArn, machine, status: summary.status, stoppedAt: summary.stoppedAt, ...(summary.error ? { error: summary.error } : {}), ...(summary.cause ? { cause: summary.cause } : {}) });
+        try {
+          summary.reconciled = await this.reconcileEnded({ executionArn, machine, status: summary.status, stoppedAt: summary.stoppedAt, ...(summary.error ? { error: summary.error } : {}), ...(summary.cause ? { cause: summary.cause } : {}) });
+        } catch (err) {
+          // Keep the running record: the next start reconciles it again (the core is idempotent).
+          reconcileFailed = true;
+          summary.reconcileError = (err as Error).message;
+        }
       }
       writeFileSync(join(this.options.dataDir, 'executions', `${machine}-${name}.json`), JSON.stringify(summary, null, 2));
-      this.registry.remove(name);
+      if (!reconcileFailed) this.registry.remove(name);
       return summary;
     })();
     const handle: ExecutionHandle = {
