@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
 import { statusTable } from '../../local/cli/status.js';
-import { interrupt } from '../../local/cli/main.js';
+import { duplicateExitCode, interrupt } from '../../local/cli/main.js';
 import { LocalRuntime, type ExecutionHandle, type ExecutionSummary } from '../../local/runtime/runtime.js';
 import { BAD_DIR, demoConfig, GOOD_DIR, prodOf, startHarness, statesEntered, type Harness } from '../support/harness.js';
 
@@ -225,6 +225,8 @@ describe('a version that did not deploy may be retried; one that did stays immut
     expect(claim).toMatchObject({ claimed: false, earlier: { outcome: 'failed', retryable: true, reached: [] } });
     if (claim.claimed) throw new Error('unreachable');
     expect(claim.reason).toMatch(/^DUPLICATE: .* failed: TestsFailed.*nothing was deployed, so this version may be released again: start it with "retry": true/);
+    // `tagflow local release` exits non-zero: the earlier attempt did not succeed.
+    expect(duplicateExitCode(again.summary)).toBe(1);
 
     await publish('v2.0.0', { service }); // CI re-ran the tests: green now
     const retry = await release(rt, service, 'v2.0.0', undefined, { retry: true }).done;
@@ -233,6 +235,11 @@ describe('a version that did not deploy may be retried; one that did stays immut
     expect(record).toMatchObject({ attempt: 2, executionId: retry.summary.executionArn, attempts: [{ attempt: 1, executionId: first.summary.executionArn, outcome: 'failed' }] });
     expect(await rt.deps.ledger.getOutcome(service, 'v2.0.0')).toMatchObject({ outcome: 'succeeded', attempt: 2, executionId: retry.summary.executionArn });
     await expectInvariants(rt, service, 'after the retry');
+    // A duplicate of a release that succeeded is a no-op, exit 0, and says to tag a new version.
+    const duplicate = await release(rt, service, 'v2.0.0').done;
+    const dup = (duplicate.summary.output as { claim: ClaimOutput }).claim;
+    expect(dup).toMatchObject({ claimed: false, earlier: { outcome: 'succeeded', attempt: 2 } });
+    expect(duplicateExitCode(duplicate.summary)).toBe(0);
   }, 120_000);
 
   it('refuses to retry a version that reached an environment, and says so', async () => {
