@@ -113,8 +113,8 @@ describe('each function\'s role is its row of STEP_ACCESS', () => {
 describe('events:PutEvents', () => {
   it('is conditioned on source tagflow and the detail-types the grantee puts, for every role that has it', () => {
     const puts = allStatements().filter((s) => list(s.Action).includes('events:PutEvents'));
-    // request-approval, the webhook, and both state machines.
-    expect(puts).toHaveLength(4);
+    // request-approval, the webhook, the reconciler (Release Aborted), and both state machines.
+    expect(puts).toHaveLength(5);
     for (const s of puts) {
       expect(s.Condition?.['ForAllValues:StringEquals']?.['events:source'], JSON.stringify(s)).toEqual(['tagflow']);
       expect(s.Condition?.['ForAllValues:StringEquals']?.['events:detail-type'], JSON.stringify(s)).toBeDefined();
