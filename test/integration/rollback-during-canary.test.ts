@@ -152,6 +152,35 @@ describe('an alarm while a canary bakes', () => {
   });
 });
 
+describe('a rollback that cannot tell which version is bad', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: demoConfig({ services: ['locked-unchanged'] }) });
+  });
+  afterAll(async () => h?.close());
+
+  it('refuses, touching nothing, when a release holds prod but has recorded no traffic change there, and says what it knows', async () => {
+    const service = 'locked-unchanged';
+    for (const version of ['v7.0.0', 'v7.1.0']) {
+      await h.publish(version, { service });
+      expect((await h.rt.startExecution('release', { service, version }).done).status).toBe('SUCCEEDED');
+    }
+    // A release of v7.2.0 has claimed its record and taken prod's lock; it has not changed prod's traffic (as far as the ledger knows).
+    const stuck = 'arn:aws:states:us-east-1:000000000000:execution:tagflow-release:v7-2-0-promoting';
+    await h.rt.deps.ledger.claimRelease({ releaseId: `${service}@v7.2.0`, service, version: 'v7.2.0', trigger: { kind: 'manual' }, executionId: stuck, startedAt: h.rt.clock.now().toISOString(), plan: ['dev', 'staging', 'prod'], configSnapshot: '{}' });
+    expect(await h.rt.deps.ledger.acquireLock(service, 'prod', stuck, h.rt.clock.now().getTime(), 600_000)).toMatchObject({ acquired: true });
+
+    const rb = await alarmFires(h, service).done;
+    expect(rb).toMatchObject({ status: 'FAILED', error: 'RollbackRefused' });
+    expect(statesEntered(rb.history)).toContain('Cannot tell what to roll back');
+    expect(rb.cause).toContain(`the release of v7.2.0 (${stuck}) holds prod of ${service}, but the ledger records no change of traffic by it there (live v7.1.0, healthy, no canary)`);
+    expect(rb.cause).toContain('cannot tell whether v7.1.0 or v7.2.0 is bad');
+    expect(await h.rt.deps.ledger.getEnvironment(service, 'prod')).toMatchObject({ version: 'v7.1.0', healthy: true, lockHolder: stuck });
+    expect(h.rt.fleet.version(service, 'prod')).toBe('v7.1.0');
+    expect(await h.rt.deps.ledger.getOutcome(service, 'v7.1.0')).toMatchObject({ outcome: 'succeeded' });
+  });
+});
+
 describe('an alarm while a canary is held for a decision', () => {
   let h: Harness;
   const prod = (service: string) => h.rt.deps.ledger.getEnvironment(service, 'prod');
