@@ -5,6 +5,7 @@ import { LOCAL_LOCATIONS, LocalRuntime, type ApprovalRequested, type EventLog, t
 import { publishBuild, reportTests } from '../runtime/ci.js';
 import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, progressPrinter, red, yellow } from './progress.js';
+import { canaryTrafficPlan, parseRate, SIMULATED_MINUTE_MS } from './canary-traffic.js';
 import { doraReport } from './dora.js';
 import { statusTable } from './status.js';
 import { hostname, userInfo } from 'node:os';
@@ -15,7 +16,7 @@ import type { PipelineConfig } from '../../lambdas/lib/config.js';
 const USAGE = `tagflow — release pipeline (local runtime)
 
   tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
-        [--emergency REASON] [--approve NAME,NAME] [--retry]
+        [--emergency REASON] [--approve NAME,NAME] [--retry] [--traffic RATE/min [--traffic-path /api/orders]]
   tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
   tagflow local start-execution --machine release|rollback --input INPUT.json
   tagflow local send-event --file EVENT.json
@@ -36,6 +37,10 @@ emergency takes two names, a canary hold the first: approving a hold promotes it
 each approver runs tagflow approve with their own AWS credentials (an IAM user or IAM
 Identity Center session listed in policy.approvers; --url or TAGFLOW_APPROVAL_URL is the
 stack's ApprovalUrl output): it proves who they are with a presigned sts:GetCallerIdentity.
+A local canary is judged on real requests to the local fleet: --traffic 1200/min sends that
+many per simulated minute (--traffic-path, repeatable, default /) to each canary environment,
+and a bake poll takes one second per simulated minute; without it the release says what a
+canary with no traffic will do.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
 
 A version is released once. --retry starts it again when its last attempt failed or was
@@ -68,6 +73,8 @@ const options = {
   suite: { type: 'string', multiple: true },
   emergency: { type: 'string' },
   approve: { type: 'string' },
+  traffic: { type: 'string' },
+  'traffic-path': { type: 'string', multiple: true },
   days: { type: 'string' },
   decision: { type: 'string' },
   comment: { type: 'string' },
@@ -101,7 +108,7 @@ function readJsonFile(path: string, what: string): unknown {
 }
 
 /** `share: 'attach'`: a reading command works beside another process that owns the data folder (a release running). */
-async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>, opts: { share?: 'attach' } = {}): Promise<T> {
+async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}): Promise<T> {
   const config = loadConfigFile(flags.config);
   const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config, ...opts });
   for (const warning of runtime.warnings) console.log(yellow(`⚠ ${warning}`));
@@ -261,15 +268,28 @@ export async function main(argv: string[]): Promise<number> {
         ...(flags.retry ? { retry: true } : {}),
       };
       const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+      const rate = flags.traffic === undefined ? undefined : parseRate(flags.traffic);
+      if (flags.traffic !== undefined && rate === undefined) throw new UsageError(`--traffic ${flags.traffic}: expected requests per simulated minute, e.g. --traffic 1200/min`);
+      const traffic = canaryTrafficPlan(loadConfigFile(flags.config), input, { ...(rate ? { rate } : {}), paths: flags['traffic-path'] ?? ['/'] });
       return withRuntime(flags, async (rt) => {
+        for (const notice of traffic.notices) console.log(yellow(`ℹ ${notice}`));
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
+        const sending = traffic.start((service, environment) => rt.fleet.endpoint(service, environment));
+        const sendingSince = performance.now();
         try {
           const s = await follow((onEvent) => rt.startExecution('release', input, { onEvent }), `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`);
           return duplicateExitCode(s) ?? (s.status === 'SUCCEEDED' ? 0 : 1);
         } finally {
           off();
+          const sent = await Promise.all(sending.map((t) => t.stop()));
+          if (sent.length) {
+            // What was really sent: a busy machine may fall short of the rate asked for, and the judge saw only this.
+            const requests = sent.reduce((n, t) => n + t.requests, 0);
+            const perMinute = Math.round((requests / sent.length / Math.max(1, performance.now() - sendingSince)) * SIMULATED_MINUTE_MS);
+            console.log(dim(`  traffic: ${requests} requests sent (${perMinute}/min per environment of the ${rate}/min asked), ${sent.reduce((n, t) => n + t.failures, 0)} answered 5xx or not at all`));
+          }
         }
-      });
+      }, traffic.waits ? { waits: traffic.waits } : {});
     }
     case 'rollback': {
       const input = {

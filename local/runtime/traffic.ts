@@ -58,3 +58,45 @@ export async function sendRequests(endpoint: string, count: number, opts: { path
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, count)) }, worker));
   return { requests: count, failures };
 }
+
+/**
+ * Requests at a steady `perSecond` against a local endpoint until stopped: request i is sent at
+ * start + i / perSecond (never more than `concurrency` waiting at once), so the rate does not
+ * depend on how fast the service answers.
+ */
+export function startPacedTraffic(endpoint: () => Promise<string>, opts: { paths: string[]; perSecond: number; concurrency?: number }): Traffic {
+  let running = true;
+  let sent = 0;
+  let failures = 0;
+  const t0 = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  const loop = (async () => {
+    while (running) {
+      const due = t0 + (sent * 1000) / opts.perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!running) break;
+      if (inFlight.size >= (opts.concurrency ?? 256)) await Promise.race(inFlight);
+      const path = opts.paths[sent % opts.paths.length]!;
+      sent++;
+      const one: Promise<void> = (async () => {
+        try {
+          const res = await fetch((await endpoint()) + path);
+          await res.arrayBuffer();
+          if (res.status >= 500) failures++;
+        } catch {
+          failures++;
+        }
+      })().finally(() => inFlight.delete(one));
+      inFlight.add(one);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await Promise.all(inFlight);
+      return { requests: sent, failures };
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { EnvironmentConfig, PipelineConfig } from '../../lambdas/lib/config.js';
+import { startPacedTraffic, type Traffic } from '../runtime/traffic.js';
+
+/**
+ * `tagflow local release --traffic RATE/min`: a local canary is judged on real requests, and
+ * nothing sends any to the local fleet unless someone does. With --traffic the CLI sends RATE
+ * requests per simulated minute to each canary environment of the release, and a bake poll
+ * (pollSeconds in AWS) takes pollSeconds / 60 seconds of wall time: one simulated minute per
+ * second. Without it, the release says at the start what a canary with no traffic will do.
+ */
+
+export interface CanaryTrafficPlan {
+  /** The runtime's wait overrides: compressed bake polls. */
+  waits?: Record<string, number>;
+  /** What to tell the person at the start. */
+  notices: string[];
+  /** Starts the traffic once the runtime is up; stop it when the release ends. */
+  start(endpoint: (service: string, environment: string) => Promise<string>): Traffic[];
+}
+
+/** "600/min" → 600; undefined for anything else. */
+export function parseRate(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*\/\s*min$/.exec(text.trim());
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isFinite(n) && n > 0 && n <= 60_000 ? n : undefined;
+}
+
+/** Seconds of wall time a simulated minute takes locally with --traffic. */
+export const SIMULATED_MINUTE_MS = 1000;
+
+export function canaryTrafficPlan(config: PipelineConfig, input: { service: string; environments?: string[] }, opts: { rate?: number; paths: string[] }): CanaryTrafficPlan {
+  const svc = config.services[input.service];
+  const planned = (svc?.environments ?? []).filter((e) => !input.environments || input.environments.includes(e.name));
+  const canaries = planned.filter((e): e is EnvironmentConfig & { canary: NonNullable<EnvironmentConfig['canary']> } => Boolean(e.canary));
+  if (!canaries.length) return { notices: opts.rate ? [`--traffic: ${input.service} has no canary in ${planned.map((e) => e.name).join(', ') || 'its plan'}; nothing to send traffic to`] : [], start: () => [] };
+  if (!opts.rate) {
+    return {
+      notices: canaries.map((e) => {
+        const c = e.canary;
+        const then = c.onInconclusive === 'hold' ? 'it is held for an approver' : c.onInconclusive === 'promote' ? 'it is promoted for want of evidence' : 'it is rolled back';
+        return `${e.name} has a canary, and nothing sends traffic to the local fleet: the judge sees no requests, each step bakes ${c.maxBakeSeconds} s in real time and is inconclusive, then ${then} (onInconclusive: ${c.onInconclusive}). Add --traffic 1200/min to send requests and bake one simulated minute per second.`;
+      }),
+      start: () => [],
+    };
+  }
+  const rate = opts.rate;
+  const poll = Math.min(...canaries.map((e) => e.canary.pollSeconds));
+  return {
+    waits: { 'Bake canary': Math.max(50, Math.round((poll / 60) * SIMULATED_MINUTE_MS)) },
+    notices: [`--traffic: ${rate} requests per simulated minute to ${canaries.map((e) => e.name).join(', ')} (${paths(opts.paths)}); a simulated minute takes ${SIMULATED_MINUTE_MS / 1000} s, so a ${poll} s bake poll takes ${((poll / 60) * SIMULATED_MINUTE_MS) / 1000} s`],
+    start: (endpoint) => canaries.map((e) => startPacedTraffic(() => endpoint(input.service, e.name), { paths: opts.paths, perSecond: (rate * 1000) / SIMULATED_MINUTE_MS })),
+  };
+}
+
+const paths = (p: string[]) => p.join(', ');
