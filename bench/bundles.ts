@@ -1,14 +1,18 @@
 /**
- * Bundle size and cold import time of every step handler, bundled exactly as the stack
- * bundles them (infra/bundling.ts). Writes its section of bench/RESULTS.md.
+ * Bundle size and cold import time of every handler the stack deploys, bundled by the build
+ * the stack runs (infra/bundle-handlers.ts: one esbuild build, the options of
+ * infra/bundling.ts, the SDK plugins). Writes its section of bench/RESULTS.md.
  *
  *   npx tsx bench/bundles.ts [--runs 5]
  *
  * "Init" is the time to import the bundle (load, parse, evaluate its module graph) in a fresh
  * `node` process, measured inside that process: the part of a Lambda cold start our code
  * controls. Also measured, to back the choices in infra/bundling.ts: the same handlers with
- * `@aws-sdk/*` left external (resolved from node_modules, as the runtime's SDK would be), and
- * with `--enable-source-maps` (which the functions run with).
+ * `@aws-sdk/*` left external (resolved from node_modules, as the runtime's SDK would be), with
+ * `--enable-source-maps` (which the functions run with), and built without the SDK plugins
+ * (infra/literal-schema-keys.ts, infra/static-event-streams.ts), to show what they are worth.
+ * Run it on a clean install (`npm ci`): it says so when node_modules holds SDK files already
+ * transformed (as the old postinstall patch left them), where that column means nothing.
  *
  * The runs go round all handlers and variants in turn, so that a slow spell of this shared
  * machine falls on every row alike. Beside the times, the instructions the import executes,
@@ -23,9 +27,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { version as esbuildVersion, type Metafile } from 'esbuild';
-import { STEP_NAMES } from '../lambdas/steps.js';
-import { bundleHandlers, DUMMY_ENV, importInFreshNode, type Bundle } from '../infra/bundle-handlers.js';
+import { bundleHandlers, DUMMY_ENV, HANDLERS, importInFreshNode, type Bundle, type SdkTransformStats } from '../infra/bundle-handlers.js';
 import { BUNDLE_TARGET, EXTERNAL_MODULES } from '../infra/bundling.js';
+import { noTransforms } from '../infra/literal-schema-keys.js';
 import { writeResultsSection } from './results.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -111,34 +115,45 @@ async function main() {
   try {
     const t0 = performance.now();
     let metafile: Metafile | undefined;
-    const bundled = await bundleHandlers(ROOT, STEP_NAMES, join(work, 'bundled'), { onMetafile: (m) => (metafile = m) });
+    const stats: SdkTransformStats = { literalSchemaKeys: noTransforms(), staticEventStreams: noTransforms() };
+    const bundled = await bundleHandlers(ROOT, HANDLERS, join(work, 'bundled'), { onMetafile: (m) => (metafile = m), sdkStats: stats });
     const buildMs = performance.now() - t0;
+    const plain = await bundleHandlers(ROOT, HANDLERS, join(work, 'plain'), { withoutSdkPlugins: true });
     // The external variant imports @aws-sdk/* from node_modules, found through a link beside it.
     mkdirSync(join(work, 'external'));
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'external', 'node_modules'), 'dir');
-    const external = await bundleHandlers(ROOT, STEP_NAMES, join(work, 'external'), { external: ['@aws-sdk/*'] });
+    const external = await bundleHandlers(ROOT, HANDLERS, join(work, 'external'), { external: ['@aws-sdk/*'] });
 
     const empty = join(work, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
     // What any import costs (node's start, its ES module loader, exit), taken off each count.
     const baseline = hasValgrind ? processInstructions(empty, env) : 0;
-    const [init, initMaps, initExternal] = (await initTimes([{ bundles: bundled }, { bundles: bundled, nodeOptions: '--enable-source-maps' }, { bundles: external }], env)) as [
-      Map<Bundle, number>,
-      Map<Bundle, number>,
-      Map<Bundle, number>,
-    ];
+    const [init, initMaps, initExternal, initPlain] = (await initTimes(
+      [{ bundles: bundled }, { bundles: bundled, nodeOptions: '--enable-source-maps' }, { bundles: external }, { bundles: plain }],
+      env,
+    )) as [Map<Bundle, number>, Map<Bundle, number>, Map<Bundle, number>, Map<Bundle, number>];
 
     const rows: string[] = [];
-    const totals = { bundled: 0, external: 0 };
+    const instructionsOf = new Map<Bundle, number>();
+    const totals = { bundled: 0, external: 0, plain: 0 };
     for (const [i, b] of bundled.entries()) {
       const e = external[i]!;
+      const p = plain[i]!;
       const instructions = hasValgrind ? processInstructions(b.file, env) - baseline : undefined;
+      if (instructions !== undefined) instructionsOf.set(b, instructions);
       totals.bundled += init.get(b)!;
       totals.external += initExternal.get(e)!;
+      totals.plain += initPlain.get(p)!;
       const mi = instructions === undefined ? 'n/a' : (instructions / 1e6).toFixed(0);
-      rows.push(`| ${b.step} | ${kb(b.bytes)} | ${kb(b.mapBytes)} | ${ms(init.get(b)!)} | ${ms(initMaps.get(b)!)} | ${mi} | ${kb(e.bytes)} | ${ms(initExternal.get(e)!)} |`);
+      rows.push(`| ${b.step} | ${kb(b.bytes)} | ${kb(b.mapBytes)} | ${ms(init.get(b)!)} | ${ms(initMaps.get(b)!)} | ${mi} | ${kb(e.bytes)} | ${ms(initExternal.get(e)!)} | ${kb(p.bytes)} | ${ms(initPlain.get(p)!)} |`);
       process.stdout.write(`${rows.at(-1)}\n`);
     }
+    // What the plugins are worth in instructions, on the largest bundle (callgrind is slow: that one only).
+    const biggest = bundled.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const biggestPlain = plain[bundled.indexOf(biggest)]!;
+    const mInstructions = (n: number | undefined) => (n === undefined ? 'n/a' : (n / 1e6).toFixed(0));
+    const plainInstructions = hasValgrind ? processInstructions(biggestPlain.file, env) - baseline : undefined;
+    const transformed = stats.literalSchemaKeys.changed + stats.staticEventStreams.changed > 0;
 
     const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
     const load = loadavg().map((l) => l.toFixed(1)).join(', ');
@@ -146,23 +161,27 @@ async function main() {
     const nproc = execSync('nproc').toString().trim();
     const section = [
       START,
-      '## Step handler bundles',
+      '## Handler bundles',
       '',
       `- date: ${new Date().toISOString()}`,
       `- machine: ${nproc} CPUs (\`nproc\`), ${cpu}, ${process.platform}/${process.arch}; Node ${process.version}; load average at the end ${load} (a shared machine: rows vary by tens of ms)`,
-      `- command: \`npx tsx bench/bundles.ts${runsArg > 0 ? ` --runs ${RUNS}` : ''}\` (esbuild ${esbuildVersion}; one build of all ${STEP_NAMES.length} handlers took ${ms(buildMs)} ms)`,
-      `- bundle: the construct's options (infra/bundling.ts): ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
+      `- command: \`npx tsx bench/bundles.ts${runsArg > 0 ? ` --runs ${RUNS}` : ''}\` (esbuild ${esbuildVersion}; the one build of all ${HANDLERS.length} handlers, as the stack runs it, took ${ms(buildMs)} ms)`,
+      `- bundle: the stack's build (infra/bundle-handlers.ts), with the options of infra/bundling.ts: ESM, minify, keepNames, target ${BUNDLE_TARGET}, external ${JSON.stringify(EXTERNAL_MODULES)}`,
+      `- SDK plugins, applied in memory as esbuild loads the files (node_modules untouched): literal schema keys made ${stats.literalSchemaKeys.replaced} computed keys literal in ${stats.literalSchemaKeys.changed} of the ${stats.literalSchemaKeys.loaded} schema modules loaded; static event streams made ${stats.staticEventStreams.replaced} dynamic import static in ${stats.staticEventStreams.changed} of the ${stats.staticEventStreams.loaded} protocol modules loaded${transformed ? '' : ' (**nothing to transform: node_modules holds SDK files patched in place by an old install, so the "no SDK plugins" columns mean nothing; run `npm ci` and measure again**)'}`,
+      `- source maps: linked (each bundle ends with \`//# sourceMappingURL=index.mjs.map\`), so the \`--enable-source-maps\` column (the functions' NODE_OPTIONS) loads and parses them`,
       `- init: importing the bundle in a fresh \`node\` process, measured inside it, median of ${RUNS} rounds (each round imports every bundle of every column in turn, handler by handler); handlers build their SDK clients on first use, so this is module load and evaluation only`,
       `- instructions: executed by a fresh \`node\` importing the bundle, less one importing an empty module, counted by valgrind's callgrind with V8's \`--predictable\` (one thread, fixed seeds)${hasValgrind ? '' : ' (valgrind is not installed here: n/a)'}; the same count on every run whatever the load, where times drift with it`,
       '- Lambda runs nodejs22.x on arm64 (Graviton) at 512 MB, a fraction of a vCPU: absolute times there are higher; compare the columns',
       '',
-      '| handler | bundle KB | map KB | init ms | init ms, --enable-source-maps | import, M instructions | KB, SDK external | init ms, SDK external |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| handler | bundle KB | map KB | init ms | init ms, --enable-source-maps | import, M instructions | KB, SDK external | init ms, SDK external | KB, no SDK plugins | init ms, no SDK plugins |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       goalLine(bundled, init),
       '',
-      `Sum of medians: SDK bundled ${ms(totals.bundled)} ms, SDK external (from node_modules) ${ms(totals.external)} ms.`,
+      `Sum of medians: SDK bundled ${ms(totals.bundled)} ms, SDK external (from node_modules) ${ms(totals.external)} ms, without the SDK plugins ${ms(totals.plain)} ms.`,
+      '',
+      `Without the SDK plugins: ${goalLine(plain, initPlain).replace(/^Goal, under 500 KB and under 100 ms init each: /, '')} The largest bundle (${biggest.step}) would be ${kb(biggestPlain.bytes)} KB instead of ${kb(biggest.bytes)} KB, its import ${mInstructions(plainInstructions)} M instructions instead of ${mInstructions(instructionsOf.get(biggest))} M.`,
       '',
       `Largest parts of one bundle (deploy, KB in the minified output): ${largest}. Each handler imports only the adapters of the ports its step uses (\`lambdas/adapters/aws/\`), so sizes differ by the SDK clients they hold.`,
       END,

@@ -1,8 +1,9 @@
 /**
- * How every step handler is bundled: the one list of esbuild options that the CDK construct
- * (`step-function.ts`), the bundle test and `bench/bundles.ts` all use, so what the tests
- * import is what Lambda runs. Plain data, no aws-cdk-lib import: the bench and the test load
- * it without pulling in the CDK.
+ * How every step handler is bundled: the esbuild options of the one build of all handlers
+ * (`bundle-handlers.ts`, which adds the SDK plugins), whose output the CDK construct
+ * (`step-function.ts`) ships and the bundle test and `bench/bundles.ts` import, so what the
+ * tests import is what Lambda runs. Plain data, no aws-cdk-lib import: the bench and the test
+ * load it without pulling in the CDK.
  */
 
 /** Lambda runs `nodejs22.x`; esbuild lowers syntax for exactly that. */
@@ -35,9 +36,7 @@ export const REQUIRE_SHIM_BANNER =
 
 /**
  * Modules the bundles take from our code instead of the package the import names. Paths are
- * relative to the project root, the working directory of both esbuild runs (`bundle-handlers.ts`
- * and the CDK's local bundling, which it uses since esbuild is a devDependency; its Docker
- * fallback would fail to resolve them, loudly).
+ * relative to the project root, the working directory of the build (`bundle-handlers.ts`).
  *
  * `@aws-sdk/credential-provider-node` (the SDK's default credential chain) becomes the chain's
  * environment-variable link alone, which is where Lambda puts a function's credentials: the rest
@@ -55,11 +54,11 @@ export const ALIASES: Record<string, string> = {
 
 /**
  * Prefer packages' ESM builds (tree-shakable) over their CommonJS `main`. The SDK's schema
- * modules become tree-shakable only once `infra/patch-sdk.ts` has run (postinstall).
+ * modules become tree-shakable through the build's plugin (`literal-schema-keys.ts`).
  */
 export const MAIN_FIELDS = ['module', 'main'];
 
-/** The options esbuild gets, in esbuild's own terms (the bench and the bundle test call esbuild with these). */
+/** The options esbuild gets, in esbuild's own terms; `bundle-handlers.ts` adds the entry points, the output and the SDK plugins. */
 export const ESBUILD_OPTIONS = {
   bundle: true,
   platform: 'node',
@@ -68,7 +67,10 @@ export const ESBUILD_OPTIONS = {
   minify: true,
   // Error classes set `name` literally, but keepNames also keeps stack traces and logs readable.
   keepNames: true,
-  sourcemap: 'external',
+  // `linked`: the bundle ends with `//# sourceMappingURL=index.mjs.map`, which
+  // `--enable-source-maps` (the functions' NODE_OPTIONS) follows; an `external` map is written
+  // but nothing points at it.
+  sourcemap: 'linked',
   // The map's `sourcesContent` would double the asset for no use in Lambda's logs.
   sourcesContent: false,
   mainFields: MAIN_FIELDS,

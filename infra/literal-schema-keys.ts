@@ -1,6 +1,7 @@
 /**
- * Makes the AWS SDK's schema modules tree-shakable; applied after every install by
- * `infra/patch-sdk.ts`.
+ * Makes the AWS SDK's schema modules tree-shakable, as an esbuild plugin of the handlers'
+ * build (`infra/bundle-handlers.ts`): the files are transformed in memory as esbuild loads
+ * them; node_modules is never written to.
  *
  * Each client's `dist-es/schemas/schemas_0.js` describes every operation of the service as a
  * top-level array, with its traits in an object keyed through module constants:
@@ -11,11 +12,11 @@
  * constant's string in place of the computed key (`{ "http": [...] }`) builds the same object
  * and lets esbuild drop what no command uses.
  *
- * The CommonJS build, which Node loads in the tests, is patched alike, so the tests run the
- * objects the bundles hold.
+ * Only the bundles see the change: Node loads the SDK's CommonJS build, untouched, in the
+ * tests; it builds the same objects.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Plugin } from 'esbuild';
 
 /** `[_x]:` → `"value":` wherever `const _x = "value";` is a top-level string constant of the module. */
 export function literalSchemaKeys(text: string): { text: string; replaced: number } {
@@ -33,19 +34,35 @@ export function literalSchemaKeys(text: string): { text: string; replaced: numbe
 }
 
 /**
- * The schema modules of every installed `@aws-sdk/client-*` package under `root`: the ES
- * modules the bundles are built from, and the CommonJS build (one file, schemas inlined) that
- * Node loads in the tests, so that both run the same objects.
+ * The ES schema modules of every `@aws-sdk/client-*` package, wherever it is installed (an esbuild
+ * filter: Go regular expressions, no lookbehind).
  */
-export function schemaModules(root: string): string[] {
-  const scope = join(root, 'node_modules', '@aws-sdk');
-  if (!existsSync(scope)) return [];
-  return readdirSync(scope)
-    .filter((name) => name.startsWith('client-'))
-    .flatMap((name) => {
-      const dir = join(scope, name, 'dist-es', 'schemas');
-      const esm = existsSync(dir) ? readdirSync(dir).filter((f) => /^schemas_\d+\.js$/.test(f)).map((f) => join(dir, f)) : [];
-      const cjs = join(scope, name, 'dist-cjs', 'index.js');
-      return [...esm, ...(existsSync(cjs) ? [cjs] : [])];
-    });
+export const SCHEMA_MODULE = /[\\/]node_modules[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+
+/** What a plugin did in one build: files it loaded (its filter matched), files it changed, replacements in all. */
+export interface TransformStats {
+  loaded: number;
+  changed: number;
+  replaced: number;
+}
+
+export const noTransforms = (): TransformStats => ({ loaded: 0, changed: 0, replaced: 0 });
+
+/** The esbuild plugin: loads each schema module with its computed keys made literal. */
+export function literalSchemaKeysPlugin(stats?: TransformStats): Plugin {
+  return {
+    name: 'tagflow-literal-schema-keys',
+    setup(build) {
+      build.onLoad({ filter: SCHEMA_MODULE }, async (args) => {
+        const { text, replaced } = literalSchemaKeys(await readFile(args.path, 'utf8'));
+        if (stats) {
+          stats.loaded++;
+          if (replaced > 0) stats.changed++;
+          stats.replaced += replaced;
+        }
+        // resolveDir defaults to the file's directory, so its imports resolve as before.
+        return { contents: text, loader: 'js' };
+      });
+    },
+  };
 }

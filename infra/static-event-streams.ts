@@ -1,6 +1,7 @@
 /**
- * Lets esbuild hoist the SDK's event-stream support like the rest of the SDK; applied after
- * every install by `infra/patch-sdk.ts`.
+ * Lets esbuild hoist the SDK's event-stream support like the rest of the SDK, as an esbuild
+ * plugin of the handlers' build (`infra/bundle-handlers.ts`): the files are transformed in
+ * memory as esbuild loads them; node_modules is never written to.
  *
  * `HttpProtocol.loadEventStreamCapability()` in `@smithy/core` loads the event-stream module
  * with `await import("@smithy/core/event-streams")`. A bundle without code splitting keeps the
@@ -12,11 +13,12 @@
  * the same objects, once, when the bundle loads; the rollback bundle then imports in about an
  * eighth fewer instructions (bench/RESULTS.md).
  *
- * Only the ES build is patched: Node's CommonJS build of the same method already `require`s
- * the module synchronously, where it is used.
+ * Only the ES build is bundled: Node's CommonJS build of the same method, which the tests
+ * load, already `require`s the module synchronously, where it is used.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Plugin } from 'esbuild';
+import type { TransformStats } from './literal-schema-keys.js';
 
 const DYNAMIC = 'await import("@smithy/core/event-streams")';
 const BINDING = '__tagflowEventStreams';
@@ -29,8 +31,23 @@ export function staticEventStreams(text: string): { text: string; replaced: numb
   return { text: STATIC + text.replaceAll(DYNAMIC, BINDING), replaced };
 }
 
-/** The ES modules of `@smithy/core` that can load the event-stream module (its protocols). */
-export function eventStreamImporters(root: string): string[] {
-  const dir = join(root, 'node_modules', '@smithy', 'core', 'dist-es', 'submodules', 'protocols');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => join(dir, f)) : [];
+/** The ES modules of `@smithy/core` that can load the event-stream module (its protocols), as an esbuild filter. */
+export const EVENT_STREAM_IMPORTER = /[\\/]node_modules[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]protocols[\\/][^\\/]+\.js$/;
+
+/** The esbuild plugin: loads each protocol module with the event-stream module imported statically. */
+export function staticEventStreamsPlugin(stats?: TransformStats): Plugin {
+  return {
+    name: 'tagflow-static-event-streams',
+    setup(build) {
+      build.onLoad({ filter: EVENT_STREAM_IMPORTER }, async (args) => {
+        const { text, replaced } = staticEventStreams(await readFile(args.path, 'utf8'));
+        if (stats) {
+          stats.loaded++;
+          if (replaced > 0) stats.changed++;
+          stats.replaced += replaced;
+        }
+        return { contents: text, loader: 'js' };
+      });
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -10,39 +11,73 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FILE } from '../../lambdas/adapters/aws/config.js';
 import { STEP_NAMES } from '../../lambdas/steps.js';
 import { loadPipelineConfig, PROJECT_ROOT } from '../../infra/app.js';
-import { bundleHandlers, DUMMY_ENV, importInFreshNode, type Bundle } from '../../infra/bundle-handlers.js';
+import { bundleHandlers, DUMMY_ENV, HANDLERS, importInFreshNode, type Bundle, type SdkTransformStats } from '../../infra/bundle-handlers.js';
 import { ESBUILD_OPTIONS } from '../../infra/bundling.js';
+import { noTransforms } from '../../infra/literal-schema-keys.js';
 import { shippedConfigFile } from '../../infra/shipped-config.js';
 import { StepFunction } from '../../infra/step-function.js';
 
 /**
- * Every step handler, bundled once with the construct's esbuild options (infra/bundling.ts),
- * imported in a fresh `node` process from a directory with no node_modules: a bundle that
- * leans on anything outside itself, or breaks under ESM (a `require` of a builtin, a
- * renamed error class), fails here rather than in Lambda.
+ * Every handler the stack deploys, bundled by the build the stack runs (infra/bundle-handlers.ts:
+ * one esbuild build, the options of infra/bundling.ts, the SDK plugins), imported in a fresh
+ * `node` process from a directory with no node_modules: a bundle that leans on anything
+ * outside itself, or breaks under ESM (a `require` of a builtin, a renamed error class), fails
+ * here rather than in Lambda.
  */
 
 const EXAMPLE_CONFIG = join(PROJECT_ROOT, 'examples', 'tagflow.config.json');
 const ENV = { ...DUMMY_ENV };
 
-/** Every Lambda the stack deploys: the steps, the GitHub webhook receiver and the approval function. */
-const HANDLERS = [...STEP_NAMES, 'github-webhook', 'decide-approval'];
-
 let outdir: string;
 let bundles: Bundle[];
 let metafile: Metafile | undefined;
+const sdkStats: SdkTransformStats = { literalSchemaKeys: noTransforms(), staticEventStreams: noTransforms() };
+
+/** The SDK files the plugins transform, as found on disk (before the build). */
+const sdkFiles = () => {
+  const nm = join(PROJECT_ROOT, 'node_modules');
+  const schemas = readdirSync(join(nm, '@aws-sdk')).filter((d) => d.startsWith('client-')).map((c) => join(nm, '@aws-sdk', c, 'dist-es', 'schemas', 'schemas_0.js'));
+  const protocols = join(nm, '@smithy', 'core', 'dist-es', 'submodules', 'protocols');
+  return [...schemas, ...readdirSync(protocols).filter((f) => f.endsWith('.js')).map((f) => join(protocols, f))];
+};
+const hashes = (files: string[]) => Object.fromEntries(files.map((f) => [f, createHash('sha256').update(readFileSync(f)).digest('hex')]));
+let sdkBefore: Record<string, string>;
+let buildStartedMs: number;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'tagflow-bundles-'));
-  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m), configFile: shippedConfigFile(loadPipelineConfig(EXAMPLE_CONFIG).config) });
+  sdkBefore = hashes(sdkFiles());
+  buildStartedMs = Date.now();
+  bundles = await bundleHandlers(PROJECT_ROOT, HANDLERS, outdir, { onMetafile: (m) => (metafile = m), sdkStats, configFile: shippedConfigFile(loadPipelineConfig(EXAMPLE_CONFIG).config) });
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('step handler bundles', () => {
-  it('use the options the construct uses', () => {
+  it('use the options the construct uses, for every step and the two other functions', () => {
     expect(ESBUILD_OPTIONS).toMatchObject({ format: 'esm', platform: 'node', target: 'node22', minify: true, keepNames: true, bundle: true });
+    expect(HANDLERS).toEqual([...STEP_NAMES, 'github-webhook', 'decide-approval']);
     expect(bundles.map((b) => b.step)).toEqual(HANDLERS);
+  });
+
+  it('transform the SDK in memory: node_modules is byte for byte what it was', () => {
+    // The plugins' filters found the files they transform (infra/literal-schema-keys.ts, infra/static-event-streams.ts).
+    expect(sdkStats.literalSchemaKeys.loaded).toBeGreaterThanOrEqual(3);
+    expect(sdkStats.staticEventStreams.loaded).toBeGreaterThanOrEqual(1);
+    expect(hashes(sdkFiles())).toEqual(sdkBefore);
+    // Nor was any other file the bundles hold written to.
+    const written = Object.keys(metafile!.inputs).filter((input) => input.includes('node_modules/') && statSync(join(PROJECT_ROOT, input)).mtimeMs >= buildStartedMs);
+    expect(written).toEqual([]);
+  });
+
+  it('point at their source maps, for --enable-source-maps', () => {
+    for (const b of bundles) expect(readFileSync(b.file, 'utf8').endsWith('\n//# sourceMappingURL=index.mjs.map\n'), b.step).toBe(true);
+  });
+
+  it('name their sources relative to the project, wherever the build is written', () => {
+    const map = JSON.parse(readFileSync(`${bundles[0]!.file}.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources).toContain(`../../lambdas/${bundles[0]!.step}/handler.ts`);
+    expect(map.sources.filter((s) => !s.startsWith('../../lambdas/') && !s.startsWith('../../node_modules/'))).toEqual([]);
   });
 
   it('each builds, stands alone, and imports in a fresh node with a handler function', { timeout: 120_000 }, async () => {
@@ -167,6 +202,47 @@ describe('a function bundled by the stack', () => {
       const ok = await importInFreshNode(join(assetDir, 'index.mjs'), ENV, { invoke: { input: { service: `${name}-39`, version: 'v1.2.0' }, executionId: 'x' } });
       expect(ok.error).toBeUndefined();
       expect(ok.invoked).toMatchObject({ action: 'release', release: { service: `${name}-39` } });
+      // What the stack ships is what the build gives the tests.
+      const built = bundles.find((b) => b.step === 'normalise')!;
+      expect(readFileSync(join(assetDir, 'index.mjs'))).toEqual(readFileSync(built.file));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('has a code hash of its files\' contents: a changed config redeploys only the functions that read it', { timeout: 120_000 }, () => {
+    const base = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    const work = mkdtempSync(join(tmpdir(), 'tagflow-cdk-hash-'));
+    try {
+      const other = join(work, 'other.json');
+      writeFileSync(other, JSON.stringify({ ...base, services: Object.fromEntries(Object.entries(base.services).map(([n, svc]) => [`${n}-renamed`, svc])) }));
+      const hashesWith = (config: string, context: Record<string, unknown> = {}) => {
+        const app = new App({ outdir: join(work, `cdk.out-${Math.random().toString(36).slice(2)}`), context });
+        const stack = new Stack(app, 'Hashes');
+        const configFile = shippedConfigFile(loadPipelineConfig(config).config);
+        const fns = {
+          normalise: new StepFunction(stack, 'NormaliseFn', { step: 'normalise', projectRoot: PROJECT_ROOT, timeout: Duration.seconds(10), environment: {}, configFile }),
+          releaseLock: new StepFunction(stack, 'ReleaseLockFn', { step: 'release-lock', projectRoot: PROJECT_ROOT, timeout: Duration.seconds(10), environment: {} }),
+        };
+        const resources = Template.fromStack(stack).toJSON().Resources;
+        return Object.fromEntries(Object.entries(fns).map(([k, fn]) => [k, String(resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Code.S3Key)]));
+      };
+      const first = hashesWith(EXAMPLE_CONFIG);
+      expect(hashesWith(EXAMPLE_CONFIG)).toEqual(first);
+      const changed = hashesWith(other);
+      expect(changed.normalise).not.toBe(first.normalise);
+      expect(changed.releaseLock).toBe(first.releaseLock);
+      expect(first.normalise).not.toBe(first.releaseLock);
+
+      // Synthesised without bundling (as the stack test does): a stub that says so, beside the config; no build runs.
+      const app = new App({ outdir: join(work, 'cdk.out-unbundled'), context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new Stack(app, 'Unbundled');
+      const fn = new StepFunction(stack, 'NormaliseFn', { step: 'normalise', projectRoot: PROJECT_ROOT, timeout: Duration.seconds(10), environment: {}, configFile: shippedConfigFile(loadPipelineConfig(EXAMPLE_CONFIG).config) });
+      const key = String(Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Code.S3Key);
+      const assetDir = join(app.synth().directory, `asset.${key.replace(/\.zip$/, '')}`);
+      expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', CONFIG_FILE].sort());
+      expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toMatch(/^throw new Error\("tagflow normalise: synthesised without bundling/);
+      expect(key).not.toBe(`${first.normalise}`);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
