@@ -63,6 +63,10 @@ describe('DynamoDB delivery store', () => {
   });
 
   it('keeps every delivery under the DELIVERY# partition-key prefix the webhook role is limited to, with what it asked for', async () => {
+    // Its own deliveries: one claimed, one done (whatever the other tests wrote, in whatever order they ran).
+    await claim('kept-pending', 'a1');
+    await claim('kept-done', 'a1');
+    await store.complete({ source: 'github', deliveryId: 'kept-done', attempt: 'a1', at: new Date(T0).toISOString() });
     const out = await documentClient(aws.dynamodb).send(new ScanCommand({ TableName: TABLE }));
     const items = out.Items ?? [];
     expect(items.length).toBeGreaterThan(0);
@@ -70,6 +74,7 @@ describe('DynamoDB delivery store', () => {
       expect(item.pk).toBe(`${DELIVERY_KEY_PREFIX}github#${item.deliveryId}`);
       expect(item.sk).toBe('DELIVERY');
     }
-    expect(items.find((i) => i.deliveryId === 'done')).toMatchObject({ kind: 'delivery', source: 'github', status: 'done', doneBy: 'a1', request: { repository: 'acme/api', service: 'api', tag: 'v1.0.0' } });
+    expect(items.find((i) => i.deliveryId === 'kept-pending')).toMatchObject({ kind: 'delivery', source: 'github', status: 'pending' });
+    expect(items.find((i) => i.deliveryId === 'kept-done')).toMatchObject({ kind: 'delivery', source: 'github', status: 'done', doneBy: 'a1', request: { repository: 'acme/api', service: 'api', tag: 'v1.0.0' } });
   });
 });
