@@ -17,8 +17,8 @@ import { staticEventStreamsPlugin } from './static-event-streams.js';
  * our libraries are parsed once, and the build runs on every core.
  */
 
-/** Every handler the stack deploys: the steps (`lambdas/steps.ts`), the GitHub webhook receiver and the approval function. */
-export const HANDLERS: readonly string[] = [...STEP_NAMES, 'github-webhook', 'decide-approval'];
+/** Every handler the stack deploys: the steps (`lambdas/steps.ts`), the GitHub webhook receiver, the approval function and the reconciler. */
+export const HANDLERS: readonly string[] = [...STEP_NAMES, 'github-webhook', 'decide-approval', 'reconcile'];
 
 /**
  * Where esbuild is told the outputs go (written elsewhere, by us): `<root>/.bundles/<step>/`,

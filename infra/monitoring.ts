@@ -16,6 +16,8 @@ export interface MonitoringProps {
   functions: ReadonlyMap<string, IFunction>;
   /** The functions behind URLs (the GitHub webhook, the approvals), by name: errors and throttles alarm at once. */
   endpoints?: ReadonlyMap<string, IFunction>;
+  /** Functions a rule invokes in the background (the reconciler), by name: one error alarms, since each is a cleanup left undone. */
+  background?: ReadonlyMap<string, IFunction>;
   deadLetterQueue: IQueue;
   /** Subscribed to the alerts topic by email (AWS sends a confirmation first). */
   alertEmail?: string;
@@ -104,6 +106,9 @@ export class Monitoring extends Construct {
         fn.metricThrottles({ period, statistic: 'Sum' }),
         `The ${name} function refused requests at its reserved concurrency: a flood of requests, or legitimate ones turned away (GitHub does not redeliver on its own).`,
       );
+    }
+    for (const [name, fn] of props.background ?? []) {
+      alarm(`${name}-errors`, fn.metricErrors({ period, statistic: 'Sum' }), `The ${name} function failed: an ended execution may still hold a lock or a canary's traffic (Lambda retries twice, then the event goes to the triggers' dead-letter queue); see its logs.`);
     }
     alarm(
       'trigger-dead-letters',

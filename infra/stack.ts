@@ -4,6 +4,7 @@ import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../lambdas/lib/config.js';
 import type { EventRule } from '../lambdas/lib/event-rules.js';
@@ -132,11 +133,15 @@ export class TagflowStack extends Stack {
     // An execution that ends without its own Catch (stopped, timed out, States.Runtime) is reconciled.
     this.reconciler = new Reconciler(this, 'Reconciler', { projectRoot: props.projectRoot, machines: Object.values(machines), access, environment });
     this.triggers = new Triggers(this, 'Triggers', { pipelineBus: bus, defaultBus, rules: props.eventRules, machines, functionRules: [this.reconciler.target] });
+    // EventBridge invokes the reconciler asynchronously: an event it still fails on after Lambda's
+    // retries lands in the triggers' dead-letter queue (alarmed) instead of vanishing.
+    this.reconciler.fn.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.triggers.deadLetterQueue) });
     this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile, table: this.ledger.table });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       machines,
       functions: this.functions,
       endpoints: new Map([['github-webhook', this.webhook.fn], ['decide-approval', this.approvals.fn]]),
+      background: new Map([['reconcile', this.reconciler.fn]]),
       deadLetterQueue: this.triggers.deadLetterQueue,
       ...(props.alertEmail !== undefined ? { alertEmail: props.alertEmail } : {}),
     });

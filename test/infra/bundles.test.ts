@@ -56,7 +56,7 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 describe('step handler bundles', () => {
   it('use the options the construct uses, for every step and the two other functions', () => {
     expect(ESBUILD_OPTIONS).toMatchObject({ format: 'esm', platform: 'node', target: 'node22', minify: true, keepNames: true, bundle: true });
-    expect(HANDLERS).toEqual([...STEP_NAMES, 'github-webhook', 'decide-approval']);
+    expect(HANDLERS).toEqual([...STEP_NAMES, 'github-webhook', 'decide-approval', 'reconcile']);
     expect(bundles.map((b) => b.step)).toEqual(HANDLERS);
   });
 

@@ -85,13 +85,26 @@ describe('reconciler', () => {
     const s = statements();
     const actions = [...new Set(s.flatMap((x) => list(x.Action)))].sort();
     // Beside its own log group and X-Ray, which every step function has.
-    expect(actions).toEqual([...LEDGER_ACTIONS, ...SHIFT_ACTIONS, 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    // And sending a failed event to the triggers' dead-letter queue (its async on-failure destination).
+    const sqs = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+    expect(actions).toEqual([...LEDGER_ACTIONS, ...SHIFT_ACTIONS, ...sqs, 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    const send = s.find((x) => list(x.Action).includes('sqs:SendMessage'))!;
+    expect(list(send.Resource).map(flat)).toEqual([flat(stack.resolve(stack.triggers.deadLetterQueue.queueArn))]);
     const put = s.find((x) => list(x.Action).includes('events:PutEvents'))!;
     expect(put.Condition['ForAllValues:StringEquals']).toEqual({ 'events:source': ['tagflow'], 'events:detail-type': ['Release Aborted'] });
     const shift = s.find((x) => list(x.Action).includes('lambda:UpdateAlias'))!;
     expect(list(shift.Resource).map(flat).every((r) => r.includes(':function:'))).toBe(true);
     const env = resources[reconcilerId()]!.Properties.Environment.Variables;
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['LEDGER_TABLE', 'EVENT_BUS_NAME', 'LOCK_TTL_MS']));
+  });
+
+  it('never fails unseen: an event it still fails on after retries goes to the dead-letter queue, and its first error alarms', () => {
+    const [, invokeConfig] = ofType('AWS::Lambda::EventInvokeConfig').find(([, c]) => flat(c.Properties.FunctionName) === `<${reconcilerId()}>`)!;
+    expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(2);
+    expect(flat(invokeConfig.Properties.DestinationConfig.OnFailure.Destination)).toBe(flat(stack.resolve(stack.triggers.deadLetterQueue.queueArn)));
+    const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => (a.Properties.Dimensions as Json[] | undefined)?.some((d) => flat(d.Value) === `<${reconcilerId()}>`));
+    expect(alarms.map(([, a]) => [a.Properties.MetricName, a.Properties.EvaluationPeriods, a.Properties.Threshold])).toEqual([['Errors', 1, 1]]);
+    expect(alarms[0]![1].Properties.AlarmActions).toHaveLength(1);
   });
 
   it('the release machine waits for a lock at least as long as the stack\'s lock lives', () => {

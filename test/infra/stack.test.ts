@@ -445,8 +445,8 @@ describe('alarms, dashboard, outputs', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const by = (metric: string) => alarms.filter((a) => a.MetricName === metric);
     expect(by('ExecutionsFailed').map((a) => a.Namespace)).toEqual(['AWS/States', 'AWS/States']);
-    // Each step, plus the GitHub webhook and the approval function.
-    expect(by('Errors').filter((a) => a.Namespace === 'AWS/Lambda')).toHaveLength(STEP_NAMES.length + 2);
+    // Each step, plus the GitHub webhook, the approval function and the reconciler.
+    expect(by('Errors').filter((a) => a.Namespace === 'AWS/Lambda')).toHaveLength(STEP_NAMES.length + 3);
     expect(by('ApproximateNumberOfMessagesVisible')).toHaveLength(1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
