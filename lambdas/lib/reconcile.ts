@@ -5,6 +5,9 @@ import type { CanaryArms, Deps, ExecutionStatus } from './ports.js';
 import { targetFor } from './targets.js';
 import type { EnvironmentState, OutcomeRecord, ReleaseRecord } from './types.js';
 
+
+/** The error the rollback machine stops a running release with (rollback.asl.json, `Stop running release`). */
+export const ROLLED_BACK = 'RolledBack';
 /**
  * The reconciler: an execution that ended without running its own failure path (a person
  * pressed "Stop execution", it hit the machine's timeout, Step Functions failed it with
@@ -180,7 +183,11 @@ export async function reconcile(x: EndedExecution, deps: ReconcileDeps): Promise
     }
   }
 
-  if (own && !(own.outcome && own.outcome.executionId === x.executionArn)) {
+  // A release the rollback machine stopped (StopExecution with error RolledBack) gets its outcome
+  // from that rollback (rolled-back, or failed when the rollback fails): not a second, "aborted", story.
+  const stoppedByRollback = x.error === ROLLED_BACK;
+  if (own && stoppedByRollback) report.notes.push(`stopped by a rollback, which records how ${own.release.releaseId} ended`);
+  if (own && !stoppedByRollback && !(own.outcome && own.outcome.executionId === x.executionArn)) {
     const { release } = own;
     const decisions = await deps.ledger.decisions(release.service, release.version);
     const environments = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];

@@ -98,6 +98,8 @@ describe('an alarm while a canary bakes', () => {
     expect(removed[0]!.summary).toContain('removed the canary v2.4.0 (10%)');
     expect((await h.rt.deps.ledger.decisions(service, 'v2.3.0')).filter((d) => d.step === 'rollback')).toEqual([]);
     expect(rolledBackEvents(h, service)).toEqual([expect.objectContaining({ Detail: expect.objectContaining({ version: 'v2.4.0', restoredVersion: 'v2.3.0', environment: 'prod' }) })]);
+    // Stopped by the rollback, which records its end: one story, not "aborted" and then "rolled back".
+    expect(h.rt.emitted.filter((e) => e.DetailType === 'Release Aborted' && (e.Detail as { service: string }).service === service)).toEqual([]);
   });
 
   it('starts one canary removal when the alarm fires twice at once, and the next alarm finds nothing to roll back', async () => {
