@@ -131,6 +131,56 @@ describe('crash injection: a release stopped at every state of the release machi
     },
     900_000,
   );
+
+  it(
+    'keeps every invariant when stopped while waiting for people: an emergency\'s approvals and a held canary\'s decision',
+    async () => {
+      const service = 'waits';
+      // Prod frozen (an emergency needs two approvers), and a canary that holds for a decision when inconclusive.
+      const config = demoConfig({
+        canary: true,
+        services: { waits: (svc) => void Object.assign(prodOf(svc).canary!, { steps: [50, 100], maxBakeSeconds: 60, onInconclusive: 'hold' }) },
+        policy: { approvers: ['alice', 'bob', 'carol'], freezes: [{ name: 'year-end', from: '2026-12-21T00:00:00Z', to: '2027-01-04T00:00:00Z', environments: ['prod'] }] },
+      });
+      const offset = Date.parse('2026-12-22T10:00:00Z') - Date.now();
+      h = await startHarness({ config, waits: { 'Bake canary': 0 }, clock: { now: () => new Date(Date.now() + offset), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) } });
+      const { rt, publish } = h;
+      // People who approve whatever is asked, as soon as it is asked (an aborted execution's request no longer waits: ignored).
+      rt.onApprovalRequested((request) => {
+        void (async () => {
+          for (const who of request.needed > 1 ? ['alice', 'bob'] : ['alice']) await rt.approve(request, who);
+        })().catch(() => undefined);
+      });
+      let n = 0;
+      const next = async () => {
+        const v = `v2.${++n}.0`;
+        await publish(v, { service, dir: GOOD_DIR });
+        return v;
+      };
+      const emergency = { emergency: { reason: 'hotfix during the freeze' } };
+      expect((await release(rt, service, await next(), undefined, emergency).done).summary.status).toBe('SUCCEEDED');
+      const dry = await release(rt, service, await next(), undefined, emergency).done;
+      expect(dry.summary.status, dry.summary.cause).toBe('SUCCEEDED');
+      const waiting = ['Prepare approval request', 'Request approval', 'Verify approval', 'Prepare canary hold', 'Hold canary', 'Verify canary hold'];
+      expect(statesEntered(dry.summary.history)).toEqual(expect.arrayContaining(waiting));
+
+      const covered: string[] = [];
+      for (const state of waiting) {
+        const version = await next();
+        const { summary, hit } = await release(rt, service, version, { state, how: 'abort' }, emergency).done;
+        expect(hit, state).toBe(true);
+        const label = `stopped at "${state}" (${version}, ended ${summary.status})`;
+        await expectInvariants(rt, service, label);
+        const after = await release(rt, service, await next(), undefined, emergency).done;
+        expect(after.summary.status, `next release after ${label}: ${after.summary.cause ?? ''}`).toBe('SUCCEEDED');
+        await expectInvariants(rt, service, `after the next release, ${label}`);
+        covered.push(state);
+      }
+      console.log(`crash injection while waiting for people: ${covered.length} kill points covered: ${covered.join(', ')}`);
+      expect(covered).toEqual(waiting);
+    },
+    600_000,
+  );
 });
 
 describe('the reconciler', () => {
