@@ -1,6 +1,7 @@
 import type { ServiceConfig } from './config.js';
 import { decide } from './decisions.js';
 import { InvalidInput, LockLost, errorMessage } from './errors.js';
+import { APPROVAL_KINDS } from './approval-kinds.js';
 import type { CanaryArms, Deps, ExecutionStatus } from './ports.js';
 import { targetFor } from './targets.js';
 import type { EnvironmentState, OutcomeRecord, ReleaseRecord } from './types.js';
@@ -56,7 +57,7 @@ export interface ReconcileReport {
   notes: string[];
 }
 
-export type ReconcileDeps = Pick<Deps, 'ledger' | 'targets' | 'clock' | 'events' | 'log'>;
+export type ReconcileDeps = Pick<Deps, 'ledger' | 'targets' | 'clock' | 'events' | 'log'> & Partial<Pick<Deps, 'approvals'>>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -180,6 +181,18 @@ export async function reconcile(x: EndedExecution, deps: ReconcileDeps): Promise
       }
       await deps.ledger.releaseLock(service, state.environment, x.executionArn);
       report.locksReleased.push(at);
+    }
+  }
+
+  // A request for a person that this execution no longer waits on: expired, so an approver is told at once (410) instead of deciding nothing.
+  if (own && config && deps.approvals) {
+    for (const env of config.environments) {
+      for (const kind of APPROVAL_KINDS) {
+        const key = { service: own.release.service, version: own.release.version, environment: env.name, kind };
+        const request = await deps.approvals.get(key);
+        if (request?.status !== 'pending' || request.executionId !== x.executionArn) continue;
+        if (await deps.approvals.transition(key, 'pending', 'expired', now())) report.notes.push(`the ${kind} request in ${env.name} expired: the execution no longer waits for it`);
+      }
     }
   }
 

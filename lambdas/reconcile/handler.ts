@@ -1,3 +1,4 @@
+import { approvals } from '../adapters/aws/approvals.js';
 import { common } from '../adapters/aws/env.js';
 import { events } from '../adapters/aws/events.js';
 import { ledger } from '../adapters/aws/ledger.js';
@@ -7,4 +8,4 @@ import { stepHandler } from '../lib/step-handler.js';
 
 /** The EventBridge `Step Functions Execution Status Change` event → the reconcile core. */
 export const run = (event: unknown, deps: ReconcileDeps): Promise<ReconcileReport> => reconcile(parseExecutionStatusChange(event, deps.clock.now()), deps);
-export const handler = stepHandler('reconcile', run, () => ({ ...common(), ledger: ledger(), targets, events: events() }));
+export const handler = stepHandler('reconcile', run, () => ({ ...common(), ledger: ledger(), targets, events: events(), approvals: approvals() }));

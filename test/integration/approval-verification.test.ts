@@ -120,3 +120,18 @@ describe('a task token answered by hand (bypass 4)', () => {
     expect(h.rt.fleet.canary('demo', 'prod')).toBeUndefined();
   });
 });
+
+describe('a release stopped while it waits for approvals', () => {
+  it('expires its request, so an approver learns at once that nothing waits any more', async () => {
+    h = await startHarness({ config: config(), clock: inTheFreeze() });
+    await h.publish('v1.0.0');
+    const requested = nextRequest(h.rt);
+    const run = h.rt.startExecution('release', { service: 'demo', version: 'v1.0.0', emergency: { reason: 'card payments failing' } });
+    const request = await requested;
+    expect(await approveAs(h, ALICE, request)).toMatchObject({ status: 200 });
+    run.abort({ error: 'Stopped', cause: 'stopped from the console' });
+    expect((await run.done).status).toBe('ABORTED');
+    expect(await h.rt.deps.approvals.get(request)).toMatchObject({ status: 'expired', approvals: [{ approver: ALICE.arn }] });
+    expect(await approveAs(h, BOB, request)).toMatchObject({ status: 409, body: { error: 'ApprovalNotPending', message: expect.stringContaining('is expired already') } });
+  });
+});
