@@ -274,19 +274,19 @@ export async function main(argv: string[]): Promise<number> {
       return withRuntime(flags, async (rt) => {
         for (const notice of traffic.notices) console.log(yellow(`ℹ ${notice}`));
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
-        const sending = traffic.start((service, environment) => rt.fleet.endpoint(service, environment));
-        const sendingSince = performance.now();
+        const sending = traffic.attach((service, environment) => rt.fleet.endpoint(service, environment));
         try {
-          const s = await follow((onEvent) => rt.startExecution('release', input, { onEvent }), `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`);
+          const s = await follow(
+            (onEvent) => rt.startExecution('release', input, { onEvent: (e) => (sending.onEvent(e), onEvent(e)) }),
+            `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`,
+          );
           return duplicateExitCode(s) ?? (s.status === 'SUCCEEDED' ? 0 : 1);
         } finally {
           off();
-          const sent = await Promise.all(sending.map((t) => t.stop()));
-          if (sent.length) {
-            // What was really sent: a busy machine may fall short of the rate asked for, and the judge saw only this.
-            const requests = sent.reduce((n, t) => n + t.requests, 0);
-            const perMinute = Math.round((requests / sent.length / Math.max(1, performance.now() - sendingSince)) * SIMULATED_MINUTE_MS);
-            console.log(dim(`  traffic: ${requests} requests sent (${perMinute}/min per environment of the ${rate}/min asked), ${sent.reduce((n, t) => n + t.failures, 0)} answered 5xx or not at all`));
+          // What was really sent while each canary ran: a busy machine may fall short of the rate asked for, and the judge saw only this.
+          for (const t of await sending.stop()) {
+            const perMinute = Math.round((t.requests / Math.max(1, t.ms)) * SIMULATED_MINUTE_MS);
+            console.log(dim(`  traffic to ${t.environment}'s canary: ${t.requests} requests (${perMinute}/min of the ${rate}/min asked), ${t.failures} answered 5xx or not at all`));
           }
         }
       }, traffic.waits ? { waits: traffic.waits } : {});

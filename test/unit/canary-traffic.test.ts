@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { canaryTrafficPlan, parseRate } from '../../local/cli/canary-traffic.js';
 import { demoConfig } from '../support/harness.js';
@@ -7,24 +9,53 @@ import { demoConfig } from '../support/harness.js';
 describe('local canary traffic', () => {
   const config = demoConfig({ canary: true });
 
-  it('says at the start what a canary with no traffic will do', () => {
+  it('says at the start what a canary with no traffic will do', async () => {
     const plan = canaryTrafficPlan(config, { service: 'demo' }, { paths: ['/'] });
     expect(plan.waits).toBeUndefined();
     expect(plan.notices).toEqual([expect.stringMatching(/^prod has a canary, and nothing sends traffic to the local fleet: .* bakes 900 s in real time and is inconclusive, then it is rolled back \(onInconclusive: rollback\)\. Add --traffic 1200\/min/)]);
-    expect(plan.start(async () => 'http://127.0.0.1:9')).toEqual([]);
+    const follower = plan.attach(async () => 'http://127.0.0.1:9');
+    follower.onEvent({ type: 'StateEntered', state: { name: 'Start canary' } });
+    expect(await follower.stop()).toEqual([]);
   });
 
-  it('with a rate: one simulated minute per second of bake, traffic to each canary environment', async () => {
+  it('with a rate: one simulated minute per second of bake, and traffic only while the canary runs', async () => {
     const plan = canaryTrafficPlan(config, { service: 'demo' }, { rate: 1200, paths: ['/api/orders'] });
     expect(plan.waits).toEqual({ 'Bake canary': 1000 });
     expect(plan.notices[0]).toContain('1200 requests per simulated minute to prod (/api/orders)');
-    const asked: string[] = [];
-    const traffic = plan.start(async (service, environment) => {
-      asked.push(`${service}/${environment}`);
-      return 'http://127.0.0.1:9';
+    let served = 0;
+    let firstRequest!: () => void;
+    const first = new Promise<void>((r) => (firstRequest = r));
+    const server = createServer((req, res) => {
+      served++;
+      firstRequest();
+      res.end(req.url);
     });
-    expect(traffic).toHaveLength(1);
-    await traffic[0]!.stop();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const asked: string[] = [];
+    const follower = plan.attach(async (service, environment) => (asked.push(`${service}/${environment}`), url));
+    const enter = (name: string) => follower.onEvent({ type: 'StateEntered', state: { name } });
+    const environment = (name: string) => follower.onEvent({ type: 'StateExited', state: { name: 'Enter environment', output: { stage: { environment: { name } } } } });
+    try {
+      // staging has no canary: nothing is sent there.
+      environment('staging');
+      enter('Deploy');
+      environment('prod');
+      enter('Promote');
+      expect(served).toBe(0);
+      enter('Start canary');
+      await first;
+      enter('Bake canary');
+      enter('Judge canary');
+      // The canary's loop ends (here in a rollback, whose smoke checks must not compete with it): the traffic stops.
+      enter('Roll back environment');
+      const [sent] = await follower.stop();
+      expect(sent).toMatchObject({ environment: 'prod', failures: 0 });
+      expect(sent!.requests).toBe(served);
+      expect(new Set(asked)).toEqual(new Set(['demo/prod']));
+    } finally {
+      server.close();
+    }
   });
 
   it('has nothing to do for a plan without canaries, and says so when asked for traffic', () => {
