@@ -88,6 +88,8 @@ export async function decideApproval(
     const words = req.decision === 'promote' || req.decision === 'rollback' ? `; "${req.decision}" decides a held canary` : '';
     throw new ApprovalNotPending(`no approval was requested for ${what}${words}`);
   }
+  // Expired: the release no longer waits (its wait timed out, or its execution ended and was reconciled): 410, as when the token is gone.
+  if (request.status === 'expired') throw new ApprovalExpired(`${what} no longer waits for a decision${request.decidedAt ? ` (since ${request.decidedAt})` : ''}: it timed out or its execution ended`);
   if (request.status !== 'pending') throw new ApprovalNotPending(`${what} is ${request.status} already${request.decidedAt ? ` (${request.decidedAt})` : ''}; ${rules.approved} by ${names(distinct(request)) || 'nobody'}`);
   // SigV4 dates have whole seconds: a signature from the second the request was made counts.
   if (req.signedAt !== undefined && Date.parse(req.signedAt) < Math.floor(Date.parse(request.requestedAt) / 1000) * 1000) {

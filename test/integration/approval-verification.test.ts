@@ -132,6 +132,6 @@ describe('a release stopped while it waits for approvals', () => {
     run.abort({ error: 'Stopped', cause: 'stopped from the console' });
     expect((await run.done).status).toBe('ABORTED');
     expect(await h.rt.deps.approvals.get(request)).toMatchObject({ status: 'expired', approvals: [{ approver: ALICE.arn }] });
-    expect(await approveAs(h, BOB, request)).toMatchObject({ status: 409, body: { error: 'ApprovalNotPending', message: expect.stringContaining('is expired already') } });
+    expect(await approveAs(h, BOB, request)).toMatchObject({ status: 410, body: { error: 'ApprovalExpired', message: expect.stringContaining('no longer waits for a decision') } });
   });
 });
