@@ -192,7 +192,8 @@ export async function startAwsServices(dataDir: string, buckets: string[], table
   };
 }
 
-async function ensureLedgerTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
+/** Creates the ledger table (the key schema the stack deploys) unless it exists. */
+export async function ensureLedgerTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
   try {
     await dynamodb.send(new DescribeTableCommand({ TableName: table }));
     return;

@@ -6,6 +6,17 @@ export interface Traffic {
   stop(): Promise<{ requests: number; failures: number }>;
 }
 
+/** One request to `endpoint + path`, its body read; false when it was answered 5xx or not at all. */
+async function requestOnce(endpoint: string | Promise<string>, path: string): Promise<boolean> {
+  try {
+    const res = await fetch((await endpoint) + path);
+    await res.arrayBuffer();
+    return res.status < 500;
+  } catch {
+    return false;
+  }
+}
+
 export function startTraffic(endpoint: () => Promise<string>, opts: { paths: string[]; concurrency?: number; maxRequests?: number }): Traffic {
   let running = true;
   let requests = 0;
@@ -15,13 +26,7 @@ export function startTraffic(endpoint: () => Promise<string>, opts: { paths: str
     while (running && requests < max) {
       const path = opts.paths[requests % opts.paths.length]!;
       requests++;
-      try {
-        const res = await fetch((await endpoint()) + path);
-        await res.arrayBuffer();
-        if (res.status >= 500) failures++;
-      } catch {
-        failures++;
-      }
+      if (!(await requestOnce(endpoint(), path))) failures++;
     }
   };
   const workers = Array.from({ length: opts.concurrency ?? 8 }, worker);
@@ -46,13 +51,7 @@ export async function sendRequests(endpoint: string, count: number, opts: { path
     while (next < count) {
       const path = opts.paths[next % opts.paths.length]!;
       next++;
-      try {
-        const res = await fetch(endpoint + path);
-        await res.arrayBuffer();
-        if (res.status >= 500) failures++;
-      } catch {
-        failures++;
-      }
+      if (!(await requestOnce(endpoint, path))) failures++;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, count)) }, worker));
@@ -79,15 +78,9 @@ export function startPacedTraffic(endpoint: () => Promise<string>, opts: { paths
       if (inFlight.size >= (opts.concurrency ?? 256)) await Promise.race(inFlight);
       const path = opts.paths[sent % opts.paths.length]!;
       sent++;
-      const one: Promise<void> = (async () => {
-        try {
-          const res = await fetch((await endpoint()) + path);
-          await res.arrayBuffer();
-          if (res.status >= 500) failures++;
-        } catch {
-          failures++;
-        }
-      })().finally(() => inFlight.delete(one));
+      const one: Promise<void> = requestOnce(endpoint(), path)
+        .then((ok) => void (ok || failures++))
+        .finally(() => inFlight.delete(one));
       inFlight.add(one);
     }
   })();

@@ -9,6 +9,7 @@ import { placeholderOf } from '../../lambdas/steps.js';
 import { buildApp, cliEnvironment, PROJECT_ROOT, type BuildOptions } from '../../infra/app.js';
 import { aslFacts, CALLBACK_INVOCATION_TIMEOUT_SECONDS, readAslFacts } from '../../infra/asl.js';
 import type { TagflowStack } from '../../infra/stack.js';
+import { flat, type Json } from '../support/template.js';
 
 /**
  * What would break in a real AWS account, refused or fixed at synth (no bundling:
@@ -22,7 +23,6 @@ const AWS_EXAMPLE = join(PROJECT_ROOT, 'examples', 'aws.config.json');
 const DEMO = join(PROJECT_ROOT, 'examples', 'tagflow.config.json');
 const FIXTURE = join(PROJECT_ROOT, 'test', 'infra', 'fixtures', 'lambda-targets.config.json');
 
-type Json = Record<string, any>;
 const synth = (config: string | undefined, options: BuildOptions = {}): TagflowStack => buildApp(new App({ context: { ...NO_BUNDLING, ...(config ? { config } : {}) } }), options);
 const resourcesOf = (stack: TagflowStack): Record<string, Json> => Template.fromStack(stack).toJSON().Resources;
 let exampleResources: Record<string, Json> | undefined;
@@ -35,17 +35,6 @@ function tempConfig(config: unknown): string {
   return file;
 }
 
-/** A CloudFormation value as one string: `/aws/vendedlogs/states/A-Release-<select(4, …<AWS::StackId>…)>`. */
-function flat(node: unknown): string {
-  if (typeof node === 'string') return node;
-  const n = node as Json;
-  if (n['Fn::Join']) return (n['Fn::Join'][1] as unknown[]).map(flat).join(n['Fn::Join'][0]);
-  if (n['Fn::Select']) return `<select(${n['Fn::Select'][0]}, ${flat(n['Fn::Select'][1])})>`;
-  if (n['Fn::Split']) return `<split(${n['Fn::Split'][0]}, ${flat(n['Fn::Split'][1])})>`;
-  if (n['Fn::GetAtt']) return `<${n['Fn::GetAtt'][0]}.${n['Fn::GetAtt'][1]}>`;
-  if (n.Ref) return `<${n.Ref}>`;
-  return JSON.stringify(node);
-}
 
 /** The properties that give a resource a physical name in the account. */
 const NAME_PROPERTIES: Record<string, string> = {

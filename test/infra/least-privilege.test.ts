@@ -8,6 +8,7 @@ import { APPROVALS_RESERVED_CONCURRENCY } from '../../infra/approvals.js';
 import { aslPutEvents, readAslPutEvents } from '../../infra/event-grants.js';
 import type { TagflowStack } from '../../infra/stack.js';
 import { DEPLOY_ACTIONS, IMAGE_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
+import { list, flat, type Json, type Statement } from '../support/template.js';
 
 /**
  * Least privilege in the synthesised template (bundling skipped; cdk-nag runs in stack.test.ts):
@@ -19,17 +20,6 @@ const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 const CONFIG = join(PROJECT_ROOT, 'test', 'infra', 'fixtures', 'lambda-targets.config.json');
 const ASL = { release: join(PROJECT_ROOT, 'state-machines', 'release.asl.json'), rollback: join(PROJECT_ROOT, 'state-machines', 'rollback.asl.json') };
 
-type Json = Record<string, any>;
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Json };
-const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-function flat(node: unknown): string {
-  if (typeof node === 'string') return node;
-  const n = node as Json;
-  if (n['Fn::Join']) return (n['Fn::Join'][1] as unknown[]).map(flat).join(n['Fn::Join'][0]);
-  if (n['Fn::GetAtt']) return `<${n['Fn::GetAtt'][0]}.${n['Fn::GetAtt'][1]}>`;
-  if (n.Ref) return `<${n.Ref}>`;
-  return JSON.stringify(node);
-}
 
 let stack: TagflowStack;
 let resources: Record<string, Json>;

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
 import { SHIFT_ACTIONS, LEDGER_ACTIONS } from '../../infra/step-access.js';
 import type { TagflowStack } from '../../infra/stack.js';
+import { list, flat, type Json } from '../support/template.js';
 
 /**
  * The reconciler in the stack: its function (granted the ledger, the deploy targets' alias
@@ -14,16 +15,6 @@ import type { TagflowStack } from '../../infra/stack.js';
  * both machines' executions, with retries and the triggers' dead-letter queue.
  */
 
-type Json = Record<string, any>;
-const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-function flat(node: unknown): string {
-  if (typeof node === 'string') return node;
-  const n = node as Json;
-  if (n['Fn::Join']) return (n['Fn::Join'][1] as unknown[]).map(flat).join(n['Fn::Join'][0]);
-  if (n['Fn::GetAtt']) return `<${n['Fn::GetAtt'][0]}.${n['Fn::GetAtt'][1]}>`;
-  if (n.Ref) return `<${n.Ref}>`;
-  return JSON.stringify(node);
-}
 
 let app: App;
 let stack: TagflowStack;

@@ -11,6 +11,7 @@ import { placeholdersIn, readAslFacts } from '../../infra/asl.js';
 import { AslStateMachine } from '../../infra/asl-state-machine.js';
 import type { TagflowStack } from '../../infra/stack.js';
 import { busFor, toCdkPattern } from '../../infra/triggers.js';
+import { list, flat, type Json, type Statement } from '../support/template.js';
 
 /**
  * The deployable stack, synthesised without bundling (`aws:cdk:bundling-stacks: []`):
@@ -27,19 +28,7 @@ const ASL = {
   rollback: join(PROJECT_ROOT, 'state-machines', 'rollback.asl.json'),
 };
 
-type Json = Record<string, any>;
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Json };
 
-/** A CloudFormation value as one string: `arn:<AWS::Partition>:lambda:…`, `<LedgerTable1234.Arn>/ci/*`. */
-function flat(node: unknown): string {
-  if (typeof node === 'string') return node;
-  const n = node as Json;
-  if (n['Fn::Join']) return (n['Fn::Join'][1] as unknown[]).map(flat).join(n['Fn::Join'][0]);
-  if (n['Fn::GetAtt']) return `<${n['Fn::GetAtt'][0]}.${n['Fn::GetAtt'][1]}>`;
-  if (n.Ref) return `<${n.Ref}>`;
-  return JSON.stringify(node);
-}
-const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
 let app: App;
 let stack: TagflowStack;

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../lambdas/adapters/dynamodb-ledger.js';
 import { LockLost } from '../../lambdas/lib/errors.js';
 import type { ReleaseRecord } from '../../lambdas/lib/types.js';
-import { startAwsServices, type LocalAwsServices } from '../../local/runtime/aws-services.js';
+import { ensureLedgerTable, startAwsServices, type LocalAwsServices } from '../../local/runtime/aws-services.js';
 
 /**
  * The ledger's conditional writes, against a real DynamoDB API (dynalite on loopback). Each
@@ -28,20 +28,7 @@ afterAll(async () => {
 beforeEach(async () => {
   // The ledger table's key schema, as the runtime and the stack create it.
   const table = `ledger-test-${++tables}`;
-  await aws.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await ensureLedgerTable(aws.dynamodb, table);
   while ((await aws.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 5));
   ledger = new DynamoDbLedger(aws.dynamodb, table);
 });
