@@ -35,6 +35,8 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_JUDGE_CONFIG, judge } from '../lambdas/lib/judge/judge.js';
+import { spendingTest } from '../lambdas/lib/judge/spending.js';
+import type { JudgeLook } from '../lambdas/lib/judge/types.js';
 import { nearestRank } from '../lambdas/lib/percentile.js';
 import { MIN_THRESHOLD_REQUESTS } from '../lambdas/lib/steps/canary.js';
 import { writeResultsSection } from './results.js';
@@ -96,6 +98,8 @@ interface Scenario {
   tailAddMs: number;
   /** First minute (1-based) in which the regression is active. */
   onset: number;
+  /** The step's bake horizon in minutes (maxBakeSeconds / 60); the run ends there. Default HORIZON. */
+  step?: number;
 }
 
 const aa = (canaryPerMinute: number, weight: number): Scenario => ({
@@ -121,6 +125,8 @@ const SCENARIOS: Scenario[] = [
   ...[5, 20, 100, 1000].flatMap((rate) => [aa(rate, 0.1), aa(rate, 0.5)]),
   regression('errors ×1.5', { errorMultiplier: 1.5 }),
   regression('errors ×2', { errorMultiplier: 2 }),
+  regression('errors ×2, 30-min step', { errorMultiplier: 2, step: 30 }),
+  regression('errors ×2, 15-min step', { errorMultiplier: 2, step: 15 }),
   regression('errors ×5', { errorMultiplier: 5 }),
   regression('latency +10%', { latencyMultiplier: 1.1 }),
   regression('latency +20%', { latencyMultiplier: 1.2 }),
@@ -236,7 +242,9 @@ function ours(run: Run, s: Scenario): Outcome {
   const c = { requests: 0, errors: 0, slow: 0, slowShift: 0 };
   const b = { requests: 0, errors: 0, slow: 0, slowShift: 0 };
   const all = DEFAULT_JUDGE_CONFIG.metrics;
-  for (let m = 0; m < HORIZON; m++) {
+  const step = s.step ?? HORIZON;
+  const history: JudgeLook[] = [];
+  for (let m = 0; m < step; m++) {
     const cm = run.canary[m]!;
     const bm = run.baseline[m]!;
     c.requests += cm.requests;
@@ -250,7 +258,8 @@ function ours(run: Run, s: Scenario): Outcome {
     // As the canary step does: latency waits for its thresholds, errors keep their share of alpha.
     const fixed = m >= run.thresholdsFrom;
     const metrics = fixed ? all : all.filter((x) => x !== 'latency');
-    const j = judge(c, b, s.weight, { metrics, alpha: (DEFAULT_JUDGE_CONFIG.alpha * metrics.length) / all.length });
+    const j = judge(c, b, s.weight, { metrics, alpha: (DEFAULT_JUDGE_CONFIG.alpha * metrics.length) / all.length }, { horizonLooks: step, history });
+    history.push(j.look!);
     const verdict = j.verdict === 'pass' && !fixed ? 'inconclusive' : j.verdict;
     if (verdict !== 'inconclusive') {
       const noEvents = verdict === 'pass' && j.metrics.some((e) => e.canary.events + e.baseline.events === 0);
@@ -258,6 +267,27 @@ function ours(run: Run, s: Scenario): Outcome {
     }
   }
   return { verdict: 'inconclusive', minute: HORIZON };
+}
+
+/**
+ * The ceiling: the exact one-sided binomial test of the errors looked at once, at the step's
+ * horizon (valid only if nobody looks earlier), at the errors' alpha 0.025.
+ */
+function singleLook(run: Run, s: Scenario): Outcome {
+  const at = s.step ?? HORIZON;
+  let c = 0;
+  let b = 0;
+  let nc = 0;
+  let nb = 0;
+  for (let m = 0; m < at; m++) {
+    c += run.canary[m]!.errors;
+    b += run.baseline[m]!.errors;
+    nc += run.canary[m]!.requests;
+    nb += run.baseline[m]!.requests;
+  }
+  if (nc + nb === 0) return { verdict: 'inconclusive', minute: HORIZON };
+  const r = spendingTest([{ t: 1, canaryEvents: c, totalEvents: c + b, canaryRequests: nc, totalRequests: nc + nb }], 0.025);
+  return r.reject ? { verdict: 'fail', minute: at } : { verdict: 'inconclusive', minute: HORIZON };
 }
 
 function erfc(x: number): number {
@@ -392,7 +422,14 @@ const JUDGES = [
   { name: 'Kayenta-style MWU, fixed 60 min', run: (r: Run) => kayenta(r, [HORIZON]) },
   { name: 'Kayenta-style MWU, every 10 min', run: (r: Run) => kayenta(r, EVERY_10_MINUTES) },
   { name: 'threshold 3×1 min', run: (r: Run) => threshold(r) },
+  { name: 'exact single look at the step horizon, α 0.025 (ceiling)', run: (r: Run, s: Scenario) => singleLook(r, s) },
 ] as const;
+
+/** `--only REGEX` judges only the matching scenarios, `--judges PREFIX,…` only those judges; either prints and writes nothing. */
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg > 0 ? new RegExp(process.argv[onlyArg + 1]!) : null;
+const judgesArg = process.argv.indexOf('--judges');
+const JUDGE_PREFIXES = judgesArg > 0 ? process.argv[judgesArg + 1]!.split(',') : null;
 
 // ---- statistics ------------------------------------------------------------------------
 
@@ -471,11 +508,21 @@ const count = (x: number) => (Number.isNaN(x) ? '–' : String(Math.round(x)));
 function main(): void {
   const started = Date.now();
   const rows: Row[] = [];
-  for (const s of SCENARIOS) {
+  const judges = JUDGE_PREFIXES ? JUDGES.filter((j) => JUDGE_PREFIXES.some((p) => j.name.startsWith(p))) : JUDGES;
+  for (const s of SCENARIOS.filter((x) => !ONLY || ONLY.test(x.name))) {
     const t0 = Date.now();
-    const r = evaluate(s);
+    const r = evaluate(s, judges);
     rows.push(...r);
     console.log(`${s.name.padEnd(36)} ${((Date.now() - t0) / 1000).toFixed(1)} s  ` + r.map((x) => `${x.judge}: fail ${pct(x.failRate)} median ${minutes(x.median)}`).join(' | '));
+  }
+  if (ONLY || JUDGE_PREFIXES) {
+    for (const r of rows) {
+      const fails = r.failRate;
+      console.log(
+        `${r.scenario.name} | ${r.judge} | runs ${r.runs} | fail ${pct(fails)} | power ≤30 ${pct(r.power30)} | power ${pct(r.power)} | median ${minutes(r.median)} | p90 ${minutes(r.p90)} | pass ${pct(r.passRate)} | ${r.ms.toFixed(2)} ms/run`,
+      );
+    }
+    return;
   }
   const x2Scenario = SCENARIOS.find((x) => x.name === 'errors ×2')!;
   const refRows = evaluate(x2Scenario, REFERENCES);

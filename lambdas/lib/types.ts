@@ -1,3 +1,4 @@
+import type { JudgeLook } from './judge/types.js';
 import type { ReleaseInitiator } from './approver-principal.js';
 import type { EnvironmentConfig, ServiceConfig } from './config.js';
 
@@ -113,6 +114,12 @@ export interface CanaryState {
   stepIndex: number;
   stepStartedAt: string;
   polls: number;
+  /**
+   * This step's looks as the judge recorded them (`Judgement.look`), one per poll, so that its
+   * fail test over the bake horizon can recompute its boundaries. When it does not hold one per
+   * poll (a state from before it existed) the judge falls back to its anytime-valid test alone.
+   */
+  looks?: JudgeLook[];
   /** When the canary's first step began (the thresholds are read from the baseline since then). */
   startedAt?: string;
   /** Fixed once for the whole canary; absent until enough baseline requests were seen. */

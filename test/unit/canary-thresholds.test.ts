@@ -88,11 +88,19 @@ describe('canary latency thresholds', () => {
     const p = judge(counts.canary, counts.baseline, 0.1, { metrics: ['errors'] }).metrics[0]!.pValue;
     expect(p).toBeGreaterThan(0.025);
     expect(p).toBeLessThanOrEqual(0.05);
+    // A look whose earlier looks are not in the state: the judge uses its anytime-valid test alone.
     const metrics = new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), counts);
-    const { deps, input, decisions } = setup(metrics, { weight: 10 });
+    const { deps, input, decisions } = setup(metrics, { weight: 10, polls: 1 });
 
     await expect(judgeCanary(input, deps)).resolves.toMatchObject({ next: 'wait' });
     expect(decisions.at(-1)!.summary).toMatch(/errors: canary 2\.8× baseline \(95% CS [\d.]+–[\d.]+\), p=0\.035/);
+
+    // Look 10 of the 15 the step's bake bound allows (two thirds of its horizon, counted in
+    // looks), the earlier nine having had nothing to judge: the test over the horizon spends
+    // errors' share too (0.9 × 0.025, the rest kept by the anytime-valid test).
+    const quiet = Array.from({ length: 9 }, () => ({ r: [0, 0] as [number, number], e: {} }));
+    const first = setup(new ScriptedMetrics(latency(MIN_THRESHOLD_REQUESTS - 1), counts), { weight: 10, polls: 9, looks: quiet });
+    await expect(judgeCanary(first.input, first.deps)).rejects.toThrow(/errors: .*over the horizon: 13 of 55 events in the canary, 12 fail \(α 0\.023, 44% spendable at 67% of the bake\)/);
   });
 
   it('a canary judged on latency alone waits for its thresholds instead of failing the look', async () => {

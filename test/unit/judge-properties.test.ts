@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { judge } from '../../lambdas/lib/judge/judge.js';
 import { P_FLOOR, RATIO_CAP } from '../../lambdas/lib/judge/sequential.js';
-import type { ArmCounts, JudgeConfig } from '../../lambdas/lib/judge/types.js';
+import type { ArmCounts, JudgeConfig, JudgeLook } from '../../lambdas/lib/judge/types.js';
 import { binomial, poisson, rng } from '../../bench/sampling.js';
 
 // ---- simulated canaries ----------------------------------------------------------------
@@ -99,6 +99,43 @@ describe('judge under the null: the false-fail rate stays within alpha at any ch
     const alpha = 0.2;
     const scenarios = fc.sample(nullScenario(true), { numRuns: runs, seed: 99 });
     const fails = scenarios.filter((s) => everFails(s, { metrics: ['errors'], alpha })).length;
+    expect(fails / runs).toBeLessThanOrEqual(slack(alpha, runs));
+  });
+});
+
+describe('judge with a bake horizon: the fail side spends alpha over it, and still holds it', () => {
+  /** Looks as the canary step makes them: each with the history of the earlier ones, the horizon fixed in advance. */
+  function everFailsWithHorizon(s: NullScenario, horizonMinutes: number, config: Partial<JudgeConfig>): boolean {
+    const history: JudgeLook[] = [];
+    for (const l of simulate(s)) {
+      const j = judge(l.canary, l.baseline, s.split, config, { horizonLooks: horizonMinutes, history });
+      if (j.verdict === 'fail') return true;
+      history.push(j.look!);
+    }
+    return false;
+  }
+
+  it('errors only, a 30-minute horizon, checked after every minute for up to 60 minutes (past the horizon too)', () => {
+    const runs = 400;
+    const alpha = 0.05;
+    const scenarios = fc.sample(nullScenario(true), { numRuns: runs, seed: 20261130 });
+    const fails = scenarios.filter((s) => everFailsWithHorizon(s, 30, { metrics: ['errors'], alpha })).length;
+    expect(fails / runs).toBeLessThanOrEqual(slack(alpha, runs));
+  });
+
+  it('errors and latency plus the sample-ratio check, a 15-minute horizon, at random subsets of minutes', () => {
+    const runs = 400;
+    const alpha = 0.05;
+    const scenarios = fc.sample(nullScenario(false), { numRuns: runs, seed: 15 });
+    const fails = scenarios.filter((s) => everFailsWithHorizon(s, 15, { alpha })).length;
+    expect(fails / runs).toBeLessThanOrEqual(slack(alpha + 0.001, runs));
+  });
+
+  it('a larger alpha (0.2, errors only) over a 60-minute horizon is honoured too', () => {
+    const runs = 300;
+    const alpha = 0.2;
+    const scenarios = fc.sample(nullScenario(true), { numRuns: runs, seed: 61 });
+    const fails = scenarios.filter((s) => everFailsWithHorizon(s, 60, { metrics: ['errors'], alpha })).length;
     expect(fails / runs).toBeLessThanOrEqual(slack(alpha, runs));
   });
 });

@@ -10,6 +10,11 @@
  * - fail: the "canary worse" test rejects ratio 1 at alpha_m = alpha / #metrics (Bonferroni),
  *   i.e. the anytime-valid p-value is ≤ alpha_m, i.e. the confidence sequence lies above 1.
  *   P(any metric ever fails | canary no worse) ≤ alpha; the SRM check adds at most srmAlpha.
+ *   Given the step's horizon (`JudgeHorizon`: the looks its bake bound allows and the earlier
+ *   looks), errors and custom counts fail on either of two tests, alpha_m split between them:
+ *   the mixture at MIXTURE_SHARE · alpha_m at every look, and an exact group-sequential test
+ *   spending the rest over the horizon's looks (`spending.ts`), which comes within about a
+ *   point of one look at the horizon. Latency stays on the mixture alone (spendsOverHorizon).
  * - pass: the confidence sequence's upper bound is below passRatio; P(ever passes | ratio ≥
  *   passRatio) ≤ alpha_m per metric. Fail wins if both hold at the same look (a tiny but
  *   demonstrated regression is still a regression).
@@ -43,7 +48,24 @@ import {
   worseLogBF,
   type EventCounts,
 } from './sequential.js';
-import type { ArmCounts, EvidenceMetric, JudgeConfig, JudgeMetric, Judgement, MetricEvidence, Verdict } from './types.js';
+import { spendingTest, type SpendingLook } from './spending.js';
+import type { ArmCounts, EvidenceMetric, JudgeConfig, JudgeHorizon, JudgeLook, JudgeMetric, Judgement, MetricEvidence, Verdict } from './types.js';
+
+/**
+ * With a horizon, the share of each spending test's alpha the anytime-valid mixture keeps at
+ * every look (the rest is spent by the group-sequential test over the horizon): it stops large
+ * regressions within minutes and is all that can still fail a canary after the horizon.
+ */
+export const MIXTURE_SHARE = 0.1;
+
+/**
+ * The tests the group-sequential test over the horizon applies to: the metrics with few events
+ * (errors, custom counts). Latency (the tail count and the shift count over the baseline's
+ * p90, whose events are a tenth of all requests) stays on the anytime-valid mixture alone at its
+ * whole alpha: the exact test's cost grows with the event count (tens of ms per look for an hour
+ * at 1000 requests/minute), and the mixture already catches tail regressions fast.
+ */
+const spendsOverHorizon = (metric: EvidenceMetric): boolean => metric === 'errors' || metric.startsWith(CUSTOM);
 
 export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   alpha: 0.05,
@@ -78,7 +100,7 @@ function testsOf(metric: JudgeMetric, canary: ArmCounts, baseline: ArmCounts): E
   return [metric];
 }
 
-export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, config?: Partial<JudgeConfig>): Judgement {
+export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, config?: Partial<JudgeConfig>, horizon?: JudgeHorizon): Judgement {
   const cfg = resolveConfig(config);
   validate(canary, baseline, canaryWeight, cfg);
 
@@ -92,11 +114,34 @@ export function judge(canary: ArmCounts, baseline: ArmCounts, canaryWeight: numb
     }),
     ...cfg.custom.map((name) => ({ metric: `${CUSTOM}${name}` as EvidenceMetric, alpha: cfg.alpha / members })),
   ];
-  const metrics = tests.map((t) => metricEvidence(t.metric, canary, baseline, t.alpha, cfg, enough));
-  const lines = metrics.map((e, i) => describe(e, tests[i]!.alpha, cfg));
+  const metrics = tests.map((t) => metricEvidence(t.metric, canary, baseline, t.alpha, cfg, enough, horizon));
+  const lines = metrics.map((e, i) => describe(e, tests[i]!.alpha, cfg, horizon !== undefined));
   const srmNote = srm.failed ? `; ${describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha)}` : '';
+  const look = horizon ? lookOf(canary, baseline, enough ? metrics.map((e) => e.metric).filter(spendsOverHorizon) : []) : undefined;
+  const judgement = judgeWith(canary, baseline, cfg, tests.length, metrics, lines, srm, srmNote, enough);
+  return look ? { ...judgement, look } : judgement;
+}
 
-  if (tests.length === 0) {
+/** This look as the history records it: the tests whose fail side could act on it. */
+function lookOf(canary: ArmCounts, baseline: ArmCounts, judged: EvidenceMetric[]): JudgeLook {
+  const e: JudgeLook['e'] = {};
+  if (canary.requests > 0 && baseline.requests > 0) for (const m of judged) e[m] = [eventsOf(m, canary), eventsOf(m, baseline)];
+  return { r: [canary.requests, baseline.requests], e };
+}
+
+/** The verdict from the tests' evidence. */
+function judgeWith(
+  canary: ArmCounts,
+  baseline: ArmCounts,
+  cfg: JudgeConfig,
+  testCount: number,
+  metrics: MetricEvidence[],
+  lines: string[],
+  srm: Judgement['srm'],
+  srmNote: string,
+  enough: boolean,
+): Judgement {
+  if (testCount === 0) {
     // Nothing judged (latency alone, waiting for its thresholds) can never pass.
     return { verdict: srm.failed ? 'fail' : 'inconclusive', reason: srm.failed ? describeSrm(srm, canary.requests + baseline.requests, cfg.srmAlpha) : 'no metric to judge yet', metrics, srm };
   }
@@ -131,6 +176,7 @@ function metricEvidence(
   alphaM: number,
   cfg: JudgeConfig,
   enough: boolean,
+  horizon: JudgeHorizon | undefined,
 ): MetricEvidence {
   const eC = eventsOf(metric, canary);
   const eB = eventsOf(metric, baseline);
@@ -159,12 +205,35 @@ function metricEvidence(
   const worse = worseLogBF(counts, 1);
   const pValue = pFromLogBF(worse);
   const interval = ratioConfidenceSequence(counts, alphaM);
+  // With a horizon the fail side is two tests, alpha split between them (Bonferroni): the
+  // mixture at MIXTURE_SHARE·alpha_m at every look, the group-sequential test with the rest.
+  // Latency keeps the mixture alone at its whole alpha_m (see spendsOverHorizon).
+  const horizonTest = horizon !== undefined && spendsOverHorizon(metric);
+  const mixtureThreshold = horizonTest ? Math.log(1 / (MIXTURE_SHARE * alphaM)) : threshold;
+  const spending = horizon && horizonTest && enough ? spendingOf(metric, canary, baseline, (1 - MIXTURE_SHARE) * alphaM, horizon) : undefined;
   let verdict: Verdict = 'inconclusive';
   if (enough) {
-    if (worse >= threshold) verdict = 'fail';
+    if (worse >= mixtureThreshold || (spending?.boundary != null && eC >= spending.boundary)) verdict = 'fail';
     else if (betterLogBF(counts, cfg.passRatio) >= threshold) verdict = 'pass';
   }
-  return { ...base, ratio, interval, pValue, verdict };
+  return { ...base, ratio, interval, pValue, ...(spending ? { spending } : {}), verdict };
+}
+
+/** The group-sequential test of one metric at this look, over the looks of the history that judged it. */
+function spendingOf(metric: EvidenceMetric, canary: ArmCounts, baseline: ArmCounts, alpha: number, h: JudgeHorizon): NonNullable<MetricEvidence['spending']> {
+  // Look k (1-based) of the step is at t = k / horizonLooks: the look index, never the data.
+  const t = (k: number) => k / Math.max(1, h.horizonLooks);
+  const looks: SpendingLook[] = [];
+  const add = (k: number, r: [number, number], e: [number, number]) =>
+    looks.push({ t: t(k), canaryEvents: e[0], totalEvents: e[0] + e[1], canaryRequests: r[0], totalRequests: r[0] + r[1] });
+  h.history.forEach((l, i) => {
+    const e = l.e[metric];
+    if (e) add(i + 1, l.r, e);
+  });
+  const k = h.history.length + 1;
+  add(k, [canary.requests, baseline.requests], [eventsOf(metric, canary), eventsOf(metric, baseline)]);
+  const r = spendingTest(looks, alpha);
+  return { alpha, t: t(k), allowed: r.allowed, spent: r.spent, boundary: r.boundary };
 }
 
 function sampleRatioCheck(nC: number, nB: number, weight: number, srmAlpha: number): Judgement['srm'] {
@@ -175,7 +244,7 @@ function sampleRatioCheck(nC: number, nB: number, weight: number, srmAlpha: numb
   return { expectedShare: weight, observedShare, pValue, failed: logBF >= Math.log(1 / srmAlpha) };
 }
 
-function describe(e: MetricEvidence, alphaM: number, cfg: JudgeConfig): string {
+function describe(e: MetricEvidence, alphaM: number, cfg: JudgeConfig, withHorizon: boolean): string {
   const label = labelOf(e.metric);
   if (e.canary.requests === 0 || e.baseline.requests === 0) {
     return `${label}: no ${e.canary.requests === 0 ? 'canary' : 'baseline'} requests`;
@@ -190,13 +259,20 @@ function describe(e: MetricEvidence, alphaM: number, cfg: JudgeConfig): string {
       ? `canary ${e.canary.events}/${e.canary.requests}, baseline 0/${e.baseline.requests}`
       : `canary ${fmt(e.ratio)}× baseline`;
   const p = `p=${fmtP(e.pValue)}`;
+  const sp = e.spending;
+  const gs = sp
+    ? `; over the horizon: ${e.canary.events} of ${e.canary.events + e.baseline.events} events in the canary, ${sp.boundary === null ? 'no count fails yet' : `${sp.boundary} fail`} (α ${fmt(sp.alpha)}, ${fmt(100 * sp.allowed / sp.alpha)}% spendable at ${fmt(100 * Math.min(1, sp.t))}% of the bake)`
+    : '';
+  const mixtureAlpha = withHorizon && spendsOverHorizon(e.metric) ? MIXTURE_SHARE * alphaM : alphaM;
   switch (e.verdict) {
-    case 'fail':
-      return `${label}: ${ratio} (${level}), ${p} ≤ ${fmt(alphaM)}`;
+    case 'fail': {
+      const byMixture = e.pValue <= mixtureAlpha;
+      return byMixture ? `${label}: ${ratio} (${level}), ${p} ≤ ${fmt(mixtureAlpha)}${gs}` : `${label}: ${ratio} (${level}), ${p}${gs}`;
+    }
     case 'pass':
       return `${label}: ${ratio} (${level}), upper bound < ${fmt(cfg.passRatio)}`;
     default:
-      return `${label}: ${ratio} (${level}), ${p}`;
+      return `${label}: ${ratio} (${level}), ${p}${gs}`;
   }
 }
 

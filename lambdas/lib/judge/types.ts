@@ -61,9 +61,46 @@ export interface MetricEvidence {
    * unbounded (kept finite so the judgement survives JSON and DynamoDB).
    */
   interval: [number, number];
-  /** Anytime-valid p-value for "canary worse". */
+  /** Anytime-valid p-value for "canary worse" (the mixture's). */
   pValue: number;
+  /**
+   * The group-sequential fail test over the step's horizon (`spending.ts`), when the judge was
+   * given the horizon, the metric is one it applies to (errors, custom counts; latency is
+   * judged by the mixture alone) and this look could fail: its alpha, the share of the horizon
+   * elapsed (in looks),
+   * the alpha spent so far (allowed: α(t)), and the canary event count that fails at this look
+   * (null: none can).
+   */
+  spending?: { alpha: number; t: number; allowed: number; spent: number; boundary: number | null };
   verdict: Verdict;
+}
+
+/**
+ * One earlier look of the same step, as the judge returned it (`Judgement.look`): what the
+ * group-sequential test needs to recompute the boundaries it used. Kept terse: a step stores
+ * one per look.
+ */
+export interface JudgeLook {
+  /** Canary and baseline requests, cumulative. */
+  r: [number, number];
+  /**
+   * Per test whose fail side spends over the horizon (errors, custom counts) and could act on
+   * that look: cumulative [canary, baseline] events.
+   */
+  e: Record<string, [number, number]>;
+}
+
+/**
+ * The step's horizon and its earlier looks; without it the judge is the anytime-valid mixture
+ * alone. The horizon is counted in looks, not seconds: this look is look `history.length + 1`
+ * and the share of the horizon elapsed is that over `horizonLooks` (independent of the data,
+ * and unchanged when the waits between looks are compressed, as in the demo and the tests).
+ */
+export interface JudgeHorizon {
+  /** The looks the step's bake bound allows: `maxBakeSeconds / pollSeconds`, at least 1. */
+  horizonLooks: number;
+  /** Every earlier look of this step, oldest first. Leaving one out would break the guarantee. */
+  history: JudgeLook[];
 }
 
 export interface Judgement {
@@ -71,4 +108,6 @@ export interface Judgement {
   reason: string;
   metrics: MetricEvidence[];
   srm: { expectedShare: number; observedShare: number | null; pValue: number; failed: boolean };
+  /** With a horizon: this look, for the caller to append to the history it passes next time. */
+  look?: JudgeLook;
 }

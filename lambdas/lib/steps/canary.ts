@@ -124,14 +124,22 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
     ...(latency.thresholds ? { thresholds: latency.thresholds } : {}),
     ...(custom.length ? { custom: cfg.customMetrics } : {}),
   });
-  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, custom, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests });
+  // The fail side spends its alpha over the step's bake horizon; it needs every earlier look of
+  // the step, so without them (a state from before they were kept) the judge uses its
+  // anytime-valid test alone, which is valid whatever came before.
+  const history = c.looks ?? [];
+  // The horizon in looks (the polls the bake bound allows): this is look polls + 1 of them.
+  const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
+  const horizon = history.length === c.polls ? { horizonLooks: maxPolls, history } : undefined;
+  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, custom, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests }, horizon);
   const waited = waiting ? { ...judged, verdict: judged.verdict === 'pass' ? ('inconclusive' as const) : judged.verdict, reason: `${latency.waiting}; ${judged.reason}` } : judged;
   // Zero events read the same as a metric nobody publishes under that name: say which it may be.
   const judgement = counts.unpublished?.length ? { ...waited, reason: `${waited.reason}; ${unpublishedNote(cfg, counts.unpublished)}` } : waited;
   const polls = c.polls + 1;
-  const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
   const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, ...(judgesLatency ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}), judgement };
-  const state = { ...c, polls, ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}) };
+  const looks = horizon && judgement.look ? [...history, judgement.look] : undefined;
+  const { looks: _oldLooks, ...rest } = c;
+  const state = { ...rest, polls, ...(looks ? { looks } : {}), ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}) };
   const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
 
   if (judgement.verdict === 'fail') {
@@ -247,7 +255,7 @@ export async function shiftCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   const state = (await deps.ledger.getEnvironment(input.release.service, env))!;
   const stepStartedAt = deps.clock.now().toISOString();
   // The canary's state goes on as it was (its start, its latency thresholds), at the new step.
-  const { mode: _mode, baselineVersion: _baseline, next: _next, hold: _hold, ...kept } = c;
+  const { mode: _mode, baselineVersion: _baseline, next: _next, hold: _hold, looks: _looks, ...kept } = c;
   const next: CanaryState = { ...kept, weight, stepIndex, stepStartedAt, polls: 0 };
   await deps.ledger.putEnvironment(
     weight === 100 ? { ...state, version: c.version, healthy: false, canary: null, updatedAt: stepStartedAt } : { ...state, canary: next, updatedAt: stepStartedAt },
