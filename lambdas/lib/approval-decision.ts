@@ -52,7 +52,8 @@ export function parseDecisionRequest(raw: unknown): DecisionRequest {
   return result.data;
 }
 
-const distinct = (r: ApprovalRecord | undefined) => [...new Set((r?.approvals ?? []).map((a) => a.approver))];
+/** Each approver once, in the order they approved. */
+export const distinct = (r: ApprovalRecord | undefined) => [...new Set((r?.approvals ?? []).map((a) => a.approver))];
 /** Names for messages: alice, alice@acme.io (the records keep the whole principal). */
 const names = (ids: readonly string[]) => ids.map(displayName).join(', ');
 const both = (ids: readonly string[]) => ids.map(displayName).join(' and ');

@@ -28,8 +28,9 @@ export const SSO_ROLE_PREFIX = 'AWSReservedSSO_';
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const ARN = /^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::(\d{12}):(.+)$/;
 
-export const APPROVER_FORMAT =
-  'an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME) or an IAM Identity Center session ARN (arn:aws:sts::ACCOUNT:assumed-role/AWSReservedSSO_…/USER); a bare name such as "alice" works in the local runtime only';
+/** What an approver is in AWS. */
+export const AWS_APPROVER_FORMAT = 'an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME) or an IAM Identity Center session ARN (arn:aws:sts::ACCOUNT:assumed-role/AWSReservedSSO_…/USER)';
+export const APPROVER_FORMAT = `${AWS_APPROVER_FORMAT}; a bare name such as "alice" works in the local runtime only`;
 
 /** Parses a principal ARN (a config entry or a caller STS verified). Throws with why it cannot approve. */
 export function parsePrincipal(value: string): ApproverPrincipal {

@@ -1,6 +1,6 @@
 import type { PipelineConfig, ServiceConfig } from './config.js';
 import { listIssues, type FieldIssue } from './errors.js';
-import { APPROVER_FORMAT, parsePrincipal } from './approver-principal.js';
+import { AWS_APPROVER_FORMAT, parsePrincipal } from './approver-principal.js';
 import { fillNames } from './targets.js';
 
 /**
@@ -139,7 +139,7 @@ export const approverPrincipals: DeployCheck = (config, { account }) =>
   (config.policy?.approvers ?? []).flatMap((entry, i): FieldIssue[] => {
     const field = `policy.approvers[${i}]`;
     const p = parsePrincipal(entry);
-    if (p.kind === 'local-name') return [{ field, problem: `"${entry}" is a bare name, which identifies an approver only in the local runtime; in AWS give ${APPROVER_FORMAT.split('; a bare name')[0]}` }];
+    if (p.kind === 'local-name') return [{ field, problem: `"${entry}" is a bare name, which identifies an approver only in the local runtime; in AWS give ${AWS_APPROVER_FORMAT}` }];
     if (account && p.account !== account) return [{ field, problem: `${entry} is in account ${p.account}, but the stack deploys to ${account}; only principals of the pipeline's own account can approve` }];
     return [];
   });

@@ -84,6 +84,14 @@ async function probeLedger(ledgerDir: string): Promise<void> {
   await db.close();
 }
 
+/** The SDK clients for local APIs (path-style S3; checksums only where required: s3rver stores aws-chunked framing otherwise). */
+function clientsFor(s3Endpoint: string, dynamoEndpoint: string): { s3: S3Client; dynamodb: DynamoDBClient } {
+  return {
+    s3: new S3Client({ region: LOCAL_REGION, endpoint: s3Endpoint, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+    dynamodb: new DynamoDBClient({ region: LOCAL_REGION, endpoint: dynamoEndpoint, credentials }),
+  };
+}
+
 export interface ServiceOptions {
   /** Another live process owns the folder: read through its APIs ('attach'), or refuse with DataDirBusy (default). */
   share?: 'attach' | 'refuse';
@@ -107,8 +115,7 @@ export async function startAwsServices(dataDir: string, buckets: string[], table
   const owner = readOwner(dataDir);
   if (owner) {
     if (opts.share !== 'attach') throw new DataDirBusy(`the local data folder ${dataDir} is in use by tagflow process ${owner.pid} (since ${owner.startedAt}); wait for it to end, or use another --data-dir (tagflow status, history and dora work beside it)`);
-    const s3 = new S3Client({ region: LOCAL_REGION, endpoint: owner.s3Endpoint, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    const dynamodb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: owner.dynamoEndpoint, credentials });
+    const { s3, dynamodb } = clientsFor(owner.s3Endpoint, owner.dynamoEndpoint);
     return {
       s3,
       dynamodb,
@@ -148,8 +155,7 @@ export async function startAwsServices(dataDir: string, buckets: string[], table
   }
   const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
 
-  const s3 = new S3Client({ region: LOCAL_REGION, endpoint: s3Endpoint, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  const dynamodb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: dynamoEndpoint, credentials });
+  const { s3, dynamodb } = clientsFor(s3Endpoint, dynamoEndpoint);
 
   const ownerPath = join(dataDir, 'owner.json');
   const close = async () => {

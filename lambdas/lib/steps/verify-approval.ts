@@ -1,3 +1,4 @@
+import { distinct } from '../approval-decision.js';
 import { RULES, kindOf } from '../approval-kinds.js';
 import { displayName, isInitiator } from '../approver-principal.js';
 import { decide } from '../decisions.js';
@@ -40,10 +41,10 @@ export async function verifyApproval({ request }: VerifyApprovalInput, deps: Pic
   else {
     if (record.executionId !== request.executionId) problems.push(`the request belongs to execution ${record.executionId}`);
     if (record.status !== 'approved') problems.push(`the request is ${record.status}, not approved`);
-    const distinct = [...new Set(record.approvals.map((a) => a.approver))];
-    const notAllowed = distinct.filter((a) => !allowed.includes(a));
-    const initiators = rules.initiatorMayDecide ? [] : distinct.filter((a) => isInitiator(a, record.initiator, policy?.githubLogins ?? {}));
-    approvers = distinct.filter((a) => !notAllowed.includes(a) && !initiators.includes(a));
+    const approved = distinct(record);
+    const notAllowed = approved.filter((a) => !allowed.includes(a));
+    const initiators = rules.initiatorMayDecide ? [] : approved.filter((a) => isInitiator(a, record.initiator, policy?.githubLogins ?? {}));
+    approvers = approved.filter((a) => !notAllowed.includes(a) && !initiators.includes(a));
     if (notAllowed.length) problems.push(`${notAllowed.map(displayName).join(', ')} ${notAllowed.length > 1 ? 'are' : 'is'} not in policy.approvers`);
     if (initiators.length) problems.push(`${initiators.map(displayName).join(', ')} caused the release`);
     if (approvers.length < rules.needed) problems.push(`it holds ${approvers.length} valid approval${approvers.length === 1 ? '' : 's'} of the ${rules.needed} it needs`);
