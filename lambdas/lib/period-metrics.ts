@@ -1,5 +1,5 @@
 import type { CustomMetric } from './config.js';
-import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, MetricsQuery, MetricsSource } from './ports.js';
+import type { ArmCountsResult, ArmMetrics, BaselineLatency, CanaryArms, LiveTraffic, LiveTrafficQuery, MetricsQuery, MetricsSource } from './ports.js';
 
 /**
  * The canary's metrics in the shape CloudWatch keeps them: per series, one value per period
@@ -25,14 +25,47 @@ export interface SeriesQuery {
   periodSeconds: number;
 }
 
-/** Reads series over a window: per query id, the values of the periods that had a datapoint, oldest first. */
+/**
+ * What series are read of: the environment's target and the version each arm names (a canary's
+ * arms; the live version alone is read as the baseline, which it is to the next canary).
+ */
+export type SeriesScope = Pick<CanaryArms, 'service' | 'environment' | 'target'> & { [A in Arm]?: { version: string; ref?: string | undefined } };
+
+/** One period's value and when the period began (ms since the epoch). */
+export interface Datapoint {
+  at: number;
+  value: number;
+}
+
+type Window = { since: string; until: string };
+
+/** Reads series over a window: per query id, the periods that had a datapoint, oldest first. */
 export interface SeriesReader {
-  read(arms: CanaryArms, window: { since: string; until: string }, queries: SeriesQuery[]): Promise<Map<string, number[]>>;
+  /** Each period with its start. */
+  points(scope: SeriesScope, window: Window, queries: SeriesQuery[]): Promise<Map<string, Datapoint[]>>;
+  /** The values alone, what sums and percentiles need. */
+  read(scope: SeriesScope, window: Window, queries: SeriesQuery[]): Promise<Map<string, number[]>>;
+}
+
+/** A reader that answers `points`; `read` follows from it. */
+export abstract class PeriodSeries implements SeriesReader {
+  abstract points(scope: SeriesScope, window: Window, queries: SeriesQuery[]): Promise<Map<string, Datapoint[]>>;
+
+  async read(scope: SeriesScope, window: Window, queries: SeriesQuery[]): Promise<Map<string, number[]>> {
+    return new Map([...(await this.points(scope, window, queries))].map(([id, points]) => [id, points.map((p) => p.value)]));
+  }
 }
 
 export const PERIOD_SECONDS = 60;
 
 const sum = (values: number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
+
+/** The version an arm of the scope names, or a programming error: a query for an arm the scope lacks. */
+export function servedBy(scope: SeriesScope, arm: Arm): { version: string; ref?: string | undefined } {
+  const served = scope[arm];
+  if (!served) throw new Error(`a ${arm} series was asked for without a ${arm} version`);
+  return served;
+}
 
 /** The judge's metrics source over any series reader. */
 export class PeriodMetrics implements MetricsSource {
@@ -79,5 +112,23 @@ export class PeriodMetrics implements MetricsSource {
     // percentile of the two is the conservative (less trigger-happy) threshold.
     const max = (id: string) => Math.max(0, ...(values.get(id) ?? []));
     return { requests: Math.round(sum(values.get('requests'))), p90Ms: max('p90'), p99Ms: max('p99') };
+  }
+
+  /**
+   * Per-minute sums of the live version's requests and errors (the version read as the
+   * baseline arm). The minutes run from the start of the first minute with a datapoint to
+   * `until` (at least one): later minutes without one had no requests, earlier ones are taken
+   * as before the version went live.
+   */
+  async liveTraffic(q: LiveTrafficQuery): Promise<LiveTraffic> {
+    const series = (id: string, metric: 'requests' | 'errors'): SeriesQuery => ({ id, arm: 'baseline', metric, stat: { kind: 'sum' }, periodSeconds: PERIOD_SECONDS });
+    const scope: SeriesScope = { service: q.service, environment: q.environment, target: q.target, baseline: q.version };
+    const points = await this.series.points(scope, q, [series('requests', 'requests'), series('errors', 'errors')]);
+    const requests = points.get('requests') ?? [];
+    const total = (id: string) => Math.round(sum(points.get(id)?.map((p) => p.value)));
+    // The earliest minute either series has (an error is a request): the CloudWatch answer is oldest first, but need not be sorted across pages.
+    const first = Math.min(...requests.map((p) => p.at), ...(points.get('errors') ?? []).map((p) => p.at));
+    const minutes = Number.isFinite(first) ? Math.max(1, (Date.parse(q.until) - first) / 60_000) : 0;
+    return { requests: total('requests'), errors: total('errors'), minutes };
   }
 }

@@ -175,6 +175,34 @@ export interface MetricsSource {
   armCounts(q: MetricsQuery): Promise<ArmCountsResult>;
   /** The baseline version's request count and latency percentiles between `since` and `until`. */
   baselineLatency(q: CanaryArms & { since: string; until: string }): Promise<BaselineLatency>;
+  /**
+   * The live version's traffic between `since` and `until` (`tagflow plan`, the default bake):
+   * its requests and errors, and the minutes they came in, counted from the minute of its first
+   * datapoint to `until`. Minutes without a datapoint after that one count as minutes without
+   * requests (CloudWatch publishes none for them), so a quiet night lowers the rate as it
+   * should; before the first datapoint the version is taken not to have been live yet (a
+   * version deployed mid-window is not charged the days before it). No datapoint at all: 0
+   * minutes. Both real sources answer it (`PeriodMetrics`: CloudWatch, the local fleet);
+   * optional so that a test's scripted source need not.
+   */
+  liveTraffic?(q: LiveTrafficQuery): Promise<LiveTraffic>;
+}
+
+export interface LiveTrafficQuery {
+  service: string;
+  environment: string;
+  target: TargetConfig;
+  /** The version serving traffic, and its target handle (a Lambda version number; needed in AWS). */
+  version: { version: string; ref?: string };
+  /** ISO times. */
+  since: string;
+  until: string;
+}
+
+export interface LiveTraffic {
+  requests: number;
+  errors: number;
+  minutes: number;
 }
 
 export interface HttpResponse {

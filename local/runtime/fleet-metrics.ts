@@ -1,6 +1,5 @@
-import { PERIOD_SECONDS, PeriodMetrics, type Arm, type SeriesQuery, type SeriesReader } from '../../lambdas/lib/period-metrics.js';
+import { PERIOD_SECONDS, PeriodMetrics, PeriodSeries, servedBy, type Arm, type Datapoint, type SeriesQuery, type SeriesScope } from '../../lambdas/lib/period-metrics.js';
 import { nearestRank } from '../../lambdas/lib/percentile.js';
-import type { CanaryArms } from '../../lambdas/lib/ports.js';
 import type { LocalFleet, RequestSample } from './fleet.js';
 
 /**
@@ -9,20 +8,22 @@ import type { LocalFleet, RequestSample } from './fleet.js';
  * version served nothing has no datapoint; a custom metric has one where a request of that
  * version counted it (even 0), as a service publishing it would.
  */
-export class FleetSeries implements SeriesReader {
-  constructor(private readonly fleet: LocalFleet) {}
+export class FleetSeries extends PeriodSeries {
+  constructor(private readonly fleet: LocalFleet) {
+    super();
+  }
 
-  async read(arms: CanaryArms, window: { since: string; until: string }, queries: SeriesQuery[]): Promise<Map<string, number[]>> {
+  async points(scope: SeriesScope, window: { since: string; until: string }, queries: SeriesQuery[]): Promise<Map<string, Datapoint[]>> {
     const since = Date.parse(window.since);
     const start = since - (since % (PERIOD_SECONDS * 1000));
-    const samples = this.fleet.samples(arms.service, arms.environment, since, Date.parse(window.until));
-    // One arm's requests by period, oldest first: the same for every series of that arm and period length.
-    const bucketed = new Map<string, RequestSample[][]>();
-    const periodsOf = (arm: Arm, periodSeconds: number): RequestSample[][] => {
+    const samples = this.fleet.samples(scope.service, scope.environment, since, Date.parse(window.until));
+    // One arm's requests by period (its start and requests), oldest first: the same for every series of that arm and period length.
+    const bucketed = new Map<string, [number, RequestSample[]][]>();
+    const periodsOf = (arm: Arm, periodSeconds: number): [number, RequestSample[]][] => {
       const key = `${arm}/${periodSeconds}`;
       let periods = bucketed.get(key);
       if (!periods) {
-        const version = arm === 'canary' ? arms.canary.version : arms.baseline.version;
+        const version = servedBy(scope, arm).version;
         const byIndex = new Map<number, RequestSample[]>();
         for (const s of samples) {
           if (s.version !== version) continue;
@@ -31,12 +32,12 @@ export class FleetSeries implements SeriesReader {
           if (period) period.push(s);
           else byIndex.set(k, [s]);
         }
-        periods = [...byIndex].sort((a, b) => a[0] - b[0]).map(([, served]) => served);
+        periods = [...byIndex].sort((a, b) => a[0] - b[0]).map(([k, served]) => [start + k * periodSeconds * 1000, served]);
         bucketed.set(key, periods);
       }
       return periods;
     };
-    return new Map(queries.map((q) => [q.id, periodsOf(q.arm, q.periodSeconds).flatMap((served) => datapoint(q, served))]));
+    return new Map(queries.map((q) => [q.id, periodsOf(q.arm, q.periodSeconds).flatMap(([at, served]) => datapoint(q, served).map((value) => ({ at, value })))]));
   }
 }
 
