@@ -98,15 +98,31 @@ const canary = z
       .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]!) && s.at(-1) === 100, 'steps must increase and end at 100, e.g. [10, 50, 100]'),
     /** How often the judge looks during a step (the Wait between looks). */
     pollSeconds: z.number().int().min(5).max(3600).default(60),
-    /** The most a step may bake waiting for a verdict; then `onInconclusive` applies. */
-    maxBakeSeconds: z.number().int().min(10).max(86_400).default(900),
+    /**
+     * The most a step may bake waiting for a verdict; then `onInconclusive` applies. Absent: the
+     * step bakes as long as its traffic needs for a healthy canary to pass in 95% of releases
+     * (about 30 canary errors; `lambdas/lib/judge/plan.ts`), read at the step's first look and
+     * capped by `bakeCapSeconds`.
+     */
+    maxBakeSeconds: z.number().int().min(10).max(86_400).optional(),
+    /** The longest bake the traffic may ask for when `maxBakeSeconds` is not given. */
+    bakeCapSeconds: z.number().int().min(60).max(86_400).default(14_400),
     metrics: z.array(z.enum(['errors', 'latency'])).min(1).default(['errors', 'latency']),
     /** Counts the service publishes, each judged like errors beside `metrics`. */
     customMetrics: z.array(customMetric).default([]),
     /** Family-wise false-fail rate across the metrics, custom ones included. */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
-    /** A step passes early once the canary is shown no worse than this ratio of the baseline's rate. */
-    passRatio: z.number().gt(1).max(10).default(1.5),
+    /**
+     * A step passes once the canary is shown below its margin: this ratio of the baseline's rate
+     * (the latency shift: half the excess) or the absolute increase below, whichever is larger.
+     */
+    passRatio: z.number().gt(1).max(10).default(2),
+    /** The absolute margin for errors and custom counts, a share of requests (0.0025: 0.25 percentage points). */
+    maxErrorRateIncrease: z.number().min(0).lt(1).default(0.0025),
+    /** The absolute margin for latency: the share of requests over a threshold (0.005: 0.5 points). */
+    maxSlowShareIncrease: z.number().min(0).lt(1).default(0.005),
+    /** The chance a canary exactly at a margin is promoted, per test. */
+    beta: z.number().gt(0).lt(0.5).default(0.01),
     minCanaryRequests: z.number().int().min(1).default(50),
     /** "Slow" for the latency metric; default: the baseline's p99 in the same window. */
     slowThresholdMs: z.number().positive().optional(),
@@ -117,7 +133,8 @@ const canary = z
      */
     onInconclusive: z.enum(['rollback', 'promote', 'hold']).default('rollback'),
   })
-  .refine((c) => c.maxBakeSeconds >= c.pollSeconds, { message: 'maxBakeSeconds must be at least pollSeconds', path: ['maxBakeSeconds'] })
+  .refine((c) => c.maxBakeSeconds === undefined || c.maxBakeSeconds >= c.pollSeconds, { message: 'maxBakeSeconds must be at least pollSeconds', path: ['maxBakeSeconds'] })
+  .refine((c) => c.bakeCapSeconds >= c.pollSeconds, { message: 'bakeCapSeconds must be at least pollSeconds', path: ['bakeCapSeconds'] })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.customMetrics.forEach((m, i) => {
@@ -178,7 +195,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': Object.keys(pipelineConfigSchema.shape),
   service: Object.keys(service.shape),
   environment: Object.keys(environment.shape),
-  canary: ['steps', 'pollSeconds', 'maxBakeSeconds', 'metrics', 'customMetrics', 'alpha', 'passRatio', 'minCanaryRequests', 'slowThresholdMs', 'onInconclusive'],
+  canary: ['steps', 'pollSeconds', 'maxBakeSeconds', 'bakeCapSeconds', 'metrics', 'customMetrics', 'alpha', 'passRatio', 'maxErrorRateIncrease', 'maxSlowShareIncrease', 'beta', 'minCanaryRequests', 'slowThresholdMs', 'onInconclusive'],
   customMetric: Object.keys(customMetric.shape),
   triggers: ['github', 'codecommit', 'ecr'],
   smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],

@@ -120,6 +120,11 @@ export interface CanaryState {
    * poll (a state from before it existed) the judge falls back to its anytime-valid test alone.
    */
   looks?: JudgeLook[];
+  /**
+   * The looks this step's bake allows, planned at the first look at which the judge could act:
+   * `maxBakeSeconds` when configured, else from the totals of traffic seen by then; never changed.
+   */
+  bakeLooks?: number;
   /** When the canary's first step began (the thresholds are read from the baseline since then). */
   startedAt?: string;
   /** Fixed once for the whole canary; absent until enough baseline requests were seen. */

@@ -29,12 +29,16 @@ const CANARY_LOOP = new Set(['Start canary', 'Canary running', 'Bake canary', 'J
 
 const idle: CanaryTrafficFollower = { onEvent: () => undefined, stop: async () => [] };
 
-/** "600/min" → 600; undefined for anything else. */
+/** "600/min" → 600, "off" → 0 (no traffic); undefined for anything else. */
 export function parseRate(text: string): number | undefined {
+  if (text.trim() === 'off') return 0;
   const m = /^(\d+(?:\.\d+)?)\s*\/\s*min$/.exec(text.trim());
   const n = m ? Number(m[1]) : NaN;
   return Number.isFinite(n) && n > 0 && n <= 60_000 ? n : undefined;
 }
+
+/** The traffic a local release sends its canaries unless told otherwise: the demo's order of magnitude. */
+export const DEFAULT_LOCAL_RATE = 1200;
 
 /** Seconds of wall time a simulated minute takes locally with --traffic. */
 export const SIMULATED_MINUTE_MS = 1000;
@@ -44,17 +48,18 @@ export function canaryTrafficPlan(config: PipelineConfig, input: { service: stri
   const planned = (svc?.environments ?? []).filter((e) => !input.environments || input.environments.includes(e.name));
   const canaries = planned.filter((e): e is EnvironmentConfig & { canary: NonNullable<EnvironmentConfig['canary']> } => Boolean(e.canary));
   if (!canaries.length) return { notices: opts.rate ? [`--traffic: ${input.service} has no canary in ${planned.map((e) => e.name).join(', ') || 'its plan'}; nothing to send traffic to`] : [], attach: () => idle };
-  if (!opts.rate) {
+  if (opts.rate === 0) {
     return {
       notices: canaries.map((e) => {
         const c = e.canary;
         const then = c.onInconclusive === 'hold' ? 'it is held for an approver' : c.onInconclusive === 'promote' ? 'it is promoted for want of evidence' : 'it is rolled back';
-        return `${e.name} has a canary, and nothing sends traffic to the local fleet: the judge sees no requests, each step bakes ${c.maxBakeSeconds} s in real time and is inconclusive, then ${then} (onInconclusive: ${c.onInconclusive}). Add --traffic 1200/min to send requests and bake one simulated minute per second.`;
+        const bake = c.maxBakeSeconds ?? 900;
+        return `${e.name} has a canary, and --traffic off sends no traffic to the local fleet: the judge sees no requests, each step bakes ${bake} s in real time and is inconclusive, then ${then} (onInconclusive: ${c.onInconclusive}). Leave --traffic out (${DEFAULT_LOCAL_RATE}/min) or give a rate to send requests and bake one simulated minute per second.`;
       }),
       attach: () => idle,
     };
   }
-  const rate = opts.rate;
+  const rate = opts.rate ?? DEFAULT_LOCAL_RATE;
   const poll = Math.min(...canaries.map((e) => e.canary.pollSeconds));
   return {
     waits: { 'Bake canary': Math.max(50, Math.round((poll / 60) * SIMULATED_MINUTE_MS)) },

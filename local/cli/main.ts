@@ -16,7 +16,7 @@ import type { PipelineConfig } from '../../lambdas/lib/config.js';
 const USAGE = `tagflow — release pipeline (local runtime)
 
   tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
-        [--emergency REASON] [--approve NAME,NAME] [--retry] [--traffic RATE/min [--traffic-path /api/orders]]
+        [--emergency REASON] [--approve NAME,NAME] [--retry] [--traffic RATE/min|off [--traffic-path /api/orders]]
   tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
   tagflow local start-execution --machine release|rollback --input INPUT.json
   tagflow local send-event --file EVENT.json
@@ -37,10 +37,10 @@ emergency takes two names, a canary hold the first: approving a hold promotes it
 each approver runs tagflow approve with their own AWS credentials (an IAM user or IAM
 Identity Center session listed in policy.approvers; --url or TAGFLOW_APPROVAL_URL is the
 stack's ApprovalUrl output): it proves who they are with a presigned sts:GetCallerIdentity.
-A local canary is judged on real requests to the local fleet: --traffic 1200/min sends that
-many per simulated minute (--traffic-path, repeatable, default /) to each canary environment,
-and a bake poll takes one second per simulated minute; without it the release says what a
-canary with no traffic will do.
+A local canary is judged on real requests to the local fleet: the release sends 1200 requests
+per simulated minute (--traffic RATE/min to change, --traffic off for none; --traffic-path,
+repeatable, default /) to each canary environment while its canary runs, and a bake poll takes
+one second per simulated minute.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
 
 A version is released once. --retry starts it again when its last attempt failed or was
@@ -270,7 +270,7 @@ export async function main(argv: string[]): Promise<number> {
       const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
       const rate = flags.traffic === undefined ? undefined : parseRate(flags.traffic);
       if (flags.traffic !== undefined && rate === undefined) throw new UsageError(`--traffic ${flags.traffic}: expected requests per simulated minute, e.g. --traffic 1200/min`);
-      const traffic = canaryTrafficPlan(loadConfigFile(flags.config), input, { ...(rate ? { rate } : {}), paths: flags['traffic-path'] ?? ['/'] });
+      const traffic = canaryTrafficPlan(loadConfigFile(flags.config), input, { ...(rate !== undefined ? { rate } : {}), paths: flags['traffic-path'] ?? ['/'] });
       return withRuntime(flags, async (rt) => {
         for (const notice of traffic.notices) console.log(yellow(`ℹ ${notice}`));
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));

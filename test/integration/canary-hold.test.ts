@@ -59,7 +59,7 @@ describe('a canary held for a decision', () => {
     // The request keeps the judge's last evidence, and the event says what to decide and how.
     const request = await h.rt.deps.approvals.get(atTen);
     expect(request).toMatchObject({ kind: 'canary-hold', status: 'pending', hold: { weight: 10, step: 1, evidence: { weight: 10, poll: 2, of: 2 } }, executionId: run.executionArn });
-    expect(request!.reason).toContain('still inconclusive prod at 10% (look 2/2), the bake bound');
+    expect(request!.reason).toContain('still inconclusive in prod at 10% after 2 looks, the bake bound');
     const event = h.rt.emitted.find((e) => e.DetailType === 'Approval Requested' && (e.Detail as { service: string }).service === service && (e.Detail as { version: string }).version === 'v1.0.1');
     expect(event?.Detail).toMatchObject({ kind: 'canary-hold', service, environment: 'prod', needed: 1, weight: 10, decisions: ['promote', 'rollback'], approvers: ['alice', 'bob', 'carol'] });
     expect((event!.Detail as { howToApprove: string }).howToApprove).toContain('--approve NAME');

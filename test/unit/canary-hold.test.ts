@@ -30,7 +30,7 @@ function setup(policy: Record<string, unknown> | undefined) {
     clock: { now: () => NOW, sleep: async () => {} },
     lockTtlMs: 60_000,
   } as unknown as Pick<Deps, 'ledger' | 'metrics' | 'clock' | 'lockTtlMs'>;
-  const maxPolls = Math.floor(environment.canary!.maxBakeSeconds / environment.canary!.pollSeconds);
+  const maxPolls = Math.floor(environment.canary!.maxBakeSeconds! / environment.canary!.pollSeconds);
   const input: CanaryStepInput = {
     releaseId: 'demo@v1.1.0',
     executionId: 'exec-1',
@@ -50,7 +50,7 @@ describe('a canary that holds when inconclusive', () => {
 
     expect(out).toMatchObject({ mode: 'canary', weight: 10, next: 'hold', hold: { weight: 10, step: 1, approvalTimeoutSeconds: 7200 } });
     const hold = (out as Extract<CanaryOutput, { mode: 'canary' }>).hold!;
-    expect(hold.reason).toContain(`still inconclusive prod at 10% (look ${t.maxPolls}/${t.maxPolls}), the bake bound`);
+    expect(hold.reason).toContain(`still inconclusive in prod at 10% after ${t.maxPolls} looks, the bake bound`);
     expect(hold.evidence).toMatchObject({ weight: 10, poll: t.maxPolls, of: t.maxPolls, counts: { canary: none } });
     expect(hold.timeoutReason).toBe('the canary of demo v1.1.0 held at 10% of prod got no promote or rollback decision within 2 h (policy.approvalTimeoutHours), so it fails safe');
     // Renewed as at every look, then extended past the hold.

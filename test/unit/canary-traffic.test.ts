@@ -9,10 +9,17 @@ import { demoConfig } from '../support/harness.js';
 describe('local canary traffic', () => {
   const config = demoConfig({ canary: true });
 
-  it('says at the start what a canary with no traffic will do', async () => {
+  it('sends the default rate unless told otherwise', () => {
     const plan = canaryTrafficPlan(config, { service: 'demo' }, { paths: ['/'] });
+    expect(plan.waits).toEqual({ 'Bake canary': 1000 });
+    expect(plan.notices[0]).toContain('1200 requests per simulated minute to prod');
+  });
+
+  it('with --traffic off, says at the start what a canary with no traffic will do', async () => {
+    expect(parseRate('off')).toBe(0);
+    const plan = canaryTrafficPlan(config, { service: 'demo' }, { rate: 0, paths: ['/'] });
     expect(plan.waits).toBeUndefined();
-    expect(plan.notices).toEqual([expect.stringMatching(/^prod has a canary, and nothing sends traffic to the local fleet: .* bakes 900 s in real time and is inconclusive, then it is rolled back \(onInconclusive: rollback\)\. Add --traffic 1200\/min/)]);
+    expect(plan.notices).toEqual([expect.stringMatching(/^prod has a canary, and --traffic off sends no traffic to the local fleet: .* bakes \d+ s in real time and is inconclusive, then it is rolled back \(onInconclusive: rollback\)\. Leave --traffic out \(1200\/min\)/)]);
     const follower = plan.attach(async () => 'http://127.0.0.1:9');
     follower.onEvent({ type: 'StateEntered', state: { name: 'Start canary' } });
     expect(await follower.stop()).toEqual([]);

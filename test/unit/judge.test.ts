@@ -36,8 +36,9 @@ describe('judge: fixed data sets with known answers', () => {
       expect(m.ratio).toBeCloseTo(1, 10);
       expect(m.interval[0]).toBeLessThan(1);
       expect(m.interval[1]).toBeLessThan(DEFAULT_JUDGE_CONFIG.passRatio);
+      expect(m.passedBy).toBe('mixture');
     }
-    expect(j.reason).toMatch(/^within 1\.5× baseline: errors: .*upper bound < 1\.5; latency \(slow requests\): /);
+    expect(j.reason).toMatch(/^shown within its margins: errors: .*shown below 2× baseline \(β 0\.01\); latency \(slow requests\): /);
   });
 
   it('is inconclusive on tiny data', () => {
@@ -92,9 +93,9 @@ describe('judge: rules', () => {
   });
 
   it('passes a metric with no events in either arm only once the canary shows an absolute rate below the tolerance', () => {
-    // (1 - 0.01)^n <= 0.025 needs n >= 368 event-free canary requests.
-    expect(judge(arm(367, 0, 0), arm(3300, 0, 0), 0.1).verdict).toBe('inconclusive');
-    expect(judge(arm(368, 0, 0), arm(3300, 0, 0), 0.1).verdict).toBe('pass');
+    // (1 - 0.01)^n <= beta 0.01 needs n >= 459 event-free canary requests.
+    expect(judge(arm(458, 0, 0), arm(4200, 0, 0), 0.1).verdict).toBe('inconclusive');
+    expect(judge(arm(459, 0, 0), arm(4200, 0, 0), 0.1).verdict).toBe('pass');
     expect(judge(arm(50, 0, 0), arm(450, 0, 0), 0.1, { zeroEventTolerance: 0.1 }).verdict).toBe('pass');
     const j = judge(arm(50, 0, 0), arm(40, 0, 0), 0.5);
     expect(j.verdict).toBe('inconclusive');
@@ -223,7 +224,79 @@ describe('judge: rules', () => {
   });
 
   it('has the documented defaults', () => {
-    expect(DEFAULT_JUDGE_CONFIG).toEqual({ alpha: 0.05, metrics: ['errors', 'latency'], custom: [], passRatio: 1.5, minCanaryRequests: 50, srmAlpha: 0.001, zeroEventTolerance: 0.01 });
+    expect(DEFAULT_JUDGE_CONFIG).toEqual({
+      alpha: 0.05,
+      metrics: ['errors', 'latency'],
+      custom: [],
+      passRatio: 2,
+      maxErrorRateIncrease: 0.0025,
+      maxSlowShareIncrease: 0.005,
+      beta: 0.01,
+      minCanaryRequests: 50,
+      srmAlpha: 0.001,
+      zeroEventTolerance: 0.01,
+    });
+  });
+});
+
+describe('judge: the pass side (non-inferiority within a margin)', () => {
+  const errorsOnly = { metrics: ['errors' as const] };
+
+  it('takes the larger of the relative and the absolute margin, at the baseline rate with one event added', () => {
+    // Baseline 0.5%: 2× is 1.0%, +0.25 points is 0.75%: the relative margin holds.
+    const at05 = judge(arm(5_000, 25, 0), arm(45_000, 224, 0), 0.1, errorsOnly).metrics[0]!;
+    expect(at05.margin).toBe(2);
+    // Baseline 0.05%: +0.25 points is 6× the baseline (0.0025 / (22 + 1) · 45,000 ≈ 5.9).
+    const at005 = judge(arm(5_000, 3, 0), arm(45_000, 22, 0), 0.1, errorsOnly).metrics[0]!;
+    expect(at005.margin).toBeCloseTo(1 + 0.0025 / (23 / 45_000), 10);
+    // The latency shift takes half the relative excess: 1.5 at passRatio 2, 2 at passRatio 3.
+    const shift = (passRatio: number) => judge({ requests: 5_000, errors: 0, slow: 50, slowShift: 500 }, { requests: 45_000, errors: 0, slow: 450, slowShift: 4_500 }, 0.1, { metrics: ['latency'], passRatio }).metrics[1]!;
+    expect(shift(2).margin).toBe(1.5);
+    expect(shift(3).margin).toBe(2);
+  });
+
+  it('passes at the bake bound by the exact test what the mixture alone cannot show yet', () => {
+    // 100 canary req/min for 60 minutes at a 0.5% base rate: 36 canary errors against 270 (1.2×).
+    const canary = arm(6_000, 36, 0);
+    const baseline = arm(54_000, 270, 0);
+    const history = Array.from({ length: 59 }, () => ({ r: [1, 9] as [number, number], e: {} }));
+    const before = judge(canary, baseline, 0.1, errorsOnly, { horizonLooks: 60, history: history.slice(0, 58) });
+    expect(before.verdict).toBe('inconclusive');
+    const atBound = judge(canary, baseline, 0.1, errorsOnly, { horizonLooks: 60, history });
+    expect(atBound.verdict).toBe('pass');
+    expect(atBound.metrics[0]!.passedBy).toBe('bound');
+    expect(atBound.reason).toContain('shown below 2× baseline by the exact test at the bake bound');
+    // The same counts at twice the baseline's rate: not shown below 2×, at the bound or after it.
+    expect(judge(arm(6_000, 55, 0), baseline, 0.1, errorsOnly, { horizonLooks: 60, history }).verdict).not.toBe('pass');
+  });
+
+  it('promotes a canary exactly at the margin in at most beta of runs', () => {
+    // Exact binomial draws of the event split at ratio 2 on a 10/90 split, judged once at the bound.
+    let promoted = 0;
+    let u = 12345;
+    const rand = () => ((u = (Math.imul(u, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const q = (2 * 0.1) / (2 * 0.1 + 0.9);
+    const history = Array.from({ length: 29 }, () => ({ r: [1, 9] as [number, number], e: {} }));
+    for (let i = 0; i < 2_000; i++) {
+      let c = 0;
+      for (let e = 0; e < 300; e++) if (rand() < q) c++;
+      if (judge(arm(6_000, c, 0), arm(54_000, 300 - c, 0), 0.1, errorsOnly, { horizonLooks: 30, history }).verdict === 'pass') promoted++;
+    }
+    // beta 0.01, of which the exact test spends half: at most 0.5% (plus noise, 3 SE on 2,000 runs ≈ 0.5%).
+    expect(promoted / 2_000).toBeLessThanOrEqual(0.01);
+  });
+
+  it('needs every test to pass: a latency shift beyond its margin holds back a canary whose errors pass', () => {
+    const canary = { requests: 20_000, errors: 100, slow: 200, slowShift: 4_000 };
+    const baseline = { requests: 180_000, errors: 900, slow: 1_800, slowShift: 18_000 };
+    const j = judge(canary, baseline, 0.1);
+    expect(j.metrics.find((m) => m.metric === 'errors')!.verdict).toBe('pass');
+    expect(j.verdict).not.toBe('pass');
+  });
+
+  it('rejects a beta or an absolute margin out of range, naming the field', () => {
+    expect(() => judge(arm(100, 0, 0), arm(900, 0, 0), 0.1, { beta: 0 })).toThrow(/beta/);
+    expect(() => judge(arm(100, 0, 0), arm(900, 0, 0), 0.1, { maxErrorRateIncrease: -0.1 })).toThrow(/maxErrorRateIncrease.*0\.25 percentage points/);
   });
 });
 

@@ -15,12 +15,23 @@
  *   the mixture at MIXTURE_SHARE · alpha_m at every look, and an exact group-sequential test
  *   spending the rest over the horizon's looks (`spending.ts`), which comes within about a
  *   point of one look at the horizon. Latency stays on the mixture alone (spendsOverHorizon).
- * - pass: the confidence sequence's upper bound is below passRatio; P(ever passes | ratio ≥
- *   passRatio) ≤ alpha_m per metric. Fail wins if both hold at the same look (a tiny but
- *   demonstrated regression is still a regression).
+ * - pass (non-inferiority): a test passes once the canary is shown below its margin m, the
+ *   larger of a relative margin (passRatio; half its excess for the latency shift) and an
+ *   absolute one (maxErrorRateIncrease, maxSlowShareIncrease) turned into a ratio at the
+ *   baseline's rate, 1 + δ / p_b, with p_b estimated with one event added (never understated, so
+ *   the margin is never overstated). Its error rate beta (a canary exactly at the margin is
+ *   promoted with at most that chance) is spent by two tests, half each, when the judge knows the
+ *   horizon: the anytime-valid "better than m" mixture at every look, and one exact binomial test
+ *   of "ratio ≥ m" at the look the bake bound allows last (look horizonLooks), which comes close
+ *   to what one look at the bound can show; without the horizon the mixture has all of beta.
+ *   The canary passes when every test passes (intersection-union: no split of beta across the
+ *   metrics). Fail wins if both hold at the same look (a demonstrated regression is still a
+ *   regression, even within the margin). The absolute margin is a plug-in at the estimated p_b:
+ *   with the baseline holding most of the traffic its rate is known far better than the
+ *   canary's, and the added event errs safe.
  * - No events in either arm: the ratio is undefined and the tests carry no information, so
  *   the metric is judged on an absolute bound instead: it passes once the canary's event-free
- *   requests show, anytime-valid at alpha_m, that its rate is below zeroEventTolerance.
+ *   requests show, anytime-valid at beta, that its rate is below zeroEventTolerance.
  * - Sample-ratio mismatch: the canary's share of requests is tested against canaryWeight with a
  *   two-sided anytime-valid mixture at srmAlpha; a mismatch fails the canary (misrouted traffic:
  *   nothing else can be trusted).
@@ -48,7 +59,7 @@ import {
   worseLogBF,
   type EventCounts,
 } from './sequential.js';
-import { spendingTest, type SpendingLook } from './spending.js';
+import { binomialLowerTail, spendingTest, type SpendingLook } from './spending.js';
 import type { ArmCounts, EvidenceMetric, JudgeConfig, JudgeHorizon, JudgeLook, JudgeMetric, Judgement, MetricEvidence, Verdict } from './types.js';
 
 /**
@@ -71,7 +82,10 @@ export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   alpha: 0.05,
   metrics: Object.freeze(['errors', 'latency']) as JudgeMetric[],
   custom: Object.freeze([]) as unknown as string[],
-  passRatio: 1.5,
+  passRatio: 2,
+  maxErrorRateIncrease: 0.0025,
+  maxSlowShareIncrease: 0.005,
+  beta: 0.01,
   minCanaryRequests: 50,
   srmAlpha: 0.001,
   zeroEventTolerance: 0.01,
@@ -164,7 +178,7 @@ function judgeWith(
     return { verdict: 'fail', reason: failed.map(([, l]) => l).join('; '), metrics, srm };
   }
   if (metrics.every((e) => e.verdict === 'pass')) {
-    return { verdict: 'pass', reason: `within ${fmt(cfg.passRatio)}× baseline: ${lines.join('; ')}`, metrics, srm };
+    return { verdict: 'pass', reason: `shown within its margins: ${lines.join('; ')}`, metrics, srm };
   }
   return { verdict: 'inconclusive', reason: `no verdict yet: ${lines.join('; ')}`, metrics, srm };
 }
@@ -186,15 +200,16 @@ function metricEvidence(
     baseline: { events: eB, requests: baseline.requests },
   };
   const ratio = eB > 0 && canary.requests > 0 ? eC / canary.requests / (eB / baseline.requests) : null;
+  const margin = marginOf(metric, eB, baseline.requests, cfg);
   if (canary.requests === 0 || baseline.requests === 0 || eC + eB === 0) {
     // No events anywhere: a ratio cannot be judged, but an absolute bound can. If the canary's
     // rate were ≥ zeroEventTolerance, n event-free requests happen with probability ≤ (1−t)^n;
     // the event "no events in the first n" shrinks as n grows, so passing at the first n with
-    // (1−t)^n ≤ alpha_m is anytime-valid.
-    const shown = canary.requests * -Math.log1p(-cfg.zeroEventTolerance) >= Math.log(1 / alphaM);
+    // (1−t)^n ≤ beta is anytime-valid.
+    const shown = canary.requests * -Math.log1p(-cfg.zeroEventTolerance) >= Math.log(1 / cfg.beta);
     const noEvents = eC + eB === 0 && shown && baseline.requests >= cfg.minCanaryRequests;
     const verdict: Verdict = enough && noEvents ? 'pass' : 'inconclusive';
-    return { ...base, ratio, interval: [0, RATIO_CAP], pValue: 1, verdict };
+    return { ...base, ratio, interval: [0, RATIO_CAP], pValue: 1, margin, verdict };
   }
   const counts: EventCounts = {
     canaryEvents: eC,
@@ -212,11 +227,41 @@ function metricEvidence(
   const mixtureThreshold = horizonTest ? Math.log(1 / (MIXTURE_SHARE * alphaM)) : threshold;
   const spending = horizon && horizonTest && enough ? spendingOf(metric, canary, baseline, (1 - MIXTURE_SHARE) * alphaM, horizon) : undefined;
   let verdict: Verdict = 'inconclusive';
+  let passedBy: MetricEvidence['passedBy'];
   if (enough) {
     if (worse >= mixtureThreshold || (spending?.boundary != null && eC >= spending.boundary)) verdict = 'fail';
-    else if (betterLogBF(counts, cfg.passRatio) >= threshold) verdict = 'pass';
+    else {
+      passedBy = passTest(counts, margin, cfg.beta, horizon);
+      if (passedBy) verdict = 'pass';
+    }
   }
-  return { ...base, ratio, interval, pValue, ...(spending ? { spending } : {}), verdict };
+  return { ...base, ratio, interval, pValue, ...(spending ? { spending } : {}), margin, ...(passedBy ? { passedBy } : {}), verdict };
+}
+
+/**
+ * The margin of one test as a rate ratio: the larger of the relative margin (half its excess
+ * for the shift, whose events are ten times as many and whose ratios run smaller) and the
+ * absolute one at the baseline's rate, estimated with one event added.
+ */
+function marginOf(metric: EvidenceMetric, baselineEvents: number, baselineRequests: number, cfg: JudgeConfig): number {
+  const relative = metric === 'latency-shift' ? 1 + (cfg.passRatio - 1) / 2 : cfg.passRatio;
+  const increase = metric === 'latency' || metric === 'latency-shift' ? cfg.maxSlowShareIncrease : cfg.maxErrorRateIncrease;
+  if (baselineRequests === 0 || increase === 0) return relative;
+  return Math.max(relative, 1 + increase / ((baselineEvents + 1) / baselineRequests));
+}
+
+/**
+ * Whether the canary is shown below the margin: the anytime-valid mixture at every look (all of
+ * beta without the horizon, half with it), and, at the look the bake bound allows last, the exact
+ * binomial test of "ratio ≥ margin" on the canary's share of the events at the other half.
+ */
+function passTest(counts: EventCounts, margin: number, beta: number, horizon: JudgeHorizon | undefined): MetricEvidence['passedBy'] {
+  const mixtureBeta = horizon ? beta / 2 : beta;
+  if (betterLogBF(counts, margin) >= Math.log(1 / mixtureBeta)) return 'mixture';
+  if (!horizon || horizon.history.length + 1 !== Math.max(1, horizon.horizonLooks)) return undefined;
+  const s = counts.canaryShare;
+  const q = (margin * s) / (margin * s + 1 - s);
+  return binomialLowerTail(counts.canaryEvents + counts.baselineEvents, q, counts.canaryEvents) <= beta / 2 ? 'bound' : undefined;
 }
 
 /** The group-sequential test of one metric at this look, over the looks of the history that judged it. */
@@ -270,7 +315,7 @@ function describe(e: MetricEvidence, alphaM: number, cfg: JudgeConfig, withHoriz
       return byMixture ? `${label}: ${ratio} (${level}), ${p} ≤ ${fmt(mixtureAlpha)}${gs}` : `${label}: ${ratio} (${level}), ${p}${gs}`;
     }
     case 'pass':
-      return `${label}: ${ratio} (${level}), upper bound < ${fmt(cfg.passRatio)}`;
+      return `${label}: ${ratio} (${level}), shown below ${fmt(e.margin)}× baseline${e.passedBy === 'bound' ? ' by the exact test at the bake bound' : ''} (β ${fmt(cfg.beta)})`;
     default:
       return `${label}: ${ratio} (${level}), ${p}${gs}`;
   }
@@ -328,6 +373,11 @@ function validate(canary: ArmCounts, baseline: ArmCounts, canaryWeight: number, 
   open01('alpha', cfg.alpha);
   open01('srmAlpha', cfg.srmAlpha);
   if (!(cfg.passRatio > 0 && Number.isFinite(cfg.passRatio))) issues.push({ field: 'passRatio', problem: `must be a finite number > 0, got ${String(cfg.passRatio)}` });
+  open01('beta', cfg.beta);
+  for (const field of ['maxErrorRateIncrease', 'maxSlowShareIncrease'] as const) {
+    const v = cfg[field];
+    if (!(v >= 0 && v < 1)) issues.push({ field, problem: `must be a share of requests from 0 up to 1 (0.0025 is 0.25 percentage points), got ${String(v)}` });
+  }
   if (!(cfg.minCanaryRequests >= 0 && Number.isFinite(cfg.minCanaryRequests))) {
     issues.push({ field: 'minCanaryRequests', problem: `must be a finite number ≥ 0, got ${String(cfg.minCanaryRequests)}` });
   }

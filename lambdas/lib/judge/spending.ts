@@ -147,9 +147,13 @@ function binomialKernel(n: number, q: number): { lo: number; p: Float64Array } {
   const lo = Math.max(0, Math.floor(mean - TAIL_SD * sd - 1));
   const hi = Math.min(n, Math.ceil(mean + TAIL_SD * sd + 1));
   const p = new Float64Array(hi - lo + 1);
-  const lq = Math.log(q);
-  const l1q = Math.log1p(-q);
-  for (let x = lo; x <= hi; x++) p[x - lo] = Math.exp(logChoose(n, x) + x * lq + (n - x) * l1q);
+  // The pmf at the mode, then outwards by its ratio p(x+1)/p(x) = (n−x)/(x+1) · q/(1−q): one
+  // multiplication per cell instead of three log-factorials and an exp (the cold judge's cost).
+  const mode = Math.min(hi, Math.max(lo, Math.floor((n + 1) * q)));
+  const odds = q / (1 - q);
+  p[mode - lo] = Math.exp(logChoose(n, mode) + mode * Math.log(q) + (n - mode) * Math.log1p(-q));
+  for (let x = mode; x < hi; x++) p[x + 1 - lo] = (p[x - lo]! * (n - x) * odds) / (x + 1);
+  for (let x = mode; x > lo; x--) p[x - 1 - lo] = (p[x - lo]! * x) / ((n - x + 1) * odds);
   return { lo, p };
 }
 
@@ -232,4 +236,36 @@ export function spendingTest(looks: readonly SpendingLook[], alpha: number, gamm
   const last = looks[looks.length - 1]!;
   const boundary = Number.isFinite(state.boundary) ? state.boundary : null;
   return { boundary, spent: state.spent, allowed: hsdSpent(alpha, last.t, gamma), reject: boundary !== null && last.canaryEvents >= boundary };
+}
+
+/**
+ * P(X ≤ x) for X ~ Binomial(n, q), exactly: the pass side's one test at the bake bound and the
+ * planner's estimates. Summed from x away from the mean by the pmf's ratio (below the mean the
+ * lower tail, above it one minus the upper tail), stopping once the terms no longer add to the
+ * sum: the pmf falls geometrically away from the mean, and a tail that starts far out underflows
+ * to 0 instead of hiding the mass on the other side.
+ */
+export function binomialLowerTail(n: number, q: number, x: number): number {
+  if (x < 0) return 0;
+  if (x >= n || q <= 0) return 1;
+  if (q >= 1) return 0;
+  const pmf = (k: number) => Math.exp(logChoose(n, k) + k * Math.log(q) + (n - k) * Math.log1p(-q));
+  if (x <= n * q) {
+    let term = pmf(x);
+    let total = term;
+    for (let k = x; k > 0; k--) {
+      term *= (k * (1 - q)) / ((n - k + 1) * q);
+      total += term;
+      if (term < total * 1e-16) break;
+    }
+    return Math.min(1, total);
+  }
+  let term = pmf(x + 1);
+  let upper = term;
+  for (let k = x + 1; k < n; k++) {
+    term *= ((n - k) * q) / ((k + 1) * (1 - q));
+    upper += term;
+    if (term < upper * 1e-16) break;
+  }
+  return Math.max(0, 1 - upper);
 }

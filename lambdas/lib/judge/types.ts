@@ -33,15 +33,36 @@ export interface JudgeConfig {
   metrics: JudgeMetric[];
   /** Custom count metrics (`ArmCounts.custom`), each judged as `errors` is and each a member of the family. Default none. */
   custom: string[];
-  /** The canary passes early once it is shown, anytime-valid, not worse than this ratio (e.g. 1.5: at most 50% more errors than baseline per request). */
+  /**
+   * The relative margin of the pass side: a test passes once the canary is shown below this
+   * ratio of the baseline's rate (default 2: at most twice the baseline's errors per request).
+   * The latency shift (requests over the baseline's p90, ten times as many events) uses half the
+   * excess: 1 + (passRatio − 1) / 2, 1.5 by default. Each margin is the larger of this and the
+   * absolute one (`maxErrorRateIncrease`, `maxSlowShareIncrease`).
+   */
   passRatio: number;
+  /**
+   * The absolute margin for errors and custom counts, per request (default 0.0025: the canary may
+   * have 0.25 percentage points more errors than the baseline). At a low base rate a ratio says
+   * little (0.02% against 0.01% is ×2); whichever margin is larger applies.
+   */
+  maxErrorRateIncrease: number;
+  /** The absolute margin for latency: the share of requests over a threshold (default 0.005, 0.5 points). */
+  maxSlowShareIncrease: number;
+  /**
+   * The pass side's error rate, per test: the chance that a canary exactly at a margin is
+   * promoted (default 0.01). A canary passes only when every test passes, so no split across
+   * the metrics is needed (an intersection-union test): a regression in one metric is promoted
+   * with at most that metric's beta.
+   */
+  beta: number;
   /** Below this many canary requests no verdict but inconclusive. */
   minCanaryRequests: number;
   /** Sample-ratio check, default 0.001. */
   srmAlpha: number;
   /**
    * With no events in either arm a ratio says nothing; the metric passes once the canary's
-   * event-free requests show its rate is below this (default 1%: about 370 requests at alpha 0.025).
+   * event-free requests show its rate is below this (default 1%: about 460 requests at beta 0.01).
    */
   zeroEventTolerance: number;
 }
@@ -72,6 +93,13 @@ export interface MetricEvidence {
    * (null: none can).
    */
   spending?: { alpha: number; t: number; allowed: number; spent: number; boundary: number | null };
+  /**
+   * The pass side: the margin (a rate ratio; the larger of the relative and the absolute one at
+   * the baseline's rate) the canary must be shown below, and, when it passed, by which test: the
+   * anytime-valid mixture at any look, or the exact test at the bake bound.
+   */
+  margin: number;
+  passedBy?: 'mixture' | 'bound';
   verdict: Verdict;
 }
 

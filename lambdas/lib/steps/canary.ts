@@ -3,8 +3,10 @@ import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { CanaryFailed, CanaryInconclusive, DeployFailed, LockLost } from '../errors.js';
 import { judge } from '../judge/judge.js';
+import { estimateStep, MIN_THRESHOLD_REQUESTS, recommendLooks, type StepEstimate, type TrafficProfile } from '../judge/plan.js';
+import type { JudgeConfig } from '../judge/types.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
-import type { CanaryArms, Deps, MetricsSource } from '../ports.js';
+import type { ArmMetrics, CanaryArms, Deps, MetricsSource } from '../ports.js';
 import type { CanaryState, LatencyThresholds, ReleaseContext, ReleaseRequest } from '../types.js';
 import { shiftTo, type DeployInput } from './deploy.js';
 
@@ -128,19 +130,47 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   // the step, so without them (a state from before they were kept) the judge uses its
   // anytime-valid test alone, which is valid whatever came before.
   const history = c.looks ?? [];
+  const judgeConfig = {
+    alpha,
+    metrics,
+    custom,
+    passRatio: cfg.passRatio,
+    maxErrorRateIncrease: cfg.maxErrorRateIncrease,
+    maxSlowShareIncrease: cfg.maxSlowShareIncrease,
+    beta: cfg.beta,
+    minCanaryRequests: cfg.minCanaryRequests,
+  };
   // The horizon in looks (the polls the bake bound allows): this is look polls + 1 of them.
-  const maxPolls = Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
+  const bake = bakeOf(c, cfg, counts, judgeConfig);
+  const maxPolls = bake.looks;
   const horizon = history.length === c.polls ? { horizonLooks: maxPolls, history } : undefined;
-  const judged = judge(counts.canary, counts.baseline, c.weight / 100, { alpha, metrics, custom, passRatio: cfg.passRatio, minCanaryRequests: cfg.minCanaryRequests }, horizon);
+  const judged = judge(counts.canary, counts.baseline, c.weight / 100, judgeConfig, horizon);
   const waited = waiting ? { ...judged, verdict: judged.verdict === 'pass' ? ('inconclusive' as const) : judged.verdict, reason: `${latency.waiting}; ${judged.reason}` } : judged;
   // Zero events read the same as a metric nobody publishes under that name: say which it may be.
   const judgement = counts.unpublished?.length ? { ...waited, reason: `${waited.reason}; ${unpublishedNote(cfg, counts.unpublished)}` } : waited;
   const polls = c.polls + 1;
-  const evidence = { weight: c.weight, step: c.stepIndex + 1, poll: polls, of: maxPolls, counts, ...(judgesLatency ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}), judgement };
+  const evidence = {
+    weight: c.weight,
+    step: c.stepIndex + 1,
+    poll: polls,
+    of: maxPolls,
+    counts,
+    ...(judgesLatency ? { latencyThresholds: latency.thresholds ?? latency.waiting } : {}),
+    ...(bake.plan ? { plan: bake.plan } : {}),
+    judgement,
+  };
   const looks = horizon && judgement.look ? [...history, judgement.look] : undefined;
   const { looks: _oldLooks, ...rest } = c;
-  const state = { ...rest, polls, ...(looks ? { looks } : {}), ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}) };
+  const state = {
+    ...rest,
+    polls,
+    ...(looks ? { looks } : {}),
+    ...(bake.fixed !== undefined ? { bakeLooks: bake.fixed } : {}),
+    ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}),
+  };
   const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
+  // The first look that could act says, once per step, what the traffic allows (and the bake it chose).
+  if (bake.plan) await decide(deps, input.release, { step: 'plan', environment: env, verdict: 'done', summary: `canary ${c.version} in ${env} at ${c.weight}%: ${bake.plan.summary}`, evidence: { plan: bake.plan } });
 
   if (judgement.verdict === 'fail') {
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: `canary ${c.version} failed ${at}: ${judgement.reason}`, evidence });
@@ -154,7 +184,7 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'waiting', summary: `canary ${c.version} inconclusive ${at}: ${judgement.reason}`, evidence });
     return { ...state, next: 'wait' };
   }
-  const summary = `canary ${c.version} still inconclusive ${at}, the bake bound: ${judgement.reason}`;
+  const summary = `canary ${c.version} still inconclusive in ${env} at ${c.weight}% after ${polls} look${polls === 1 ? '' : 's'}, the bake bound${bake.noTraffic ? ` (${bake.noTraffic})` : ''}: ${judgement.reason}`;
   if (cfg.onInconclusive === 'promote') {
     await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'passed', summary: `${summary}; promoting as configured (onInconclusive: promote)`, evidence });
     return { ...state, next: 'advance' };
@@ -162,6 +192,77 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   if (cfg.onInconclusive === 'hold') return holdCanary(input, deps, { ...state, next: 'hold' }, summary, evidence);
   await decide(deps, input.release, { step: 'judge', environment: env, verdict: 'failed', summary: `${summary}; failing safe`, evidence });
   throw new CanaryInconclusive(`${summary}; failing safe (onInconclusive: rollback)`);
+}
+
+/** What the step's bake is, and what the traffic allows, at one look. */
+interface Bake {
+  /** The looks the step may bake this look (its horizon). */
+  looks: number;
+  /** Set at the look that plans the bake (to store in the canary's state: planned once per step). */
+  fixed?: number;
+  /** The estimate this look records: at the first look that could act. */
+  plan?: StepEstimate & { traffic: TrafficProfile; recommendedLooks: number; capped: boolean; summary: string };
+  /** Why a step ended with no verdict possible: no canary traffic arrived. */
+  noTraffic?: string;
+}
+
+/**
+ * The step's bake in looks. Configured (`maxBakeSeconds`): that. Otherwise the traffic sets it at
+ * the first look at which the judge can act (minCanaryRequests canary requests; CloudWatch's
+ * first minutes may be empty): the fewest looks at which a healthy canary passes in 95% of
+ * releases (`recommendLooks`), capped by `bakeCapSeconds`, from the totals of both arms so far —
+ * their requests and errors, never how the events split between the arms, so the fail side's
+ * spending stays valid. Until then the step waits for traffic at most as long as the old fixed
+ * default (15 minutes), then ends inconclusive saying so.
+ */
+function bakeOf(c: CanaryState, cfg: CanaryConfig, counts: { canary: ArmMetrics; baseline: ArmMetrics }, judgeConfig: Partial<JudgeConfig>): Bake {
+  const lookNow = c.polls + 1;
+  const capLooks = Math.max(1, Math.floor(cfg.bakeCapSeconds / cfg.pollSeconds));
+  const configured = cfg.maxBakeSeconds === undefined ? undefined : Math.max(1, Math.floor(cfg.maxBakeSeconds / cfg.pollSeconds));
+  // Planned at an earlier look: the bake stays as it was set.
+  if (c.bakeLooks !== undefined) return { looks: configured ?? c.bakeLooks };
+  const set = configured;
+  const canAct = counts.canary.requests >= cfg.minCanaryRequests;
+  if (set !== undefined && !canAct) return { looks: set };
+  if (!canAct) {
+    const waitLooks = Math.min(capLooks, Math.max(1, Math.ceil(NO_TRAFFIC_WAIT_SECONDS / cfg.pollSeconds)));
+    const noTraffic = `only ${counts.canary.requests} canary requests in ${lookNow} look${lookNow === 1 ? '' : 's'}, ${cfg.minCanaryRequests} needed before the judge can act: is traffic reaching the canary?`;
+    return { looks: Math.max(lookNow, waitLooks), ...(lookNow >= waitLooks ? { noTraffic } : {}) };
+  }
+  const requests = counts.canary.requests + counts.baseline.requests;
+  const traffic: TrafficProfile = {
+    requestsPerMinute: (requests / lookNow) * (60 / cfg.pollSeconds),
+    // One error added: a first look without errors does not promise a service that never fails.
+    errorRate: (counts.canary.errors + counts.baseline.errors + 1) / (requests + 1),
+  };
+  const weight = c.weight / 100;
+  const rec = recommendLooks({ traffic, weight, pollSeconds: cfg.pollSeconds, judge: judgeConfig }, capLooks);
+  const looks = Math.max(lookNow, set ?? rec.looks);
+  const estimate = set === undefined ? rec.estimate : estimateStep({ traffic, weight, looks, pollSeconds: cfg.pollSeconds, judge: judgeConfig });
+  const summary = planSummary(estimate, traffic, cfg, looks, rec, set !== undefined);
+  return { looks, fixed: looks, plan: { ...estimate, traffic, recommendedLooks: rec.looks, capped: rec.capped, summary } };
+}
+
+/** The longest a step without `maxBakeSeconds` waits for the canary's first requests. */
+const NO_TRAFFIC_WAIT_SECONDS = 900;
+
+const pctOf = (x: number) => (x >= 0.995 ? 'over 99%' : x < 0.01 ? 'under 1%' : `about ${Math.round(100 * x)}%`);
+const minutesOf = (m: number) => (m >= 120 && m % 60 === 0 ? `${m / 60} h` : `${Number(m.toPrecision(3))} min`);
+
+function planSummary(e: StepEstimate, t: TrafficProfile, cfg: CanaryConfig, looks: number, rec: { looks: number; capped: boolean }, configured: boolean): string {
+  const bakeMinutes = (looks * cfg.pollSeconds) / 60;
+  const traffic = `${Math.round(t.requestsPerMinute)} req/min, ${Number((100 * t.errorRate).toPrecision(2))}% errors, ${Math.round(100 * e.weight)}% to the canary: about ${Math.round(e.expectedCanaryErrors)} canary errors expected in ${minutesOf(bakeMinutes)}`;
+  const x2 = cfg.metrics.includes('errors') ? e.caught.find((d) => d.ratio === 2) : undefined;
+  const chances = `a healthy canary passes within the bake in ${pctOf(e.healthyPass)} of releases${x2 ? `, errors ×2 are caught in ${pctOf(x2.chance)}` : ''}`;
+  const recMinutes = minutesOf((rec.looks * cfg.pollSeconds) / 60);
+  if (configured) {
+    const advice = e.healthyPass < 0.95 ? (rec.capped ? `; even ${minutesOf((cfg.bakeCapSeconds / 60))} (bakeCapSeconds) would not reach 95%` : `; 95% needs a bake of ${recMinutes}`) : '';
+    return `plan (maxBakeSeconds ${cfg.maxBakeSeconds}): at ${traffic}, ${chances}${advice}`;
+  }
+  if (rec.capped) {
+    return `plan: the traffic cannot support a decision within the ${minutesOf(bakeMinutes)} cap (bakeCapSeconds ${cfg.bakeCapSeconds}): at ${traffic}, ${chances}; a larger first step or more traffic would help, or onInconclusive decides`;
+  }
+  return `plan: bake ${minutesOf(bakeMinutes)} from the traffic (${traffic}); ${chances}`;
 }
 
 /**
@@ -210,8 +311,7 @@ function unpublishedNote(cfg: CanaryConfig, names: string[]): string {
   return `no datapoint at all from either version for ${which.join(', ')}: if the service does publish it, check the name and the version dimension`;
 }
 
-/** Fewer baseline requests than this make a p99 too noisy to fix a threshold on (it would be one of the few slowest). */
-export const MIN_THRESHOLD_REQUESTS = 1000;
+export { MIN_THRESHOLD_REQUESTS };
 
 /**
  * The latency thresholds, fixed once per canary: the baseline's p90 and p99 over its first
@@ -255,7 +355,7 @@ export async function shiftCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
   const state = (await deps.ledger.getEnvironment(input.release.service, env))!;
   const stepStartedAt = deps.clock.now().toISOString();
   // The canary's state goes on as it was (its start, its latency thresholds), at the new step.
-  const { mode: _mode, baselineVersion: _baseline, next: _next, hold: _hold, looks: _looks, ...kept } = c;
+  const { mode: _mode, baselineVersion: _baseline, next: _next, hold: _hold, looks: _looks, bakeLooks: _bake, ...kept } = c;
   const next: CanaryState = { ...kept, weight, stepIndex, stepStartedAt, polls: 0 };
   await deps.ledger.putEnvironment(
     weight === 100 ? { ...state, version: c.version, healthy: false, canary: null, updatedAt: stepStartedAt } : { ...state, canary: next, updatedAt: stepStartedAt },
