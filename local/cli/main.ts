@@ -25,6 +25,7 @@ const USAGE = `tagflow — release pipeline (local runtime)
   tagflow status [--service S]
   tagflow history --service S [--version V]
   tagflow dora [--service S] [--days 30]
+  tagflow plan --service S [--environment E] [--traffic N/min] [--error-rate P] [--runs N]
   tagflow approve --service S --version V --environment E --url APPROVAL_URL
         [--decision approve|reject|promote|rollback] [--comment TEXT] [--profile P] [--region R]
 
@@ -42,6 +43,19 @@ per simulated minute (--traffic RATE/min to change, --traffic off for none; --tr
 repeatable, default /) to each canary environment while its canary runs, and a bake poll takes
 one second per simulated minute.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
+
+tagflow plan tells what the traffic allows each canary step below 100% of the service's
+canary environments (or --environment E): the bake (maxBakeSeconds, or the default that
+follows the traffic up to bakeCapSeconds), the canary errors it expects, the chances that a
+healthy canary passes within it and that errors ×2 and ×5 are caught and when (closed form,
+then the real judge on --runs seeded simulated releases, default 200, 0 to skip; progress on
+stderr), the bake that passes 95% of healthy canaries, and what to change where a healthy
+canary is unlikely to pass. --traffic N/min is the requests per minute to the whole
+environment, --error-rate the share that fails (0.5% or 0.005). Without them the live
+version's last 7 days are measured where the metrics source can see them; locally that is
+only the fleet this process served, so pass --traffic (the error rate is then assumed 0.5%
+and said so). The planner takes its traffic source as a parameter: reading CloudWatch for a
+deployed stack comes with --stack.
 
 A version is released once. --retry starts it again when its last attempt failed or was
 aborted before anything was deployed; a version that reached an environment is immutable.
@@ -76,6 +90,8 @@ const options = {
   traffic: { type: 'string' },
   'traffic-path': { type: 'string', multiple: true },
   days: { type: 'string' },
+  'error-rate': { type: 'string' },
+  runs: { type: 'string' },
   decision: { type: 'string' },
   comment: { type: 'string' },
   url: { type: 'string' },
@@ -255,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
     }, { share: 'attach' });
   }
   if (group === 'approve') return approveCommand(flags);
+  if (group === 'plan') return planCommand(flags);
   if (group !== 'local') throw new UsageError(`unknown command "${group}"`);
 
   switch (command) {
@@ -363,6 +380,33 @@ export async function main(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(`unknown command "local ${command ?? ''}"`);
+  }
+}
+
+/** `tagflow plan`: the ledger and the fleet are read only when the traffic is not all given. */
+async function planCommand(flags: Flags): Promise<number> {
+  const { liveTrafficMeter, parseErrorRate, parseRuns, parseTraffic, planReport, PlanInputError } = await import('./plan.js');
+  const service = need(flags, 'service', 'checkout');
+  try {
+    const request = {
+      service,
+      environment: flags.environment,
+      requestsPerMinute: flags.traffic === undefined ? undefined : parseTraffic(flags.traffic),
+      errorRate: flags['error-rate'] === undefined ? undefined : parseErrorRate(flags['error-rate']),
+      runs: flags.runs === undefined ? 200 : parseRuns(flags.runs),
+    };
+    const progress = (line: string) => void process.stderr.write(`${dim(line)}\n`);
+    const lines =
+      request.requestsPerMinute !== undefined && request.errorRate !== undefined
+        ? await planReport(loadConfigFile(flags.config), request, { progress })
+        : await withRuntime(flags, (rt, config) => planReport(config, request, { progress, meter: liveTrafficMeter({ ledger: rt.deps.ledger, metrics: rt.deps.metrics, now: () => rt.clock.now() }) }), { share: 'attach' });
+    for (const line of lines) console.log(line);
+    return 0;
+  } catch (err) {
+    // One line naming the field and what to pass; the whole usage would bury it.
+    if (!(err instanceof PlanInputError)) throw err;
+    console.error(`${red('error:')} ${err.message}`);
+    return 2;
   }
 }
 
