@@ -141,8 +141,8 @@ describe('release machine, end to end', () => {
     expect(outcome).toMatchObject({ outcome: 'rolled-back', error: 'SmokeTestFailed', environments: ['dev'] });
     const rollback = (await h.rt.deps.ledger.decisions(service, 'v2.0.0')).find((d) => d.step === 'rollback');
     expect(rollback).toMatchObject({ environment: 'staging', verdict: 'done' });
-    expect(rollback!.summary).toContain(`back from v2.0.0 to ${before}`);
-    expect(rollback!.summary).toContain('SmokeTestFailed');
+    expect(rollback!.summary).toContain(`rolled staging back from v2.0.0 to ${before} — SmokeTestFailed: `);
+    expect(outcome!.reason).toMatch(new RegExp(`; rolled staging back from v2\\.0\\.0 to ${before.replace(/\./g, '\\.')}$`));
     expect(h.rt.emitted.filter((e) => (e.Detail as { service: string }).service === service).at(-1)).toMatchObject({ DetailType: 'Release Rolled Back', Detail: { version: 'v2.0.0' } });
   });
 

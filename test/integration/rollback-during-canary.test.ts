@@ -95,7 +95,9 @@ describe('an alarm while a canary bakes', () => {
     expect(outcome!.reason).toContain(`alarm ${service}-prod-errors`);
     const removed = (await h.rt.deps.ledger.decisions(service, 'v2.4.0')).filter((d) => d.step === 'rollback');
     expect(removed.map((d) => [d.environment, d.verdict])).toEqual([['prod', 'done']]);
-    expect(removed[0]!.summary).toContain('removed the canary v2.4.0 (10%)');
+    expect(removed[0]!.summary).toMatch(new RegExp(`^canary v2\\.4\\.0 removed from prod at 10%; all traffic on v2\\.3\\.0 — alarm ${service}-prod-errors`));
+    expect(outcome!.reason).toContain('; canary v2.4.0 removed from prod at 10%; all traffic on v2.3.0');
+    expect(outcome!.reason).not.toContain('back on');
     expect((await h.rt.deps.ledger.decisions(service, 'v2.3.0')).filter((d) => d.step === 'rollback')).toEqual([]);
     expect(rolledBackEvents(h, service)).toEqual([expect.objectContaining({ Detail: expect.objectContaining({ version: 'v2.4.0', restoredVersion: 'v2.3.0', environment: 'prod' }) })]);
     // Stopped by the rollback, which records its end: one story, not "aborted" and then "rolled back".

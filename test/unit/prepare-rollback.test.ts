@@ -81,7 +81,7 @@ describe('prepare-rollback', () => {
     expect(await prepareRollback(ctx(), deps)).toMatchObject({ action: 'remove-canary' });
     const again = await prepareRollback(ctx({ executionId: `${SELF}-again` }), deps);
     expect(again).toMatchObject({ action: 'nothing' });
-    expect((again as { reason: string }).reason).toContain(`rollback of v2.4.1 in prod already started by ${SELF}`);
+    expect((again as { reason: string }).reason).toContain(`removal of canary v2.4.1 from prod already started by ${SELF}`);
   });
 
   it('during a deploy, the release\'s own version is the suspect and the release is stopped', async () => {

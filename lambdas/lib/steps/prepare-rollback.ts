@@ -109,7 +109,8 @@ export async function prepareRollback(ctx: RollbackContext, deps: Pick<Deps, 'le
 
   if (ctx.trigger.kind === 'alarm') {
     const claim = await deps.ledger.claimRollback(ctx.service, env, fromVersion, ctx.executionId, deps.clock.now().toISOString());
-    if (!claim.claimed) return { action: 'nothing', reason: `rollback of ${fromVersion} in ${env} already started by ${claim.by} at ${claim.at}` };
+    const what = action === 'remove-canary' ? `removal of canary ${fromVersion} from ${env}` : `rollback of ${fromVersion} in ${env}`;
+    if (!claim.claimed) return { action: 'nothing', reason: `${what} already started by ${claim.by} at ${claim.at}` };
   }
   return { action, fromVersion, toVersion, stopExecution: running ?? null, ends };
 }

@@ -1,6 +1,7 @@
 import { describeFailure, type StepFailure } from '../failure.js';
 import type { Deps } from '../ports.js';
 import type { Decision, OutcomeRecord, ReleaseOutcome, ReleaseRequest } from '../types.js';
+import { describeRestore } from './restore.js';
 
 export interface RecordOutcomeInput {
   releaseId: string;
@@ -15,7 +16,8 @@ export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 
   const { release } = input;
   const decisions = await deps.ledger.decisions(release.service, release.version);
   const reached = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
-  const rolledBack = decisions.filter((d) => d.step === 'rollback' && d.verdict === 'done').map((d) => d.environment!);
+  const restores = decisions.filter((d) => d.step === 'rollback' && d.verdict === 'done');
+  const rolledBack = restores.map((d) => d.environment!);
   // A compensation that itself failed, as the machine recorded it (restore.ts recordFailedRestore): where, why, what serves there now.
   const failedRollback = (d: Decision): d is Decision & { evidence: { error: string; serving?: string } } =>
     d.step === 'rollback' && d.verdict === 'failed' && typeof (d.evidence as { error?: unknown } | undefined)?.error === 'string';
@@ -28,7 +30,7 @@ export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 
     const f = describeFailure(input.failure);
     error = f.error;
     outcome = rolledBack.length > 0 ? 'rolled-back' : 'failed';
-    reason = outcome === 'rolled-back' ? `${f.error} in ${rolledBack.join(', ')}: ${f.message}; rolled back` : `${f.error}: ${f.message}`;
+    reason = outcome === 'rolled-back' ? `${f.error} in ${rolledBack.join(', ')}: ${f.message}; ${restores.map((d) => restoredAs(d, release.version)).join('; ')}` : `${f.error}: ${f.message}`;
     if (rollbackFailed) reason += `; and the rollback failed: ${rollbackFailed.summary}`;
   }
   const record: OutcomeRecord = {
@@ -54,4 +56,11 @@ export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 
   };
   await deps.ledger.recordOutcome(record);
   return { outcome, reason, environments: reached };
+}
+
+/** What a compensation did, from its evidence (restore.ts): "canary v1.2.0 removed from prod at 10%; all traffic on v1.0.0", or "rolled staging back from v1.1.0 to v1.0.0". */
+function restoredAs(d: Decision, suspect: string): string {
+  const e = d.evidence as { from?: string | null; canary?: { version: string; weight: number }; to?: unknown } | undefined;
+  if (typeof e?.to !== 'string') return `${d.environment} rolled back`;
+  return describeRestore({ environment: d.environment!, live: e.from, canary: e.canary, to: e.to, suspect });
 }

@@ -31,8 +31,42 @@ export interface RestoreArgs {
 }
 
 export type RestoreOutcome =
-  | { rolledBack: true; from?: string; to: string; checksPassed: number; shiftMs: number }
-  | { rolledBack: false; reason: string; current?: string };
+  /** `summary`: what changed, as the ledger words it (e.g. "canary v1.2.0 removed from prod at 10%; all traffic on v1.0.0"), for an event's detail. */
+  | { rolledBack: true; from?: string; to: string; summary: string; checksPassed: number; shiftMs: number }
+  /** `summary` is `reason` here, so that a reader of either outcome finds one. */
+  | { rolledBack: false; reason: string; summary: string; current?: string };
+
+/** What a restore changes: the live version, a canary beside it (if any), and the version that takes all traffic. */
+export interface RestoreChange {
+  environment: string;
+  /** The live version before the restore. */
+  live?: string | null | undefined;
+  canary?: { version: string; weight: number } | null | undefined;
+  to: string;
+  /** The version being taken out of service, where known. */
+  suspect?: string | undefined;
+}
+
+/**
+ * A restore in words, for each case a person meets: a canary removed ("canary v1.2.0 removed
+ * from prod at 10%; all traffic on v1.0.0"), the live version rolled back ("rolled prod back
+ * from v1.1.0 to v1.0.0"), both at once, or an environment the suspect never took over, which
+ * keeps its version.
+ */
+export function describeRestore(c: RestoreChange): string {
+  const env = c.environment;
+  const removed = c.canary ? `canary ${c.canary.version} removed from ${env} at ${c.canary.weight}%` : undefined;
+  if (removed && c.live === c.to) return `${removed}; all traffic on ${c.to}`;
+  if (removed) return `${removed} and ${env} rolled back from ${c.live ?? 'nothing'} to ${c.to}; all traffic on ${c.to}`;
+  if (!c.live) return `${env} put on ${c.to} (it served nothing); all traffic on ${c.to}`;
+  if (c.live === c.to) return `${env} kept on ${c.to}, which it still served alone${c.suspect && c.suspect !== c.to ? ` (${c.suspect} took none of its traffic)` : ''}; all traffic on ${c.to}`;
+  return `rolled ${env} back from ${c.live} to ${c.to}`;
+}
+
+/** What an unfinished restore set out to do: remove a canary, or roll the live version back. */
+function describeAttempt(env: string, suspect: string, to: string, canary: boolean): string {
+  return canary ? `removing canary ${suspect} from ${env} (all traffic to ${to})` : `rolling ${env} back from ${suspect} to ${to}`;
+}
 
 async function promotedArtifact(deps: Pick<Deps, 'locations' | 'ledger'> & { store: ObjectReader }, env: string, service: string, version: string): Promise<ResolvedArtifact> {
   const bucket = deps.locations.environmentsBucket;
@@ -58,12 +92,12 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
     const reason = `no known-good version of ${args.serviceName} to return ${env} to (it serves ${state.version ?? 'nothing'})`;
     await deps.ledger.putEnvironment({ ...state, healthy: state.version === args.avoid ? false : state.healthy, lastOutcome: 'failed', updatedAt: deps.clock.now().toISOString() }, args.holder);
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary: `${reason}; ${args.reason}` });
-    return { rolledBack: false, reason, ...(state.version ? { current: state.version } : {}) };
+    return { rolledBack: false, reason, summary: reason, ...(state.version ? { current: state.version } : {}) };
   }
   if (args.skipIfLive && state.version === to && state.healthy && !state.canary) {
     const reason = `${env} already serves known-good ${to}: nothing to roll back`;
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'skipped', summary: reason });
-    return { rolledBack: false, reason, current: to };
+    return { rolledBack: false, reason, summary: reason, current: to };
   }
 
   // A canary beside the version to keep: shifting to it removes the canary (all traffic to `to`).
@@ -90,8 +124,9 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
   const checks = await checkEnvironment(args.service, args.environment, { service: args.serviceName, version: to }, deps);
   const failed = checks.filter((c) => !c.passed);
   const evidence = { from: state.version, ...(canary ? { canary: { version: canary.version, weight: canary.weight } } : {}), to, checks, shiftMs, cause: args.reason };
+  const change: RestoreChange = { environment: env, live: state.version, canary: canary ? { version: canary.version, weight: canary.weight } : undefined, to, suspect: args.avoid };
   if (failed.length > 0) {
-    const summary = `rolled ${env} back to ${to}, but its smoke checks fail too: ${failed.map((c) => `${c.name}: ${c.reason}`).join('; ')}`;
+    const summary = `${describeRestore(change)}, but ${to}'s smoke checks fail too: ${failed.map((c) => `${c.name}: ${c.reason}`).join('; ')}`;
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary, evidence });
     throw new RollbackFailed(summary);
   }
@@ -99,14 +134,9 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
     { ...shifted.state, healthy: true, goodVersions: withGood(shifted.state.goodVersions, to), lastOutcome: 'rolled-back', updatedAt: deps.clock.now().toISOString() },
     args.holder,
   );
-  await decide(deps, args.recordAs, {
-    step: 'rollback',
-    environment: env,
-    verdict: 'done',
-    summary: canary && state.version === to ? `removed the canary ${canary.version} (${canary.weight}%) from ${env}: all traffic to ${to}: ${args.reason}` : `rolled ${env} back from ${state.version ?? 'nothing'} to ${to}: ${args.reason}`,
-    evidence,
-  });
-  return { rolledBack: true, ...(from ? { from } : {}), to, checksPassed: checks.length, shiftMs };
+  const summary = describeRestore(change);
+  await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'done', summary: `${summary} — ${args.reason}`, evidence });
+  return { rolledBack: true, ...(from ? { from } : {}), to, summary, checksPassed: checks.length, shiftMs };
 }
 
 export interface FailedRestoreArgs {
@@ -116,6 +146,8 @@ export interface FailedRestoreArgs {
   suspect: string;
   /** The version it meant to return to, where known. */
   toVersion?: string;
+  /** The suspect was a canary beside `toVersion` (the rollback machine's `remove-canary`); by default, when the ledger still shows it so. */
+  canary?: boolean;
   holder: string;
   recordAs: { service: string; version: string };
   /** Why the rollback ran. */
@@ -157,7 +189,9 @@ export async function recordFailedRestore(args: FailedRestoreArgs, deps: Pick<De
   }
   const canary = state?.canary ? ` with canary ${state.canary.version} at ${state.canary.weight}%` : '';
   const now = serving ? `${env} serves ${serving}${canary}, ${healthy ? 'healthy' : 'unhealthy'}` : `${env} serves nothing the ledger knows of`;
-  const summary = `rolling ${env} back from ${args.suspect} to ${args.toVersion ?? 'a known-good version'} failed: ${f.error}: ${f.message}; ${now}${marked} (it was rolling back for ${args.reason})`;
+  const to = args.toVersion ?? 'a known-good version';
+  const wasCanary = args.canary ?? (state?.canary?.version === args.suspect && (!args.toVersion || serving === args.toVersion));
+  const summary = `${describeAttempt(env, args.suspect, to, wasCanary)} failed: ${f.error}: ${f.message}; ${now}${marked} (it was rolling back for ${args.reason})`;
   await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary, evidence: { error: f.error, message: f.message, serving, canary: state?.canary ?? null, to: args.toVersion, cause: args.reason } });
   return { environment: env, error: f.error, summary, ...(serving ? { serving } : {}) };
 }

@@ -39,7 +39,7 @@ export async function rollback(input: RollbackInput, deps: RestoreDeps): Promise
   );
   if (prepared.ends) {
     // Restored now, by this run or (skipped) by whatever ran before it.
-    const how = outcome.rolledBack ? `${input.environment} back on ${outcome.to}` : outcome.reason;
+    const how = outcome.rolledBack ? outcome.summary : outcome.reason;
     await endStopped(prepared.ends, input, 'rolled-back', `stopped and rolled back by ${input.executionId} (${cause}); ${how}`, 'RolledBack', deps);
   }
   return outcome;
@@ -54,6 +54,7 @@ async function recordFailedRollback(input: RollbackInput, failure: StepFailure, 
       environment: input.environment,
       suspect: prepared.fromVersion,
       toVersion: prepared.toVersion,
+      canary: prepared.action === 'remove-canary',
       holder: input.executionId,
       recordAs: { service: input.service, version: prepared.fromVersion },
       reason: causeOf(input),
