@@ -174,7 +174,7 @@ export async function reconcile(x: EndedExecution, deps: ReconcileDeps): Promise
             step: 'reconcile',
             environment: state.environment,
             verdict: 'done',
-            summary: `execution ${ended}; its canary of ${canary.version} at ${canary.weight}% removed, all traffic back on ${state.version}`,
+            summary: `canary ${canary.version} removed from ${state.environment} at ${canary.weight}%; all traffic on ${state.version} — execution ${ended}`,
             evidence: { executionArn: x.executionArn, canary },
           });
         }

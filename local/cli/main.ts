@@ -142,7 +142,7 @@ async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: Pipel
 export function describeRecovered(reports: readonly ReconcileReport[]): string[] {
   return reports.map((r) => {
     const did = [
-      ...r.canariesRemoved.map((c) => `removed the canary of ${c.version} (${c.weight}%) in ${c.service} ${c.environment}`),
+      ...r.canariesRemoved.map((c) => `canary ${c.version} removed from ${c.service} ${c.environment} at ${c.weight}%`),
       ...r.locksReleased.map((l) => `released the lock of ${l.service} ${l.environment}`),
       ...(r.outcome ? [`recorded ${r.outcome.releaseId} ${r.outcome.outcome}`] : []),
       ...r.notes,

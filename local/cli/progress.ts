@@ -71,6 +71,7 @@ export function describeOutcome(s: ExecutionSummary): string {
   if (s.status === 'SUCCEEDED') {
     if (output?.action === 'ignore') return `${yellow('• IGNORED')} in ${seconds} s — ${output.reason}`;
     if (output?.prepared?.action === 'nothing') return `${yellow('• NOTHING TO ROLL BACK')} in ${seconds} s — ${output.prepared.reason}`;
+    if (output?.prepared?.action === 'remove-canary') return `${green('✔ CANARY REMOVED')} in ${seconds} s — canary ${output.prepared.fromVersion} removed from ${output.environment}; all traffic on ${output.prepared.toVersion}: ${output.reason}`;
     if (output?.prepared?.action === 'rollback') return `${green('✔ ROLLED BACK')} in ${seconds} s — ${output.environment} from ${output.prepared.fromVersion} to ${output.prepared.toVersion}: ${output.reason}`;
     if (output?.claim?.claimed === false) return `${yellow('• DUPLICATE')} in ${seconds} s — ${output.claim.reason}`;
     return `${green('✔ SUCCEEDED')} in ${seconds} s — ${output?.outcome?.reason ?? 'done'}`;

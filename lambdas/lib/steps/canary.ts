@@ -168,7 +168,7 @@ export async function judgeCanary(input: CanaryStepInput, deps: Pick<Deps, 'ledg
     ...(bake.fixed !== undefined ? { bakeLooks: bake.fixed } : {}),
     ...(latency.thresholds ? { latencyThresholds: latency.thresholds } : {}),
   };
-  const at = `${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
+  const at = `in ${env} at ${c.weight}% (look ${polls}/${maxPolls})`;
   // The first look that could act says, once per step, what the traffic allows (and the bake it chose).
   if (bake.plan) await decide(deps, input.release, { step: 'plan', environment: env, verdict: 'done', summary: `canary ${c.version} in ${env} at ${c.weight}%: ${bake.plan.summary}`, evidence: { plan: bake.plan } });
 
