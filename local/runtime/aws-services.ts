@@ -198,8 +198,22 @@ export async function startAwsServices(dataDir: string, buckets: string[], table
   };
 }
 
-/** Creates the ledger table (the key schema the stack deploys) unless it exists. */
+/**
+ * Creates the ledger table (the key schema the stack deploys) unless it exists, and returns once
+ * it is ACTIVE: dynalite answers "not found" to reads of a table still CREATING, which a busy
+ * machine can reach before the table's timer fires.
+ */
 export async function ensureLedgerTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
+  await createLedgerTable(dynamodb, table);
+  for (let i = 0; i < 100; i++) {
+    const status = (await dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus;
+    if (status === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the local ledger table ${table} did not become ACTIVE within a second`);
+}
+
+async function createLedgerTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
   try {
     await dynamodb.send(new DescribeTableCommand({ TableName: table }));
     return;
