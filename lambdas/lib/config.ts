@@ -88,6 +88,9 @@ const customMetric = z.strictObject({
   versionDimension: z.string().min(1).default('ExecutedVersion'),
 });
 
+/** The most looks one canary step may take: maxBakeSeconds (or bakeCapSeconds) / pollSeconds. */
+export const MAX_LOOKS_PER_STEP = 1440;
+
 const canary = z
   .strictObject({
     /** Percent of traffic on the new version at each step; the last is 100. */
@@ -135,6 +138,11 @@ const canary = z
   })
   .refine((c) => c.maxBakeSeconds === undefined || c.maxBakeSeconds >= c.pollSeconds, { message: 'maxBakeSeconds must be at least pollSeconds', path: ['maxBakeSeconds'] })
   .refine((c) => c.bakeCapSeconds >= c.pollSeconds, { message: 'bakeCapSeconds must be at least pollSeconds', path: ['bakeCapSeconds'] })
+  // Every look of a step rides in the execution's state (about 60 bytes each), which Step Functions caps at 256 KB.
+  .refine((c) => (c.maxBakeSeconds ?? c.bakeCapSeconds) / c.pollSeconds <= MAX_LOOKS_PER_STEP, {
+    message: `a step may take at most ${MAX_LOOKS_PER_STEP} looks (its looks ride in the execution's state, which Step Functions caps at 256 KB): raise pollSeconds or lower the bake`,
+    path: ['pollSeconds'],
+  })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.customMetrics.forEach((m, i) => {

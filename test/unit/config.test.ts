@@ -22,6 +22,21 @@ describe('pipeline config', () => {
     expect(staging.smoke[1]).toMatchObject({ type: 'http', method: 'GET', path: '/api/orders', expectStatus: 200 });
   });
 
+  it('fills the canary judge defaults, with a bake that follows the traffic unless maxBakeSeconds is given', () => {
+    const raw = example();
+    raw.services.demo.environments[2].canary = { steps: [10, 50, 100] };
+    expect(parseConfig(raw).services.demo!.environments[2]!.canary).toMatchObject({ passRatio: 2, maxErrorRateIncrease: 0.0025, maxSlowShareIncrease: 0.005, beta: 0.006, bakeCapSeconds: 14_400, pollSeconds: 60 });
+    expect(parseConfig(raw).services.demo!.environments[2]!.canary!.maxBakeSeconds).toBeUndefined();
+  });
+
+  it('refuses a step whose looks could outgrow the execution state', () => {
+    const raw = example();
+    raw.services.demo.environments[2].canary = { steps: [10, 100], pollSeconds: 5, bakeCapSeconds: 86_400 };
+    expect(problems(raw)).toEqual([{ field: 'services.demo.environments[2].canary.pollSeconds', problem: expect.stringContaining('a step may take at most 1440 looks') }]);
+    raw.services.demo.environments[2].canary = { steps: [10, 100], pollSeconds: 5, maxBakeSeconds: 7_200 };
+    expect(() => parseConfig(raw)).not.toThrow();
+  });
+
   it('names the field of a typo deep inside a service', () => {
     const raw = example();
     raw.services.demo.environments[2].smoke[0].expectStatuss = 200;
