@@ -1,13 +1,12 @@
 import '../runtime/polyfills.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LOCAL_LOCATIONS, LocalRuntime, type ApprovalRequested, type EventLog, type ExecutionHandle, type ExecutionSummary } from '../runtime/runtime.js';
-import { publishBuild, reportTests } from '../runtime/ci.js';
+// The local runtime (local S3 and DynamoDB, the fleet, the ASL interpreter, the SDK) loads only
+// for the commands that use it: --help and argument errors answer without it.
+import type { ApprovalRequested, EventLog, ExecutionHandle, ExecutionSummary, LocalRuntime } from '../runtime/runtime.js';
 import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, progressPrinter, red, yellow } from './progress.js';
 import { canaryTrafficPlan, parseRate, SIMULATED_MINUTE_MS } from './canary-traffic.js';
-import { doraReport } from './dora.js';
-import { statusTable } from './status.js';
 import { hostname, userInfo } from 'node:os';
 import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
 import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
@@ -126,6 +125,7 @@ function readJsonFile(path: string, what: string): unknown {
 /** `share: 'attach'`: a reading command works beside another process that owns the data folder (a release running). */
 async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}): Promise<T> {
   const config = loadConfigFile(flags.config);
+  const { LocalRuntime } = await import('../runtime/runtime.js');
   const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config, ...opts });
   for (const warning of runtime.warnings) console.log(yellow(`⚠ ${warning}`));
   for (const line of describeRecovered(runtime.recovered)) console.log(yellow(line));
@@ -242,6 +242,7 @@ export async function main(argv: string[]): Promise<number> {
 
   if (group === 'status') {
     return withRuntime(flags, async (rt, config) => {
+      const { statusTable } = await import('./status.js');
       for (const line of await statusTable(rt.deps.ledger, config, flags.service, { executions: rt.deps.executions, now: rt.clock.now() })) console.log(line);
       console.log(dim(`ledger: ${rt.options.dataDir}/ledger (DynamoDB API via dynalite)`));
       return 0;
@@ -266,6 +267,7 @@ export async function main(argv: string[]): Promise<number> {
     const days = flags.days === undefined ? 30 : Number(flags.days);
     if (!(Number.isFinite(days) && days > 0)) throw new UsageError(`--days must be a number of days > 0, e.g. --days 30; got ${JSON.stringify(flags.days)}`);
     return withRuntime(flags, async (rt, config) => {
+      const { doraReport } = await import('./dora.js');
       for (const line of await doraReport(rt.deps.ledger, config, new Date(), days, flags.service)) console.log(line);
       return 0;
     }, { share: 'attach' });
@@ -358,6 +360,8 @@ export async function main(argv: string[]): Promise<number> {
         ...(flags.build ? { build: flags.build } : {}),
       };
       return withRuntime(flags, async (rt) => {
+        const { publishBuild } = await import('../runtime/ci.js');
+        const { LOCAL_LOCATIONS } = await import('../runtime/runtime.js');
         const m = await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, b);
         console.log(`published ${m.service} ${m.version}: ${m.files.length} files, commit ${m.commit.slice(0, 12)}`);
         return 0;
@@ -373,6 +377,8 @@ export async function main(argv: string[]): Promise<number> {
       });
       if (suites.length === 0) throw new UsageError('give at least one --suite NAME:PASSED:FAILED');
       return withRuntime(flags, async (rt) => {
+        const { reportTests } = await import('../runtime/ci.js');
+        const { LOCAL_LOCATIONS } = await import('../runtime/runtime.js');
         await reportTests(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, commit, suites);
         console.log(`reported ${suites.length} suites for ${service} at ${commit.slice(0, 12)}`);
         return 0;
