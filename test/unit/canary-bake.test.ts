@@ -18,7 +18,7 @@ function setup(canaryConfig: Record<string, unknown>, counts: { canary: ArmMetri
   const environment = structuredClone(base.services.demo!.environments.find((e) => e.canary)!);
   const { maxBakeSeconds: _configured, ...rest } = environment.canary!;
   // The judge's defaults, whatever the demo's config tunes.
-  environment.canary = { ...rest, metrics: ['errors'], passRatio: 2, maxErrorRateIncrease: 0.0025, beta: 0.006, minCanaryRequests: 50, bakeCapSeconds: 14_400, ...canaryConfig } as typeof environment.canary;
+  environment.canary = { ...rest, metrics: ['errors'], passRatio: 2, maxErrorRateIncrease: 0.0025, beta: 0.004, minCanaryRequests: 50, bakeCapSeconds: 14_400, ...canaryConfig } as typeof environment.canary;
   const decisions: Decision[] = [];
   const source: MetricsSource = { armCounts: async () => counts, baselineLatency: async () => ({ requests: 0, p90Ms: 0, p99Ms: 0 }) } as unknown as MetricsSource;
   const deps = {
@@ -59,7 +59,7 @@ describe('the bake a step takes from its traffic', () => {
     const looks = (out as { bakeLooks: number }).bakeLooks;
     // 30-ish expected canary errors: 100 req/min × 0.5–0.6% × looks.
     expect(looks).toBeGreaterThan(45);
-    expect(looks).toBeLessThan(90);
+    expect(looks).toBeLessThan(110);
     const plan = t.decisions.find((d) => d.step === 'plan')!;
     expect(plan.summary).toMatch(new RegExp(`^canary v1\\.1\\.0 in prod at 10%: plan: bake ${looks} min from the traffic \\(1000 req/min, 0\\.6% errors, 10% to the canary: about \\d+ canary errors expected in ${looks} min\\); a healthy canary passes within the bake in about 9[5-9]% of releases, errors ×2 are caught in (about \\d+%|over 99%)`));
     const judged = t.decisions.find((d) => d.step === 'judge')!;

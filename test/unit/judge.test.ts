@@ -38,7 +38,7 @@ describe('judge: fixed data sets with known answers', () => {
       expect(m.interval[1]).toBeLessThan(DEFAULT_JUDGE_CONFIG.passRatio);
       expect(m.passedBy).toBe('mixture');
     }
-    expect(j.reason).toMatch(/^shown within its margins: errors: .*shown below 2× baseline \(β 0\.006\); latency \(slow requests\): /);
+    expect(j.reason).toMatch(/^shown within its margins: errors: .*shown below 2× baseline \(β 0\.004\); latency \(slow requests\): /);
   });
 
   it('is inconclusive on tiny data', () => {
@@ -93,10 +93,10 @@ describe('judge: rules', () => {
   });
 
   it('passes a metric with no events in either arm only once the canary shows an absolute rate below the tolerance', () => {
-    // (1 - 0.01)^n <= beta 0.006 needs n >= 510 event-free canary requests.
-    expect(judge(arm(509, 0, 0), arm(4600, 0, 0), 0.1).verdict).toBe('inconclusive');
-    expect(judge(arm(510, 0, 0), arm(4600, 0, 0), 0.1).verdict).toBe('pass');
-    expect(judge(arm(50, 0, 0), arm(450, 0, 0), 0.1, { zeroEventTolerance: 0.1 }).verdict).toBe('pass');
+    // (1 - 0.01)^n <= beta 0.004 needs n >= 550 event-free canary requests.
+    expect(judge(arm(549, 0, 0), arm(5000, 0, 0), 0.1).verdict).toBe('inconclusive');
+    expect(judge(arm(550, 0, 0), arm(5000, 0, 0), 0.1).verdict).toBe('pass');
+    expect(judge(arm(60, 0, 0), arm(540, 0, 0), 0.1, { zeroEventTolerance: 0.1 }).verdict).toBe('pass');
     const j = judge(arm(50, 0, 0), arm(40, 0, 0), 0.5);
     expect(j.verdict).toBe('inconclusive');
     expect(j.metrics[0]).toMatchObject({ ratio: null, pValue: 1, interval: [0, RATIO_CAP], verdict: 'inconclusive' });
@@ -231,7 +231,7 @@ describe('judge: rules', () => {
       passRatio: 2,
       maxErrorRateIncrease: 0.0025,
       maxSlowShareIncrease: 0.005,
-      beta: 0.006,
+      beta: 0.004,
       minCanaryRequests: 50,
       srmAlpha: 0.001,
       zeroEventTolerance: 0.01,
@@ -282,8 +282,8 @@ describe('judge: the pass side (non-inferiority within a margin)', () => {
       for (let e = 0; e < 300; e++) if (rand() < q) c++;
       if (judge(arm(6_000, c, 0), arm(54_000, 300 - c, 0), 0.1, errorsOnly, { horizonLooks: 30, history }).verdict === 'pass') promoted++;
     }
-    // beta 0.006, of which the exact test spends three quarters: at most 0.45% (plus noise, 3 SE on 2,000 runs ≈ 0.45%).
-    expect(promoted / 2_000).toBeLessThanOrEqual(0.009);
+    // beta 0.004, of which the exact test spends three quarters: at most 0.3% (plus noise, 3 SE on 2,000 runs ≈ 0.37%).
+    expect(promoted / 2_000).toBeLessThanOrEqual(0.007);
   });
 
   it('needs every test to pass: a latency shift beyond its margin holds back a canary whose errors pass', () => {
