@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LockLost } from '../lib/errors.js';
-import type { ClaimResult, Ledger, LockResult } from '../lib/ports.js';
+import type { ClaimResult, Ledger, LedgerFreeze, LockResult } from '../lib/ports.js';
 import type { AttemptRecord, Decision, EnvironmentState, OutcomeRecord, ReleaseRecord } from '../lib/types.js';
 import { documentClient, isConditionFailure } from './dynamodb-table.js';
 import { call } from './transient.js';
@@ -14,6 +14,9 @@ import { call } from './transient.js';
  *   SVC#<service>  ENV#<environment>      environment state + lock (condition expressions)
  *   DEC#<service>#<version>  <at>#<n>     decisions with evidence
  *   SERVICES       <service>              index of services that ever released
+ *   FREEZES        <name>                 a freeze declared with `tagflow freeze` (one item each;
+ *                                         their own partition, so the policy step reads them all
+ *                                         with one Query, never a Scan)
  */
 
 const svcKey = (service: string) => `SVC#${service}`;
@@ -306,6 +309,57 @@ export class DynamoDbLedger implements Ledger {
   async services(): Promise<string[]> {
     const items = await this.query<Record<string, unknown>>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SERVICES' } }, true);
     return items.map((i) => i.sk as string);
+  }
+
+  async createFreeze(freeze: LedgerFreeze, nowIso: string): Promise<{ created: true } | { created: false; existing: LedgerFreeze }> {
+    const Key = { pk: 'FREEZES', sk: freeze.name };
+    try {
+      await call('DynamoDB PutItem (freeze)', () =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...Key, kind: 'freeze', ...freeze },
+            // A name in force is refused; an ended or expired freeze's name may be reused.
+            ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(unfrozenAt) OR #until <= :now',
+            ExpressionAttributeNames: { '#until': 'until' },
+            ExpressionAttributeValues: { ':now': nowIso },
+          }),
+        ),
+      );
+      return { created: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const res = await call('DynamoDB GetItem (freeze)', () => this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true })));
+      const existing = strip<LedgerFreeze & Record<string, unknown>>(res.Item);
+      if (!existing) throw err;
+      return { created: false, existing };
+    }
+  }
+
+  async endFreeze(name: string, unfrozenBy: string, nowIso: string): Promise<LedgerFreeze | undefined> {
+    try {
+      const res = await call('DynamoDB UpdateItem (unfreeze)', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: 'FREEZES', sk: name },
+            UpdateExpression: 'SET unfrozenBy = :by, unfrozenAt = :now',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(unfrozenAt) AND #until > :now',
+            ExpressionAttributeNames: { '#until': 'until' },
+            ExpressionAttributeValues: { ':by': unfrozenBy, ':now': nowIso },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return strip<LedgerFreeze & Record<string, unknown>>(res.Attributes);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async freezes(): Promise<LedgerFreeze[]> {
+    return this.query<LedgerFreeze & Record<string, unknown>>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FREEZES' } });
   }
 
   private async query<T>(input: Omit<QueryCommandInput, 'TableName'>, raw = false): Promise<T[]> {

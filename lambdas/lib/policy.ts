@@ -1,4 +1,5 @@
 import type { DeployPolicy, DeployWindow, Freeze } from './policy-config.js';
+import type { LedgerFreeze } from './ports.js';
 import { WEEKDAYS } from './policy-constants.js';
 import { addDays, formatLocal, instantOf, localDateTime, minutesOf, weekdayOf } from './zoned-time.js';
 
@@ -11,7 +12,7 @@ import { addDays, formatLocal, instantOf, localDateTime, minutesOf, weekdayOf } 
  * also inside a window. Window days and times are wall-clock times in `policy.timezone`.
  */
 
-export type ClosedBy = { kind: 'freeze'; name: string; until: string; reason?: string } | { kind: 'outside-windows'; windows: string };
+export type ClosedBy = { kind: 'freeze'; name: string; until: string; reason?: string; frozenBy?: string } | { kind: 'outside-windows'; windows: string };
 
 export type PolicyStatus =
   | { open: true; reason: string }
@@ -42,6 +43,30 @@ export function describeWindow(w: DeployWindow): string {
   const consecutive = idx.every((v, i) => i === 0 || v === idx[i - 1]! + 1);
   const dayText = consecutive && days.length > 2 ? `${days[0]}–${days.at(-1)}` : days.join(',');
   return `${dayText} ${w.from}–${w.to}`;
+}
+
+/**
+ * The policy of a config without one (`policySchema`'s defaults, written out so that the policy
+ * step loads no validator): what ledger freezes are merged into when the config has no policy.
+ */
+export const UNCONFIGURED_POLICY: DeployPolicy = { timezone: 'UTC', windows: [], freezes: [], approvers: [], githubLogins: {}, maxWaitHours: 72, approvalTimeoutHours: 24 };
+
+/** A freeze as the policy evaluates it: the config's, or one from the ledger with who declared it. */
+export type PolicyFreeze = Freeze & { frozenBy?: string };
+
+/**
+ * The policy with the ledger's freezes (`tagflow freeze`) that apply to `service` merged into
+ * its `freezes`, so that one code path decides: an unfrozen freeze ends when it was unfrozen.
+ */
+export function withLedgerFreezes(policy: DeployPolicy, ledgerFreezes: readonly LedgerFreeze[], service: string): DeployPolicy {
+  const merged: PolicyFreeze[] = [...policy.freezes];
+  for (const f of ledgerFreezes) {
+    if (f.service !== undefined && f.service !== service) continue;
+    const to = f.unfrozenAt !== undefined && Date.parse(f.unfrozenAt) < Date.parse(f.until) ? f.unfrozenAt : f.until;
+    if (!(Date.parse(f.from) < Date.parse(to))) continue;
+    merged.push({ name: f.name, from: f.from, to, environments: f.environments, reason: f.reason, frozenBy: f.frozenBy });
+  }
+  return { ...policy, freezes: merged };
 }
 
 const covers = (f: Freeze, environment: string) => !f.environments || f.environments.includes(environment);
@@ -93,8 +118,8 @@ export function evaluatePolicy(now: Date, environment: string, policy: DeployPol
   const windowText = windows.map(describeWindow).join('; ');
   const closedBy: ClosedBy[] = [];
 
-  for (const f of policy.freezes.filter((fr) => covers(fr, environment) && Date.parse(fr.from) <= t && t < Date.parse(fr.to))) {
-    closedBy.push({ kind: 'freeze', name: f.name, until: new Date(Date.parse(f.to)).toISOString(), ...(f.reason ? { reason: f.reason } : {}) });
+  for (const f of (policy.freezes as PolicyFreeze[]).filter((fr) => covers(fr, environment) && Date.parse(fr.from) <= t && t < Date.parse(fr.to))) {
+    closedBy.push({ kind: 'freeze', name: f.name, until: new Date(Date.parse(f.to)).toISOString(), ...(f.reason ? { reason: f.reason } : {}), ...(f.frozenBy ? { frozenBy: f.frozenBy } : {}) });
   }
   const inWindow = windows.length === 0 || windowIntervals(windows, t, 0, tz).some((i) => i.start <= t && t < i.end);
   if (!inWindow) closedBy.push({ kind: 'outside-windows', windows: windowText });
@@ -105,7 +130,7 @@ export function evaluatePolicy(now: Date, environment: string, policy: DeployPol
 
   const causes = closedBy.map((c) =>
     c.kind === 'freeze'
-      ? `in the freeze "${c.name}" until ${formatLocal(Date.parse(c.until), tz)}${c.reason ? ` (${c.reason})` : ''}`
+      ? `in the freeze "${c.name}"${c.frozenBy ? ` (declared by ${c.frozenBy})` : ''} until ${formatLocal(Date.parse(c.until), tz)}${c.reason ? ` (${c.reason})` : ''}`
       : `outside its deployment windows (${c.windows}, ${tz})`,
   );
   const opens = nextOpening(t, environment, policy);

@@ -82,6 +82,36 @@ export interface Ledger {
   environments(service: string): Promise<EnvironmentState[]>;
   releases(service: string): Promise<{ release: ReleaseRecord; outcome?: OutcomeRecord }[]>;
   services(): Promise<string[]>;
+  /**
+   * Declares a freeze (`tagflow freeze`): a conditional write, refused while a freeze of that
+   * name is in force (not ended and not past its `until`); an ended one's name may be reused.
+   */
+  createFreeze(freeze: LedgerFreeze, nowIso: string): Promise<{ created: true } | { created: false; existing: LedgerFreeze }>;
+  /** Ends a freeze in force (`tagflow unfreeze`), recording who and when; undefined when no such freeze is in force. */
+  endFreeze(name: string, unfrozenBy: string, nowIso: string): Promise<LedgerFreeze | undefined>;
+  /** Every freeze the ledger holds, ended ones included (the policy step keeps those in force). */
+  freezes(): Promise<LedgerFreeze[]>;
+}
+
+/**
+ * A freeze declared at run time (`tagflow freeze`), without a deploy: the policy step treats it
+ * exactly as a `policy.freezes[]` entry of the config, from `from` until `until` or until it is
+ * unfrozen, whichever comes first.
+ */
+export interface LedgerFreeze {
+  name: string;
+  environments: string[];
+  /** Absent: every service. */
+  service?: string;
+  reason: string;
+  /** ISO instants. */
+  from: string;
+  until: string;
+  /** Who froze it: locally the OS user (user@host); in AWS the signer, as for approvals (with --stack, later). */
+  frozenBy: string;
+  frozenAt: string;
+  unfrozenBy?: string;
+  unfrozenAt?: string;
 }
 
 export interface DeployRequest {

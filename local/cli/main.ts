@@ -22,6 +22,8 @@ const USAGE = `tagflow — release pipeline (local runtime)
   tagflow local publish-build --service S --version V --commit SHA --dir DIR [--entry FILE] [--build N]
   tagflow local report-tests --service S --commit SHA --suite NAME:PASSED:FAILED [--suite …]
   tagflow status [--service S]
+  tagflow freeze --environments prod[,staging] --until 2026-12-02T09:00Z --reason TEXT [--name NAME] [--service S]
+  tagflow unfreeze NAME
   tagflow history --service S [--version V]
   tagflow dora [--service S] [--days 30]
   tagflow plan --service S [--environment E] [--traffic N/min] [--error-rate P] [--runs N]
@@ -41,6 +43,10 @@ A local canary is judged on real requests to the local fleet: the release sends 
 per simulated minute (--traffic RATE/min to change, --traffic off for none; --traffic-path,
 repeatable, default /) to each canary environment while its canary runs, and a bake poll takes
 one second per simulated minute.
+tagflow freeze declares a freeze in the ledger, in force at once without a deploy: the
+policy step treats it as a policy.freezes entry (it wins over a window; an emergency release
+with two approvers overrides it) until --until or tagflow unfreeze NAME. Who froze and
+unfroze it (locally the OS user) is stored with it; tagflow status lists those in force.
 A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
 
 tagflow plan tells what the traffic allows each canary step below 100% of the service's
@@ -97,6 +103,8 @@ const options = {
   profile: { type: 'string' },
   region: { type: 'string' },
   retry: { type: 'boolean' },
+  until: { type: 'string' },
+  name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -168,14 +176,18 @@ export function stopOnSignals(rt: LocalRuntime, exit: (code: number) => void = (
   return () => handlers.forEach((off) => off());
 }
 
+/** The local user as the commands record them (user@host); "unknown user" without a passwd entry. */
+export function localUser(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return 'unknown user';
+  }
+}
+
 /** Stops and reconciles this process's executions after a signal; the exit code to leave with. */
 export async function interrupt(rt: LocalRuntime, signal: 'SIGINT' | 'SIGTERM'): Promise<number> {
-  let who = 'unknown user';
-  try {
-    who = `${userInfo().username}@${hostname()}`;
-  } catch {
-    // no passwd entry: keep "unknown user"
-  }
+  const who = localUser();
   const running = rt.runningExecutions();
   if (running.length) console.log(yellow(`\n${signal}: stopping ${running.length} execution(s) and reconciling them…`));
   for (const execution of running) execution.abort({ error: signal, cause: `tagflow process ${process.pid} of ${who} got ${signal}` });
@@ -270,6 +282,27 @@ export async function main(argv: string[]): Promise<number> {
       const { doraReport } = await import('./dora.js');
       for (const line of await doraReport(rt.deps.ledger, config, new Date(), days, flags.service)) console.log(line);
       return 0;
+    }, { share: 'attach' });
+  }
+  if (group === 'freeze' || group === 'unfreeze') {
+    const { freeze, unfreeze, describeFreeze, FreezeInputError } = await import('./freeze.js');
+    return withRuntime(flags, async (rt, config) => {
+      const now = rt.clock.now();
+      try {
+        if (group === 'freeze') {
+          const f = await freeze(rt.deps.ledger, config, flags, now, localUser());
+          console.log(red(`❄ ${describeFreeze(f)}`));
+          console.log(dim(`  in force from the next "Check deploy policy"; end it with: tagflow unfreeze ${f.name}`));
+        } else {
+          const f = await unfreeze(rt.deps.ledger, command, now, localUser());
+          console.log(green(`✓ unfroze ${describeFreeze(f)}`));
+        }
+        return 0;
+      } catch (err) {
+        if (!(err instanceof FreezeInputError)) throw err;
+        console.error(red(err.message));
+        return 2;
+      }
     }, { share: 'attach' });
   }
   if (group === 'approve') return approveCommand(flags);

@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Executions, Ledger } from '../../lambdas/lib/ports.js';
 import type { EnvironmentState } from '../../lambdas/lib/types.js';
+import { describeFreeze, inForce } from './freeze.js';
 import { bold, dim, green, red, yellow } from './progress.js';
 
 export interface StatusOptions {
@@ -27,11 +28,15 @@ async function lockLine(s: EnvironmentState, opts: StatusOptions): Promise<strin
 /**
  * `tagflow status`: each environment's version, previous known-good and last outcome; a canary
  * in progress (its version and weight beside the live one); the lock's holder, its expiry and
- * whether the holder is alive.
+ * whether the holder is alive. First, the freezes in force that `tagflow freeze` declared (the
+ * config's own `policy.freezes` are in the config file).
  */
 export async function statusTable(ledger: Ledger, config: PipelineConfig, only?: string, opts: StatusOptions = {}): Promise<string[]> {
   const names = only ? [only] : [...new Set([...Object.keys(config.services), ...(await ledger.services())])].sort();
   const lines: string[] = [];
+  const now = opts.now ?? new Date();
+  const frozen = (await ledger.freezes()).filter((f) => inForce(f, now) && (!only || f.service === undefined || f.service === only));
+  for (const f of frozen) lines.push(red(`❄ ${describeFreeze(f)}`));
   for (const service of names) {
     const states = new Map((await ledger.environments(service)).map((s) => [s.environment, s]));
     const releases = await ledger.releases(service);

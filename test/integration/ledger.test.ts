@@ -95,4 +95,23 @@ describe('DynamoDB ledger', () => {
     expect((await ledger.decisions('api', 'v1.0.0')).map((d) => d.step)).toEqual(['claim', 'tests-gate', 'promote']);
     expect((await ledger.releases('api'))[0]).toMatchObject({ release: { version: 'v1.0.0' }, outcome: { outcome: 'failed' } });
   });
+
+  it('keeps one freeze per name in its own partition: refuses a name in force, ends it once with who and when, and lets an ended name be reused', async () => {
+    const freeze = { name: 'inc-1', environments: ['prod'], reason: 'payments down', from: '2026-11-30T10:00:00.000Z', until: '2026-12-02T09:00:00.000Z', frozenBy: 'alice@host', frozenAt: '2026-11-30T10:00:00.000Z' };
+    expect(await ledger.createFreeze(freeze, '2026-11-30T10:00:00.000Z')).toEqual({ created: true });
+    expect(await ledger.createFreeze({ ...freeze, frozenBy: 'bob@host' }, '2026-11-30T11:00:00.000Z')).toEqual({ created: false, existing: freeze });
+    await ledger.createFreeze({ ...freeze, name: 'inc-2', service: 'api', environments: ['staging', 'prod'] }, '2026-11-30T10:00:00.000Z');
+    expect((await ledger.freezes()).map((f) => f.name)).toEqual(['inc-1', 'inc-2']);
+    // Nothing else in the table shows up as a freeze, nor a freeze as a service.
+    expect(await ledger.services()).toEqual([]);
+
+    expect(await ledger.endFreeze('inc-1', 'carol@host', '2026-11-30T12:00:00.000Z')).toEqual({ ...freeze, unfrozenBy: 'carol@host', unfrozenAt: '2026-11-30T12:00:00.000Z' });
+    expect(await ledger.endFreeze('inc-1', 'dave@host', '2026-11-30T13:00:00.000Z')).toBeUndefined();
+    expect(await ledger.endFreeze('no-such', 'dave@host', '2026-11-30T13:00:00.000Z')).toBeUndefined();
+    // Past its until, a freeze cannot be ended (it has ended), and its name is free again.
+    expect(await ledger.endFreeze('inc-2', 'dave@host', '2026-12-03T00:00:00.000Z')).toBeUndefined();
+    expect(await ledger.createFreeze({ ...freeze, name: 'inc-2', frozenBy: 'erin@host' }, '2026-12-03T00:00:00.000Z')).toEqual({ created: true });
+    expect(await ledger.createFreeze({ ...freeze, frozenBy: 'erin@host' }, '2026-11-30T13:00:00.000Z')).toEqual({ created: true });
+    expect((await ledger.freezes()).map((f) => [f.name, f.frozenBy, f.unfrozenBy])).toEqual([['inc-1', 'erin@host', undefined], ['inc-2', 'erin@host', undefined]]);
+  });
 });

@@ -1,27 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lambdas/adapters/json-logger.js';
 import { parseConfig } from '../../lambdas/lib/config.js';
-import type { Ledger } from '../../lambdas/lib/ports.js';
+import type { Ledger, LedgerFreeze } from '../../lambdas/lib/ports.js';
 import type { Decision } from '../../lambdas/lib/types.js';
+import { policySchema } from '../../lambdas/lib/policy-config.js';
+import { UNCONFIGURED_POLICY } from '../../lambdas/lib/policy.js';
 import { checkPolicy, type PolicyCheck } from '../../lambdas/lib/steps/check-policy.js';
 
 /** The policy step's choice between go, wait, approve and DeployWindowClosed, at fixed times. */
 
-function run(nowIso: string, opts: { emergency?: boolean; approvers?: string[]; previous?: PolicyCheck; maxWaitHours?: number } = {}) {
+function run(nowIso: string, opts: { emergency?: boolean; approvers?: string[]; previous?: PolicyCheck; maxWaitHours?: number; freezes?: LedgerFreeze[]; noPolicy?: boolean } = {}) {
   const config = parseConfig({
     services: { api: { environments: [{ name: 'dev' }, { name: 'prod' }] } },
-    policy: {
+    ...(opts.noPolicy ? {} : { policy: {
       timezone: 'Europe/Berlin',
       windows: [{ environments: ['prod'], days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '16:00' }],
       approvers: opts.approvers ?? ['alice', 'bob'],
       maxWaitHours: opts.maxWaitHours ?? 72,
       approvalTimeoutHours: 2,
-    },
+    } }),
   });
   const decisions: Decision[] = [];
   const deps = {
     config: async () => config,
-    ledger: { recordDecision: async (d: Decision) => void decisions.push(d) } as unknown as Ledger,
+    ledger: { recordDecision: async (d: Decision) => void decisions.push(d), freezes: async () => opts.freezes ?? [] } as unknown as Ledger,
     clock: { now: () => new Date(nowIso), sleep: async () => {} },
     log: silentLogger,
   };
@@ -61,5 +63,62 @@ describe('check-policy', () => {
 
   it('cannot override without two approvers, and says so', async () => {
     await expect(run('2026-06-05T15:00:00Z', { emergency: true, approvers: [] }).result).rejects.toMatchObject({ name: 'DeployWindowClosed', message: expect.stringContaining('no emergency override is possible') });
+  });
+});
+
+/** A freeze declared with `tagflow freeze` (in the ledger), as the policy step reads it. */
+const ledgerFreeze = (over: Partial<LedgerFreeze> = {}): LedgerFreeze => ({
+  name: 'inc-4211',
+  environments: ['prod'],
+  reason: 'payments degraded',
+  from: '2026-06-01T00:00:00.000Z',
+  until: '2026-06-10T00:00:00.000Z',
+  frozenBy: 'alice@laptop',
+  frozenAt: '2026-06-01T00:00:00.000Z',
+  ...over,
+});
+
+describe('check-policy with a freeze from the ledger', () => {
+  it('blocks inside the window (a freeze wins over a window) and the decision names the freeze and who froze it', async () => {
+    // Wednesday 10:00 in Berlin: inside the window; the freeze outlasts maxWaitHours.
+    const { result, decisions } = run('2026-06-03T08:00:00Z', { freezes: [ledgerFreeze()] });
+    await expect(result).rejects.toMatchObject({ name: 'DeployWindowClosed', message: expect.stringContaining('in the freeze "inc-4211" (declared by alice@laptop) until') });
+    expect(decisions).toMatchObject([{ step: 'policy', environment: 'prod', verdict: 'failed', summary: expect.stringContaining('(payments degraded)') }]);
+    expect((decisions[0]!.evidence as { status: { closedBy: unknown[] } }).status.closedBy).toEqual([{ kind: 'freeze', name: 'inc-4211', until: '2026-06-10T00:00:00.000Z', reason: 'payments degraded', frozenBy: 'alice@laptop' }]);
+  });
+
+  it('waits for a short freeze to end, then for the window', async () => {
+    const { result } = run('2026-06-03T08:00:00Z', { freezes: [ledgerFreeze({ until: '2026-06-03T18:00:00.000Z' })] });
+    // The freeze ends at 20:00 in Berlin, after the window; prod opens Thursday 09:00.
+    expect(await result).toMatchObject({ action: 'wait', until: '2026-06-04T07:00:00.000Z' });
+  });
+
+  it('freezes even without a configured policy (the schema\'s defaults, without loading the schema)', async () => {
+    expect(UNCONFIGURED_POLICY).toEqual(policySchema.parse({}));
+    const { result, decisions } = run('2026-06-03T08:00:00Z', { noPolicy: true, freezes: [ledgerFreeze()] });
+    await expect(result).rejects.toMatchObject({ name: 'DeployWindowClosed', message: expect.stringContaining('in the freeze "inc-4211"') });
+    expect(decisions[0]!.verdict).toBe('failed');
+  });
+
+  it('lets an emergency with two approvers override it', async () => {
+    const { result, decisions } = run('2026-06-03T08:00:00Z', { emergency: true, freezes: [ledgerFreeze()] });
+    expect(await result).toMatchObject({ action: 'approve', reason: expect.stringContaining('in the freeze "inc-4211" (declared by alice@laptop)') });
+    expect(decisions[0]!.verdict).toBe('waiting');
+  });
+
+  it('ignores a freeze that expired, was unfrozen, covers another environment, or another service', async () => {
+    const freezes = [
+      ledgerFreeze({ name: 'expired', until: '2026-06-02T00:00:00.000Z' }),
+      ledgerFreeze({ name: 'unfrozen', unfrozenBy: 'bob@laptop', unfrozenAt: '2026-06-02T00:00:00.000Z' }),
+      ledgerFreeze({ name: 'dev-only', environments: ['dev'] }),
+      ledgerFreeze({ name: 'other-service', service: 'billing' }),
+    ];
+    const { result, decisions } = run('2026-06-03T08:00:00Z', { freezes });
+    expect(await result).toMatchObject({ action: 'go' });
+    expect(decisions).toMatchObject([{ verdict: 'passed' }]);
+  });
+
+  it('applies a freeze scoped to the release\'s own service', async () => {
+    await expect(run('2026-06-03T08:00:00Z', { freezes: [ledgerFreeze({ service: 'api' })] }).result).rejects.toMatchObject({ name: 'DeployWindowClosed' });
   });
 });

@@ -3,7 +3,7 @@ import { decide } from '../decisions.js';
 import { DeployWindowClosed } from '../errors.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import { REQUIRED_APPROVALS } from '../policy-constants.js';
-import { evaluatePolicy } from '../policy.js';
+import { evaluatePolicy, UNCONFIGURED_POLICY, withLedgerFreezes } from '../policy.js';
 import type { Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
 
@@ -12,8 +12,9 @@ import type { ReleaseRequest } from '../types.js';
  * machine goes on (`go`), waits until the environment opens and asks again (`wait`), or asks
  * two approvers (`approve`, emergencies only); otherwise this throws `DeployWindowClosed`.
  *
- * The policy comes from the deployed config, not the release's snapshot: a freeze declared
- * while a release waits applies to it at its next check.
+ * The policy comes from the deployed config, not the release's snapshot, with the freezes
+ * declared in the ledger (`tagflow freeze`, no deploy needed) merged into its `freezes`: a
+ * freeze declared while a release waits applies to it at its next check.
  */
 
 export type PolicyCheck =
@@ -41,9 +42,11 @@ const HOUR_MS = 3_600_000;
 export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'>): Promise<PolicyCheck> {
   const { release } = input;
   const env = input.stage.environment.name;
-  const policy = (await deps.config()).policy;
-  // No policy: nothing to decide, so nothing is written (every environment of every release would get a line saying so).
-  if (!policy) return { action: 'go', reason: `${env} is open: no deployment policy is configured` };
+  const configured = (await deps.config()).policy;
+  const ledgerFreezes = (await deps.ledger.freezes()).filter((f) => f.unfrozenAt === undefined);
+  // No policy and no ledger freeze: nothing to decide, so nothing is written (every environment of every release would get a line saying so).
+  if (!configured && ledgerFreezes.length === 0) return { action: 'go', reason: `${env} is open: no deployment policy is configured` };
+  const policy = withLedgerFreezes(configured ?? UNCONFIGURED_POLICY, ledgerFreezes, release.service);
 
   const now = deps.clock.now();
   const status = evaluatePolicy(now, env, policy);
