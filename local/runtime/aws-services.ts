@@ -114,7 +114,7 @@ export interface LocalAwsServices {
 export async function startAwsServices(dataDir: string, buckets: string[], table: string, opts: ServiceOptions = {}): Promise<LocalAwsServices> {
   const owner = readOwner(dataDir);
   if (owner) {
-    if (opts.share !== 'attach') throw new DataDirBusy(`the local data folder ${dataDir} is in use by tagflow process ${owner.pid} (since ${owner.startedAt}); wait for it to end, or use another --data-dir (tagflow status, history and dora work beside it)`);
+    if (opts.share !== 'attach') throw new DataDirBusy(`the local data folder ${dataDir} is in use by tagflow process ${owner.pid} (since ${owner.startedAt}); wait for it to end, or use another --data-dir (tagflow status, history, dora, plan, freeze and unfreeze work beside it)`);
     const { s3, dynamodb } = clientsFor(owner.s3Endpoint, owner.dynamoEndpoint);
     return {
       s3,
