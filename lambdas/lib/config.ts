@@ -125,7 +125,7 @@ const canary = z
     /** The absolute margin for latency: the share of requests over a threshold (0.005: 0.5 points). */
     maxSlowShareIncrease: z.number().min(0).lt(1).default(0.005),
     /** The chance a canary exactly at a margin is promoted, per test. */
-    beta: z.number().gt(0).lt(0.5).default(0.004),
+    beta: z.number().gt(0).lt(0.5).default(0.003),
     minCanaryRequests: z.number().int().min(1).default(50),
     /** "Slow" for the latency metric; default: the baseline's p99 in the same window. */
     slowThresholdMs: z.number().positive().optional(),

@@ -18,7 +18,7 @@ function setup(canaryConfig: Record<string, unknown>, counts: { canary: ArmMetri
   const environment = structuredClone(base.services.demo!.environments.find((e) => e.canary)!);
   const { maxBakeSeconds: _configured, ...rest } = environment.canary!;
   // The judge's defaults, whatever the demo's config tunes.
-  environment.canary = { ...rest, metrics: ['errors'], passRatio: 2, maxErrorRateIncrease: 0.0025, beta: 0.004, minCanaryRequests: 50, bakeCapSeconds: 14_400, ...canaryConfig } as typeof environment.canary;
+  environment.canary = { ...rest, metrics: ['errors'], passRatio: 2, maxErrorRateIncrease: 0.0025, beta: 0.003, minCanaryRequests: 50, bakeCapSeconds: 14_400, ...canaryConfig } as typeof environment.canary;
   const decisions: Decision[] = [];
   const source: MetricsSource = { armCounts: async () => counts, baselineLatency: async () => ({ requests: 0, p90Ms: 0, p99Ms: 0 }) } as unknown as MetricsSource;
   const deps = {

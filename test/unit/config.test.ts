@@ -25,7 +25,7 @@ describe('pipeline config', () => {
   it('fills the canary judge defaults, with a bake that follows the traffic unless maxBakeSeconds is given', () => {
     const raw = example();
     raw.services.demo.environments[2].canary = { steps: [10, 50, 100] };
-    expect(parseConfig(raw).services.demo!.environments[2]!.canary).toMatchObject({ passRatio: 2, maxErrorRateIncrease: 0.0025, maxSlowShareIncrease: 0.005, beta: 0.004, bakeCapSeconds: 14_400, pollSeconds: 60 });
+    expect(parseConfig(raw).services.demo!.environments[2]!.canary).toMatchObject({ passRatio: 2, maxErrorRateIncrease: 0.0025, maxSlowShareIncrease: 0.005, beta: 0.003, bakeCapSeconds: 14_400, pollSeconds: 60 });
     expect(parseConfig(raw).services.demo!.environments[2]!.canary!.maxBakeSeconds).toBeUndefined();
   });
 

@@ -46,7 +46,7 @@ async function plan(args: string[], canary: Canary = {}) {
 const table = (lines: string[]) => new Map(lines.filter((l) => /^ {2}\S.* {3,}/.test(l)).map((l) => l.trim().split(/ {3,}/)).map(([label, ...cells]) => [label!, cells]));
 
 const traffic = { requestsPerMinute: 600, errorRate: 0.01 };
-const judge = { alpha: 0.05, metrics: ['errors' as const], custom: [], passRatio: 2, maxErrorRateIncrease: 0.0025, maxSlowShareIncrease: 0.005, beta: 0.004, minCanaryRequests: 50 };
+const judge = { alpha: 0.05, metrics: ['errors' as const], custom: [], passRatio: 2, maxErrorRateIncrease: 0.0025, maxSlowShareIncrease: 0.005, beta: 0.003, minCanaryRequests: 50 };
 
 describe('tagflow plan', () => {
   it('prints, per canary step below 100%, the bake, the expected errors, the closed-form chances and the real judge\'s on seeded runs', async () => {

@@ -51,7 +51,7 @@ export interface JudgeConfig {
   maxSlowShareIncrease: number;
   /**
    * The pass side's error rate, per test: the chance that a canary exactly at a margin is
-   * promoted (default 0.004). A canary passes only when every test passes, so no split across
+   * promoted (default 0.003). A canary passes only when every test passes, so no split across
    * the metrics is needed (an intersection-union test): a regression in one metric is promoted
    * with at most that metric's beta.
    */
@@ -62,7 +62,7 @@ export interface JudgeConfig {
   srmAlpha: number;
   /**
    * With no events in either arm a ratio says nothing; the metric passes once the canary's
-   * event-free requests show its rate is below this (default 1%: about 550 requests at beta 0.004).
+   * event-free requests show its rate is below this (default 1%: about 580 requests at beta 0.003).
    */
   zeroEventTolerance: number;
 }
