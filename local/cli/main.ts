@@ -12,64 +12,8 @@ import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
 import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 
-const USAGE = `tagflow — release pipeline (local runtime)
-
-  tagflow local release --service S --version V [--commit SHA] [--environments dev,staging]
-        [--emergency REASON] [--approve NAME,NAME] [--retry] [--traffic RATE/min|off [--traffic-path /api/orders]]
-  tagflow local rollback --service S --environment E --reason TEXT [--to-version V]
-  tagflow local start-execution --machine release|rollback --input INPUT.json
-  tagflow local send-event --file EVENT.json
-  tagflow local publish-build --service S --version V --commit SHA --dir DIR [--entry FILE] [--build N]
-  tagflow local report-tests --service S --commit SHA --suite NAME:PASSED:FAILED [--suite …]
-  tagflow status [--service S]
-  tagflow freeze --environments prod[,staging] --until 2026-12-02T09:00Z --reason TEXT [--name NAME] [--service S]
-  tagflow unfreeze NAME
-  tagflow history --service S [--version V]
-  tagflow dora [--service S] [--days 30]
-  tagflow plan --service S [--environment E] [--traffic N/min] [--error-rate P] [--runs N]
-  tagflow approve --service S --version V --environment E --url APPROVAL_URL
-        [--decision approve|reject|promote|rollback] [--comment TEXT] [--profile P] [--region R]
-
---emergency REASON releases even into an environment the deployment policy keeps closed,
-once two different approvers from policy.approvers approve. A canary with
-onInconclusive "hold" that is still inconclusive at its bake bound waits at its weight for
-one approver to promote or roll it back. --approve NAME,NAME is a local convenience: when
-a request appears, the CLI approves as each of those names in turn until it is decided (an
-emergency takes two names, a canary hold the first: approving a hold promotes it). In AWS
-each approver runs tagflow approve with their own AWS credentials (an IAM user or IAM
-Identity Center session listed in policy.approvers; --url or TAGFLOW_APPROVAL_URL is the
-stack's ApprovalUrl output): it proves who they are with a presigned sts:GetCallerIdentity.
-A local canary is judged on real requests to the local fleet: the release sends 1200 requests
-per simulated minute (--traffic RATE/min to change, --traffic off for none; --traffic-path,
-repeatable, default /) to each canary environment while its canary runs, and a bake poll takes
-one second per simulated minute.
-tagflow freeze declares a freeze in the ledger, in force at once without a deploy: the
-policy step treats it as a policy.freezes entry (it wins over a window; an emergency release
-with two approvers overrides it) until --until or tagflow unfreeze NAME. Who froze and
-unfroze it (locally the OS user) is stored with it; tagflow status lists those in force.
-A wait for a deployment window is simulated locally: the runtime's clock jumps to the opening.
-
-tagflow plan tells what the traffic allows each canary step below 100% of the service's
-canary environments (or --environment E): the bake (maxBakeSeconds, or the default that
-follows the traffic up to bakeCapSeconds), the canary errors it expects, the chances that a
-healthy canary passes within it and that errors ×2 and ×5 are caught and when (closed form,
-then the real judge on --runs seeded simulated releases, default 200, 0 to skip; progress on
-stderr), the bake that passes 95% of healthy canaries, and what to change where a healthy
-canary is unlikely to pass. --traffic N/min is the requests per minute to the whole
-environment, --error-rate the share that fails (0.5% or 0.005). Without them the live
-version's last 7 days are measured where the metrics source can see them; locally that is
-only the fleet this process served, so pass --traffic (the error rate is then assumed 0.5%
-and said so). The planner takes its traffic source as a parameter: reading CloudWatch for a
-deployed stack comes with --stack.
-
-A version is released once. --retry starts it again when its last attempt failed or was
-aborted before anything was deployed; a version that reached an environment is immutable.
-Ctrl-C stops a running execution and reconciles it (its canary removed, its locks released,
-its outcome recorded as aborted); every command first reconciles executions whose tagflow
-process is gone (kill -9).
-
-Every command takes --config FILE (default ./tagflow.config.json) and --data-dir DIR
-(default ./.tagflow; delete it to start over).`;
+/** The usage text lives in usage.txt: the bin shim prints it for --help without loading TypeScript. */
+const USAGE = readFileSync(new URL('./usage.txt', import.meta.url), 'utf8').trimEnd();
 
 class UsageError extends Error {}
 
