@@ -65,7 +65,10 @@ import type { ArmCounts, JudgeLook } from '../lambdas/lib/judge/types.js';
 import { estimateStep, MIN_THRESHOLD_REQUESTS } from '../lambdas/lib/judge/plan.js';
 import { nearestRank } from '../lambdas/lib/percentile.js';
 import { writeResultsSection } from './results.js';
-import { binomial, hash, poisson, rng, type Rng } from './sampling.js';
+import { binomial, gaussian, hash, poisson, rng, type Rng } from './sampling.js';
+
+/** Standard normal draws of one run (`gaussian`). */
+type Gauss = ReturnType<typeof gaussian>;
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(dirname(SELF), '..');
@@ -136,26 +139,6 @@ function erfc(x: number): number {
 
 /** P(Z > z), Z standard normal. */
 const upper = (z: number) => 0.5 * erfc(z / Math.SQRT2);
-
-/**
- * Standard normal draws from one run's generator (Box–Muller, its spare kept per run, so that a
- * run's draws do not depend on the run before it in the same process).
- */
-type Gauss = () => number;
-function gaussian(u: Rng): Gauss {
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const z = spare;
-      spare = null;
-      return z;
-    }
-    const r = Math.sqrt(-2 * Math.log(u()));
-    const t = 2 * Math.PI * u();
-    spare = r * Math.sin(t);
-    return r * Math.cos(t);
-  };
-}
 
 /** Gamma(shape ≥ 1, 1) (Marsaglia & Tsang). */
 function gamma(shape: number, u: Rng, normal: Gauss): number {

@@ -84,15 +84,21 @@ export function binomial(n: number, p: number, u: Rng): number {
   }
 }
 
-let spare: number | null = null;
-export function normal(u: Rng): number {
-  if (spare !== null) {
-    const z = spare;
-    spare = null;
-    return z;
-  }
-  const r = Math.sqrt(-2 * Math.log(u()));
-  const t = 2 * Math.PI * u();
-  spare = r * Math.sin(t);
-  return r * Math.cos(t);
+/**
+ * Standard normal draws from one generator (Box–Muller, its spare kept per generator, so that one
+ * run's draws do not depend on the run before it in the same process).
+ */
+export function gaussian(u: Rng): () => number {
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const z = spare;
+      spare = null;
+      return z;
+    }
+    const r = Math.sqrt(-2 * Math.log(u()));
+    const t = 2 * Math.PI * u();
+    spare = r * Math.sin(t);
+    return r * Math.cos(t);
+  };
 }
