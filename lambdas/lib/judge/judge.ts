@@ -354,7 +354,8 @@ function fmtP(p: number): string {
   return p < 1e-4 ? p.toExponential(0) : String(Number(p.toPrecision(2)));
 }
 
-function resolveConfig(config: Partial<JudgeConfig> | undefined): JudgeConfig {
+/** The judge's settings: the defaults under what is given (undefined fields keep their default). */
+export function resolveConfig(config: Partial<JudgeConfig> | undefined): JudgeConfig {
   const merged = { ...DEFAULT_JUDGE_CONFIG, ...stripUndefined(config ?? {}) };
   return { ...merged, metrics: [...new Set(merged.metrics)], custom: [...new Set(merged.custom)] };
 }

@@ -28,7 +28,7 @@
  * thumb any honest rule needs: about 30 canary errors to promote 90% of healthy canaries while
  * ×2 stays below 0.5%), capped by the step's cap; a cap that binds says so.
  */
-import { DEFAULT_JUDGE_CONFIG, judge, MIXTURE_SHARE } from './judge.js';
+import { judge, MIXTURE_SHARE, resolveConfig } from './judge.js';
 import { binomial, poisson, rng } from './sampling.js';
 import { binomialLowerTail, hsdSpent } from './spending.js';
 import type { ArmCounts, JudgeConfig, JudgeLook } from './types.js';
@@ -89,7 +89,6 @@ export interface StepEstimate {
   caught: Detection[];
 }
 
-const configOf = (c: Partial<JudgeConfig> | undefined): JudgeConfig => ({ ...DEFAULT_JUDGE_CONFIG, ...Object.fromEntries(Object.entries(c ?? {}).filter(([, v]) => v !== undefined)) });
 
 /** Largest c with P(Binomial(n, q) ≤ c) ≤ level; −1 when even 0 is too likely. */
 function largestLowerCount(n: number, q: number, level: number): number {
@@ -133,7 +132,7 @@ function passChance(events: number, margin: number, s: number, beta: number): nu
 
 /** The closed-form estimate of one canary step at this traffic (see the module comment). */
 export function estimateStep(input: StepPlanInput, ratios: readonly number[] = [2, 5]): StepEstimate {
-  const cfg = configOf(input.judge);
+  const cfg = resolveConfig(input.judge);
   const { traffic, weight: s } = input;
   const looks = Math.max(1, Math.floor(input.looks));
   const minutes = (looks * input.pollSeconds) / 60;
@@ -212,7 +211,7 @@ export interface SimulatedStep {
  * inconclusive at the bake bound.
  */
 export function simulateStep(input: StepPlanInput & { errorMultiplier?: number; runs?: number; seed?: number }): SimulatedStep {
-  const cfg = configOf(input.judge);
+  const cfg = resolveConfig(input.judge);
   const runs = input.runs ?? 200;
   const looks = Math.max(1, Math.floor(input.looks));
   const perLook = (input.traffic.requestsPerMinute * input.pollSeconds) / 60;
