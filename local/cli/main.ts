@@ -3,14 +3,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // The local runtime (local S3 and DynamoDB, the fleet, the ASL interpreter, the SDK) loads only
 // for the commands that use it: --help and argument errors answer without it.
-import type { ApprovalRequested, EventLog, ExecutionHandle, ExecutionSummary, LocalRuntime } from '../runtime/runtime.js';
+import type { ApprovalRequested, ExecutionSummary, LocalRuntime } from '../runtime/runtime.js';
+import type { AwsClients, StackTarget } from './aws/stack-backend.js';
+import type { FollowOptions } from './aws/sfn-progress.js';
+import type { Backend, RunHandle } from './backend.js';
 import { loadConfigFile } from './config-file.js';
-import { bold, describeOutcome, dim, green, progressPrinter, red, yellow } from './progress.js';
+import { bold, describeOutcome, dim, green, type ProgressEvent, progressPrinter, red, yellow } from './progress.js';
 import { canaryTrafficPlan, parseRate, SIMULATED_MINUTE_MS } from './canary-traffic.js';
 import { hostname, userInfo } from 'node:os';
-import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
 import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
-import type { PipelineConfig } from '../../lambdas/lib/config.js';
 
 /** The usage text lives in usage.txt: the bin shim prints it for --help without loading TypeScript. */
 const USAGE = readFileSync(new URL('./usage.txt', import.meta.url), 'utf8').trimEnd();
@@ -49,6 +50,7 @@ const options = {
   retry: { type: 'boolean' },
   until: { type: 'string' },
   name: { type: 'string' },
+  stack: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,34 +76,61 @@ function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-/** `share: 'attach'`: a reading command works beside another process that owns the data folder (a release running). */
-async function withRuntime<T>(flags: Flags, fn: (rt: LocalRuntime, config: PipelineConfig) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}): Promise<T> {
+export interface CliEnv {
+  /** The SDK clients for `--stack` (tests hand in clients pointed at dynalite or mocked). */
+  awsClients?: (target: StackTarget) => AwsClients;
+  /** How a deployed execution is followed (tests drive the polls). */
+  follow?: FollowOptions;
+}
+
+/** What `tagflow X` runs on: --stack NAME (or TAGFLOW_STACK) names a deployed stack; `tagflow local X` is always local. */
+function stackOf(flags: Flags, local: boolean): string | undefined {
+  if (local) {
+    if (flags.stack) throw new UsageError('--stack does not go with `tagflow local …`: drop "local" to act on the deployed stack');
+    return undefined;
+  }
+  const stack = flags.stack ?? process.env.TAGFLOW_STACK;
+  return stack ? stack : undefined;
+}
+
+/**
+ * Runs a command on its backend: the local runtime (`share: 'attach'`: a reading command works
+ * beside another process that owns the data folder) or the deployed stack. `rt`, the local
+ * runtime, serves only the local conveniences (--approve, --traffic).
+ */
+async function withBackend<T>(flags: Flags, env: CliEnv, stack: string | undefined, fn: (b: Backend, rt?: LocalRuntime) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}): Promise<T> {
   const config = loadConfigFile(flags.config);
-  const { LocalRuntime } = await import('../runtime/runtime.js');
+  if (stack !== undefined) {
+    const { openStackBackend } = await import('./aws/stack-backend.js');
+    const target = { stack, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) };
+    const backend = await openStackBackend(target, { config, ...(env.awsClients ? { clients: env.awsClients } : {}), ...(env.follow ? { follow: env.follow } : {}) });
+    // Ctrl-C stops only the watching: an execution in AWS goes on, and says where to see it.
+    const onSigint = () => {
+      console.log(yellow(`\nstopped following; anything started goes on in AWS (tagflow status --stack ${stack}, or the console link above)`));
+      process.exit(130);
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      return await fn(backend);
+    } finally {
+      process.off('SIGINT', onSigint);
+      await backend.close();
+    }
+  }
+  const [{ LocalRuntime, LOCAL_LOCATIONS }, { localBackend }] = await Promise.all([import('../runtime/runtime.js'), import('./local-backend.js')]);
   const runtime = await LocalRuntime.start({ dataDir: flags['data-dir'] ?? '.tagflow', config, ...opts });
-  for (const warning of runtime.warnings) console.log(yellow(`⚠ ${warning}`));
-  for (const line of describeRecovered(runtime.recovered)) console.log(yellow(line));
+  const backend = localBackend(runtime, config, localUser(), LOCAL_LOCATIONS.artifactsBucket);
+  for (const notice of backend.notices) console.log(yellow(notice));
   const offSignals = stopOnSignals(runtime);
   try {
-    return await fn(runtime, config);
+    return await fn(backend, runtime);
   } finally {
     await runtime.close();
     offSignals();
   }
 }
 
-/** What the start reconciled: executions a killed tagflow process left behind. */
-export function describeRecovered(reports: readonly ReconcileReport[]): string[] {
-  return reports.map((r) => {
-    const did = [
-      ...r.canariesRemoved.map((c) => `canary ${c.version} removed from ${c.service} ${c.environment} at ${c.weight}%`),
-      ...r.locksReleased.map((l) => `released the lock of ${l.service} ${l.environment}`),
-      ...(r.outcome ? [`recorded ${r.outcome.releaseId} ${r.outcome.outcome}`] : []),
-      ...r.notes,
-    ];
-    return `⚠ reconciled ${r.executionArn.split(':').pop()}, whose process is gone: ${did.join('; ') || 'nothing was left to clean up'}`;
-  });
-}
+export { describeRecovered } from './local-backend.js';
 
 /**
  * Ctrl-C (SIGINT) or SIGTERM while this process runs executions: stop each (StopExecution, so
@@ -152,10 +181,11 @@ export function duplicateExitCode(summary: ExecutionSummary): number | undefined
 }
 
 /** Runs executions with the live progress view; returns whether all succeeded. */
-export async function follow(start: (onEvent: (e: EventLog) => void) => ExecutionHandle, title: string): Promise<ExecutionSummary> {
+export async function follow(start: (onEvent: (e: ProgressEvent) => void) => RunHandle | Promise<RunHandle>, title: string): Promise<ExecutionSummary> {
   console.log(bold(`▶ ${title}`));
-  const handle = start(progressPrinter((l) => console.log(l)));
+  const handle = await start(progressPrinter((l) => console.log(l)));
   console.log(dim(`  execution ${handle.executionArn}`));
+  if (handle.consoleUrl) console.log(dim(`  console ${handle.consoleUrl}`));
   const summary = await handle.done;
   console.log(describeOutcome(summary));
   return summary;
@@ -188,72 +218,76 @@ async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: st
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
   const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  const [group, command] = positionals;
-  if (flags.help || !group) {
+  const local = positionals[0] === 'local';
+  const group = local ? positionals[1] : positionals[0];
+  if (flags.help || !positionals[0]) {
     console.log(USAGE);
     return flags.help ? 0 : 2;
   }
+  if (local && !EXECUTING.has(group ?? '')) throw new UsageError(`unknown command "local ${group ?? ''}"`);
+  const stack = stackOf(flags, local);
+  const on = <T>(fn: (b: Backend, rt?: LocalRuntime) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}) => withBackend(flags, env, stack, fn, opts);
 
-  if (group === 'status') {
-    return withRuntime(flags, async (rt, config) => {
-      const { statusTable } = await import('./status.js');
-      for (const line of await statusTable(rt.deps.ledger, config, flags.service, { executions: rt.deps.executions, now: rt.clock.now() })) console.log(line);
-      console.log(dim(`ledger: ${rt.options.dataDir}/ledger (DynamoDB API via dynalite)`));
-      return 0;
-    }, { share: 'attach' });
-  }
-  if (group === 'history') {
-    const service = need(flags, 'service', 'checkout');
-    return withRuntime(flags, async (rt) => {
-      const releases = await rt.deps.ledger.releases(service);
-      for (const { release, outcome } of releases) {
-        if (flags.version && release.version !== flags.version) continue;
-        console.log(bold(`${release.version}  ${outcome?.outcome ?? 'in progress'}  ${dim(release.startedAt)}`));
-        for (const d of await rt.deps.ledger.decisions(service, release.version)) {
-          console.log(`  ${dim(d.at)} ${d.step.padEnd(16)} ${(d.environment ?? '').padEnd(8)} ${d.verdict.padEnd(7)} ${d.summary}`);
-        }
-      }
-      if (releases.length === 0) console.log(`no releases of ${service} in ${rt.options.dataDir}`);
-      return 0;
-    }, { share: 'attach' });
-  }
-  if (group === 'dora') {
-    const days = flags.days === undefined ? 30 : Number(flags.days);
-    if (!(Number.isFinite(days) && days > 0)) throw new UsageError(`--days must be a number of days > 0, e.g. --days 30; got ${JSON.stringify(flags.days)}`);
-    return withRuntime(flags, async (rt, config) => {
-      const { doraReport } = await import('./dora.js');
-      for (const line of await doraReport(rt.deps.ledger, config, new Date(), days, flags.service)) console.log(line);
-      return 0;
-    }, { share: 'attach' });
-  }
-  if (group === 'freeze' || group === 'unfreeze') {
-    const { freeze, unfreeze, describeFreeze, FreezeInputError } = await import('./freeze.js');
-    return withRuntime(flags, async (rt, config) => {
-      const now = rt.clock.now();
-      try {
-        if (group === 'freeze') {
-          const f = await freeze(rt.deps.ledger, config, flags, now, localUser());
-          console.log(red(`❄ ${describeFreeze(f)}`));
-          console.log(dim(`  in force from the next "Check deploy policy"; end it with: tagflow unfreeze ${f.name}`));
-        } else {
-          const f = await unfreeze(rt.deps.ledger, command, now, localUser());
-          console.log(green(`✓ unfroze ${describeFreeze(f)}`));
-        }
+  switch (group) {
+    case 'status':
+      return on(async (b) => {
+        const { statusTable } = await import('./status.js');
+        for (const line of await statusTable(b.ledger, b.config, flags.service, { executions: b.executions, now: b.now() })) console.log(line);
+        console.log(dim(b.where));
         return 0;
-      } catch (err) {
-        if (!(err instanceof FreezeInputError)) throw err;
-        console.error(red(err.message));
-        return 2;
-      }
-    }, { share: 'attach' });
-  }
-  if (group === 'approve') return approveCommand(flags);
-  if (group === 'plan') return planCommand(flags);
-  if (group !== 'local') throw new UsageError(`unknown command "${group}"`);
-
-  switch (command) {
+      }, { share: 'attach' });
+    case 'history': {
+      const service = need(flags, 'service', 'checkout');
+      return on(async (b) => {
+        const releases = await b.ledger.releases(service);
+        for (const { release, outcome } of releases) {
+          if (flags.version && release.version !== flags.version) continue;
+          console.log(bold(`${release.version}  ${outcome?.outcome ?? 'in progress'}  ${dim(release.startedAt)}`));
+          for (const d of await b.ledger.decisions(service, release.version)) {
+            console.log(`  ${dim(d.at)} ${d.step.padEnd(16)} ${(d.environment ?? '').padEnd(8)} ${d.verdict.padEnd(7)} ${d.summary}`);
+          }
+        }
+        if (releases.length === 0) console.log(`no releases of ${service} (${b.where})`);
+        return 0;
+      }, { share: 'attach' });
+    }
+    case 'dora': {
+      const days = flags.days === undefined ? 30 : Number(flags.days);
+      if (!(Number.isFinite(days) && days > 0)) throw new UsageError(`--days must be a number of days > 0, e.g. --days 30; got ${JSON.stringify(flags.days)}`);
+      return on(async (b) => {
+        const { doraReport } = await import('./dora.js');
+        for (const line of await doraReport(b.ledger, b.config, b.now(), days, flags.service)) console.log(line);
+        return 0;
+      }, { share: 'attach' });
+    }
+    case 'freeze':
+    case 'unfreeze': {
+      const { freeze, unfreeze, describeFreeze, FreezeInputError } = await import('./freeze.js');
+      return on(async (b) => {
+        const now = b.now();
+        try {
+          if (group === 'freeze') {
+            const f = await freeze(b.ledger, b.config, flags, now, await b.actor());
+            console.log(red(`❄ ${describeFreeze(f)}`));
+            console.log(dim(`  in force from the next "Check deploy policy"; end it with: tagflow unfreeze ${f.name}${stack ? ` --stack ${stack}` : ''}`));
+          } else {
+            const f = await unfreeze(b.ledger, positionals[1], now, await b.actor());
+            console.log(green(`✓ unfroze ${describeFreeze(f)}`));
+          }
+          return 0;
+        } catch (err) {
+          if (!(err instanceof FreezeInputError)) throw err;
+          console.error(red(err.message));
+          return 2;
+        }
+      }, { share: 'attach' });
+    }
+    case 'approve':
+      return approveCommand(flags, env, stack);
+    case 'plan':
+      return planCommand(flags, env, stack);
     case 'release': {
       const input = {
         service: need(flags, 'service', 'checkout'),
@@ -263,20 +297,28 @@ export async function main(argv: string[]): Promise<number> {
         ...(flags.emergency !== undefined ? { emergency: { reason: flags.emergency } } : {}),
         ...(flags.retry ? { retry: true } : {}),
       };
+      if (stack !== undefined) {
+        for (const flag of ['approve', 'traffic', 'traffic-path'] as const) {
+          if (flags[flag] !== undefined) throw new UsageError(`--${flag} is a local convenience; against a stack, ${flag === 'approve' ? 'each approver runs tagflow approve with their own credentials' : 'the canary is judged on the real traffic'}`);
+        }
+        await validateInput('release', input);
+        return on(async (b) => exitCodeOf(await follow((onEvent) => b.start('release', input, onEvent), `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''} on ${b.where}`)));
+      }
       const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
       const rate = flags.traffic === undefined ? undefined : parseRate(flags.traffic);
       if (flags.traffic !== undefined && rate === undefined) throw new UsageError(`--traffic ${flags.traffic}: expected requests per simulated minute, e.g. --traffic 1200/min`);
       const traffic = canaryTrafficPlan(loadConfigFile(flags.config), input, { ...(rate !== undefined ? { rate } : {}), paths: flags['traffic-path'] ?? ['/'] });
-      return withRuntime(flags, async (rt) => {
+      return on(async (b, rt) => {
+        if (!rt) throw new Error('a local release needs the local runtime');
         for (const notice of traffic.notices) console.log(yellow(`ℹ ${notice}`));
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
         const sending = traffic.attach((service, environment) => rt.fleet.endpoint(service, environment));
         try {
           const s = await follow(
-            (onEvent) => rt.startExecution('release', input, { onEvent: (e) => (sending.onEvent(e), onEvent(e)) }),
+            (onEvent) => b.start('release', input, (e) => (sending.onEvent(e), onEvent(e))),
             `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`,
           );
-          return duplicateExitCode(s) ?? (s.status === 'SUCCEEDED' ? 0 : 1);
+          return exitCodeOf(s);
         } finally {
           off();
           // What was really sent while each canary ran: a busy machine may fall short of the rate asked for, and the judge saw only this.
@@ -294,41 +336,40 @@ export async function main(argv: string[]): Promise<number> {
         reason: need(flags, 'reason', '"error rate up since v2.4.0"'),
         ...(flags['to-version'] ? { toVersion: flags['to-version'] } : {}),
       };
-      return withRuntime(flags, async (rt) => {
-        const s = await follow((onEvent) => rt.startExecution('rollback', input, { onEvent }), `rollback ${input.service} ${input.environment}`);
-        return s.status === 'SUCCEEDED' ? 0 : 1;
-      });
+      if (stack !== undefined) await validateInput('rollback', input);
+      return on(async (b) => exitCodeOf(await follow((onEvent) => b.start('rollback', input, onEvent), `rollback ${input.service} ${input.environment}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'start-execution': {
       const machine = need(flags, 'machine', 'release');
       if (machine !== 'release' && machine !== 'rollback') throw new UsageError(`--machine must be "release" or "rollback", not "${machine}"`);
       const input = readJsonFile(need(flags, 'input', 'input.json'), 'input');
-      return withRuntime(flags, async (rt) => {
-        const s = await follow((onEvent) => rt.startExecution(machine, input, { onEvent }), `start-execution ${machine}`);
-        return s.status === 'SUCCEEDED' ? 0 : 1;
-      });
+      if (stack !== undefined) await validateInput(machine, input);
+      return on(async (b) => exitCodeOf(await follow((onEvent) => b.start(machine, input, onEvent), `start-execution ${machine}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'send-event': {
-      const event = readJsonFile(need(flags, 'file', 'event.json'), 'event');
-      return withRuntime(flags, async (rt) => {
-        const printer = progressPrinter((l) => console.log(l));
-        const result = rt.sendEvent(event, { onEvent: printer });
+      const event = readJsonFile(need(flags, 'file', 'event.json'), 'event') as Record<string, unknown>;
+      return on(async (b) => {
+        const result = await b.sendEvent(event, progressPrinter((l) => console.log(l)));
+        if (result.kind === 'stack') {
+          console.log(`put on bus ${result.bus} as event ${result.eventId}: the stack's rules start what matches (tagflow status, or the Step Functions console)`);
+          return 0;
+        }
         if (result.started.length === 0) {
           console.log(`no rule matched this event; nothing started. ${result.unmatched ?? ''}`);
           return 0;
         }
-        let ok = true;
+        let code = 0;
         for (const { rule, execution } of result.started) {
           console.log(bold(`▶ rule ${rule} started ${execution.executionArn}`));
           const s = await execution.done;
           console.log(describeOutcome(s));
-          ok &&= s.status === 'SUCCEEDED';
+          code = Math.max(code, exitCodeOf(s));
         }
-        return ok ? 0 : 1;
+        return code;
       });
     }
     case 'publish-build': {
-      const b = {
+      const build = {
         service: need(flags, 'service', 'checkout'),
         version: need(flags, 'version', 'v1.4.0'),
         commit: need(flags, 'commit', '<40-hex sha>'),
@@ -336,11 +377,10 @@ export async function main(argv: string[]): Promise<number> {
         ...(flags.entry ? { entry: flags.entry } : {}),
         ...(flags.build ? { build: flags.build } : {}),
       };
-      return withRuntime(flags, async (rt) => {
+      return on(async (b) => {
         const { publishBuild } = await import('../runtime/ci.js');
-        const { LOCAL_LOCATIONS } = await import('../runtime/runtime.js');
-        const m = await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, b);
-        console.log(`published ${m.service} ${m.version}: ${m.files.length} files, commit ${m.commit.slice(0, 12)}`);
+        const m = await publishBuild(b.store, b.artifactsBucket, build);
+        console.log(`published ${m.service} ${m.version}: ${m.files.length} files, commit ${m.commit.slice(0, 12)} (s3://${b.artifactsBucket})`);
         return 0;
       });
     }
@@ -353,21 +393,41 @@ export async function main(argv: string[]): Promise<number> {
         return { name, passed: Number(passed), failed: Number(failed) };
       });
       if (suites.length === 0) throw new UsageError('give at least one --suite NAME:PASSED:FAILED');
-      return withRuntime(flags, async (rt) => {
+      return on(async (b) => {
         const { reportTests } = await import('../runtime/ci.js');
-        const { LOCAL_LOCATIONS } = await import('../runtime/runtime.js');
-        await reportTests(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, commit, suites);
+        await reportTests(b.store, b.artifactsBucket, service, commit, suites);
         console.log(`reported ${suites.length} suites for ${service} at ${commit.slice(0, 12)}`);
         return 0;
       });
     }
     default:
-      throw new UsageError(`unknown command "local ${command ?? ''}"`);
+      throw new UsageError(`unknown command "${positionals.join(' ')}"`);
   }
 }
 
-/** `tagflow plan`: the ledger and the fleet are read only when the traffic is not all given. */
-async function planCommand(flags: Flags): Promise<number> {
+/** The commands that run executions or feed them: `tagflow X`, or always locally `tagflow local X`. */
+const EXECUTING = new Set(['release', 'rollback', 'start-execution', 'send-event', 'publish-build', 'report-tests']);
+
+/** 0 when the execution did what was asked; 1 when it failed, or was a duplicate of a release that did not succeed. */
+function exitCodeOf(s: ExecutionSummary): number {
+  return duplicateExitCode(s) ?? (s.status === 'SUCCEEDED' ? 0 : 1);
+}
+
+/**
+ * Before anything is sent to a stack, the input passes the same validation the state machine's
+ * first state applies (a bad one would otherwise start, and fail, an execution).
+ */
+async function validateInput(machine: 'release' | 'rollback', input: unknown): Promise<void> {
+  try {
+    if (machine === 'release') (await import('../../lambdas/lib/input.js')).parseManualRelease(input);
+    else (await import('../../lambdas/lib/rollback-input.js')).parseManualRollback(input);
+  } catch (err) {
+    throw new UsageError(`the ${machine} input is not valid, so nothing was started: ${(err as Error).message}`);
+  }
+}
+
+/** `tagflow plan`: the ledger and the metrics are read only when the traffic is not all given. */
+async function planCommand(flags: Flags, env: CliEnv, stack: string | undefined): Promise<number> {
   const { liveTrafficMeter, parseErrorRate, parseRuns, parseTraffic, planReport, PlanInputError } = await import('./plan.js');
   const service = need(flags, 'service', 'checkout');
   try {
@@ -382,7 +442,7 @@ async function planCommand(flags: Flags): Promise<number> {
     const lines =
       request.requestsPerMinute !== undefined && request.errorRate !== undefined
         ? await planReport(loadConfigFile(flags.config), request, { progress })
-        : await withRuntime(flags, (rt, config) => planReport(config, request, { progress, meter: liveTrafficMeter({ ledger: rt.deps.ledger, metrics: rt.deps.metrics, now: () => rt.clock.now() }) }), { share: 'attach' });
+        : await withBackend(flags, env, stack, (b) => planReport(b.config, request, { progress, meter: liveTrafficMeter({ ledger: b.ledger, metrics: (t) => b.metrics(t), now: () => b.now() }) }), { share: 'attach' });
     for (const line of lines) console.log(line);
     return 0;
   } catch (err) {
@@ -395,18 +455,30 @@ async function planCommand(flags: Flags): Promise<number> {
 
 const DECISIONS = ['approve', 'reject', 'promote', 'rollback'] as const;
 
-async function approveCommand(flags: Flags): Promise<number> {
+/** The approvals URL: --url, TAGFLOW_APPROVAL_URL, or the stack's ApprovalUrl output. */
+async function approvalUrl(flags: Flags, env: CliEnv, stack: string | undefined): Promise<string> {
+  const given = flags.url ?? process.env.TAGFLOW_APPROVAL_URL;
+  if (given) return given;
+  if (stack === undefined) throw new UsageError("--url is required (the stack's ApprovalUrl output), or set TAGFLOW_APPROVAL_URL, or name the stack with --stack");
+  const url = await withBackend(flags, env, stack, async (b) => b.approvalUrl);
+  if (!url) throw new UsageError(`stack ${stack} has no ApprovalUrl output: its config has no policy.approvers, so nothing there waits for an approval`);
+  return url;
+}
+
+async function approveCommand(flags: Flags, env: CliEnv, stack: string | undefined): Promise<number> {
   const decision = flags.decision ?? 'approve';
   if (!(DECISIONS as readonly string[]).includes(decision)) throw new UsageError(`--decision must be one of ${DECISIONS.join(', ')}, not "${decision}"`);
-  const url = flags.url ?? process.env.TAGFLOW_APPROVAL_URL;
-  if (!url) throw new UsageError('--url is required (the stack\'s ApprovalUrl output), or set TAGFLOW_APPROVAL_URL');
+  const target = {
+    service: need(flags, 'service', 'checkout'),
+    version: need(flags, 'version', 'v2.4.1'),
+    environment: need(flags, 'environment', 'prod'),
+  };
+  const url = await approvalUrl(flags, env, stack);
   const { approve, approvalUrlProblem } = await import('./approve.js');
   const problem = approvalUrlProblem(url);
   if (problem) throw new UsageError(problem);
   const opts = {
-    service: need(flags, 'service', 'checkout'),
-    version: need(flags, 'version', 'v2.4.1'),
-    environment: need(flags, 'environment', 'prod'),
+    ...target,
     decision: decision as (typeof DECISIONS)[number],
     ...(flags.comment ? { comment: flags.comment } : {}),
     url,
@@ -431,9 +503,9 @@ export function runCli(argv: string[]): void {
   main(argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    // Another process owns the data folder: a usage matter (wait, or another --data-dir), exit 2.
-    if (err instanceof UsageError || (err as Error).name === 'DataDirBusy' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      if ((err as Error).name === 'DataDirBusy') {
+    if (err instanceof UsageError || (err as Error).name === 'DataDirBusy' || (err as Error).name === 'StackProblem' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      // A busy data folder (wait, or another --data-dir) or a stack that cannot be read (its name, credentials, region): one line, exit 2.
+      if ((err as Error).name === 'DataDirBusy' || (err as Error).name === 'StackProblem') {
         console.error(`${red('error:')} ${(err as Error).message}`);
         process.exit(2);
       }

@@ -1,4 +1,19 @@
-import type { EventLog, ExecutionSummary } from '../runtime/runtime.js';
+import type { ExecutionSummary } from '../runtime/runtime.js';
+
+/**
+ * What the progress view reads of an execution event: the local runtime's event log has this
+ * shape, and a deployed execution's history is translated into it (local/cli/aws/sfn-progress.ts).
+ */
+export interface ProgressEvent {
+  type: string;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  state?: { name: string; type: string; output?: unknown };
+  index?: number;
+  Error?: string;
+  Cause?: unknown;
+  retry?: { attempt: number };
+}
 
 /** A live, readable view of an execution: one line per state, with timings, retries and errors. */
 
@@ -26,8 +41,7 @@ export function progressPrinter(write: (line: string) => void) {
   const failed = new Set<string>();
   const key = (e: { state?: { name: string }; index?: number }) => `${e.index ?? ''}/${e.state?.name ?? ''}`;
   const prefix = (e: { index?: number }) => (e.index !== undefined ? dim(`[${e.index}] `) : '');
-  return (raw: EventLog) => {
-    const e = raw as { type: string; timestamp: number; state?: { name: string; type: string; output?: unknown }; index?: number; Error?: string; Cause?: unknown; retry?: { attempt: number } };
+  return (e: ProgressEvent) => {
     switch (e.type) {
       case 'StateEntered':
         entered.set(key(e), e.timestamp);

@@ -1,0 +1,130 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CloudWatchMetrics } from '../../../lambdas/adapters/cloudwatch-metrics.js';
+import { DynamoDbLedger } from '../../../lambdas/adapters/dynamodb-ledger.js';
+import { S3Store } from '../../../lambdas/adapters/s3-store.js';
+import { SfnExecutions } from '../../../lambdas/adapters/sfn-executions.js';
+import type { PipelineConfig, TargetConfig } from '../../../lambdas/lib/config.js';
+import type { MetricsSource } from '../../../lambdas/lib/ports.js';
+import type { Backend, MachineName, RunHandle, SentEvent } from '../backend.js';
+import type { ProgressEvent } from '../progress.js';
+import { consoleUrl, type FollowOptions, followExecution } from './sfn-progress.js';
+import { describeAwsError, type StackLocations, StackProblem, stackLocations } from './stack-outputs.js';
+
+/** The SDK clients a stack backend uses; tests hand in clients pointed at dynalite or mocked. */
+export interface AwsClients {
+  cloudformation: CloudFormationClient;
+  dynamodb: DynamoDBClient;
+  sfn: SFNClient;
+  s3: S3Client;
+  eventbridge: EventBridgeClient;
+  cloudwatch: CloudWatchClient;
+  sts: STSClient;
+}
+
+export interface StackTarget {
+  stack: string;
+  /** Absent: the SDK's own resolution (AWS_REGION, the profile's region). */
+  region?: string;
+  profile?: string;
+}
+
+/** The clients for a region and profile, with the SDK's usual credential chain. */
+export function awsClients(target: StackTarget): AwsClients {
+  const common = { ...(target.region ? { region: target.region } : {}), ...(target.profile ? { profile: target.profile } : {}) };
+  return {
+    cloudformation: new CloudFormationClient(common),
+    dynamodb: new DynamoDBClient(common),
+    sfn: new SFNClient(common),
+    s3: new S3Client(common),
+    eventbridge: new EventBridgeClient(common),
+    cloudwatch: new CloudWatchClient(common),
+    sts: new STSClient(common),
+  };
+}
+
+export interface StackBackendOptions {
+  config: PipelineConfig;
+  clients?: (target: StackTarget) => AwsClients;
+  follow?: FollowOptions;
+  /** Names executions the CLI starts (unique per start). */
+  executionName?: (machine: MachineName, input: unknown) => string;
+}
+
+/** `--stack NAME`: the same commands, on the deployed ledger, state machines, bus and buckets. */
+export async function openStackBackend(target: StackTarget, opts: StackBackendOptions): Promise<Backend> {
+  const clients = (opts.clients ?? awsClients)(target);
+  const region = target.region ?? (await resolvedRegion(clients.cloudformation, target.stack));
+  const where = await stackLocations(clients.cloudformation, target.stack, region);
+  const ledger = new DynamoDbLedger(clients.dynamodb, where.ledgerTable);
+  const metrics = new CloudWatchMetrics(clients.cloudwatch);
+  const guard = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => Promise.reject(describeAwsError(err, what, region)));
+  let actor: Promise<string> | undefined;
+  return {
+    where: `stack ${where.stackName} (${region}): ledger ${where.ledgerTable}`,
+    config: opts.config,
+    ledger,
+    executions: new SfnExecutions(clients.sfn),
+    store: new S3Store(clients.s3),
+    artifactsBucket: where.artifactsBucket,
+    metrics: (_target: TargetConfig): MetricsSource => metrics,
+    ...(where.approvalUrl ? { approvalUrl: where.approvalUrl } : {}),
+    notices: [],
+    now: () => new Date(),
+    actor: () =>
+      (actor ??= guard('your identity (sts:GetCallerIdentity)', async () => {
+        const id = await clients.sts.send(new GetCallerIdentityCommand({}));
+        return id.Arn ?? 'unknown caller';
+      })),
+    start: (machine, input, onEvent) => guard(`the ${machine} state machine of stack ${where.stackName}`, () => startExecution(clients.sfn, where, machine, input, onEvent, opts)),
+    sendEvent: (event) => guard(`the event bus ${where.eventBusName}`, () => putEvent(clients.eventbridge, where, event)),
+    close: async () => {
+      for (const c of Object.values(clients)) c.destroy();
+    },
+  };
+}
+
+/** The region the clients resolved (from the environment or the profile), for messages and console links. */
+async function resolvedRegion(cfn: CloudFormationClient, stack: string): Promise<string> {
+  try {
+    return await cfn.config.region();
+  } catch (err) {
+    throw describeAwsError(err, `stack ${stack}`, '(no region)');
+  }
+}
+
+const defaultName = (machine: MachineName) => `tagflow-cli-${machine}-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function startExecution(sfn: SFNClient, where: StackLocations, machine: MachineName, input: unknown, onEvent: (e: ProgressEvent) => void, opts: StackBackendOptions): Promise<RunHandle> {
+  const stateMachineArn = machine === 'release' ? where.releaseMachineArn : where.rollbackMachineArn;
+  if (!stateMachineArn) throw new StackProblem(`stack ${where.stackName} has no rollback state machine (output RollbackStateMachineArn)`);
+  const name = (opts.executionName ?? defaultName)(machine, input);
+  const res = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  const executionArn = res.executionArn!;
+  return { executionArn, consoleUrl: consoleUrl(executionArn), done: followExecution(sfn, executionArn, machine, onEvent, opts.follow) };
+}
+
+/** The event as PutEvents takes it: what the stack's rules then match, in AWS. */
+async function putEvent(eventbridge: EventBridgeClient, where: StackLocations, event: Record<string, unknown>): Promise<SentEvent> {
+  const res = await eventbridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: where.eventBusName,
+          Source: String(event.source),
+          DetailType: String(event['detail-type']),
+          Detail: JSON.stringify(event.detail ?? {}),
+          ...(Array.isArray(event.resources) ? { Resources: event.resources as string[] } : {}),
+        },
+      ],
+    }),
+  );
+  const entry = res.Entries?.[0];
+  if (res.FailedEntryCount || !entry?.EventId) throw new Error(`EventBridge refused the event: ${entry?.ErrorCode ?? 'unknown error'} ${entry?.ErrorMessage ?? ''}`.trim());
+  return { kind: 'stack', eventId: entry.EventId, bus: where.eventBusName };
+}

@@ -1,0 +1,49 @@
+import type { PipelineConfig } from '../../lambdas/lib/config.js';
+import type { Executions, Ledger, MetricsSource, ObjectStore } from '../../lambdas/lib/ports.js';
+import type { TargetConfig } from '../../lambdas/lib/config.js';
+import type { ExecutionSummary } from '../runtime/runtime.js';
+import type { ProgressEvent } from './progress.js';
+
+export type MachineName = 'release' | 'rollback';
+
+/** An execution a command started, followed to its end. */
+export interface RunHandle {
+  executionArn: string;
+  /** Where a person sees it in the AWS console (a deployed stack only). */
+  consoleUrl?: string;
+  done: Promise<ExecutionSummary>;
+}
+
+/** What `send-event` did: the executions the local rules started, or the id the bus gave the event. */
+export type SentEvent =
+  | { kind: 'local'; started: { rule: string; execution: RunHandle }[]; unmatched?: string }
+  | { kind: 'stack'; eventId: string; bus: string };
+
+/**
+ * Where the commands act: the local runtime (`.tagflow/`) or a deployed stack (`--stack`). Every
+ * command is written once against this; the two implementations are the only place the
+ * difference lives (local/cli/local-backend.ts, local/cli/aws/stack-backend.ts).
+ */
+export interface Backend {
+  /** One line for a footer: where the ledger and executions are. */
+  readonly where: string;
+  readonly config: PipelineConfig;
+  readonly ledger: Ledger;
+  /** Whether a lock's holder still runs. */
+  readonly executions: Executions;
+  readonly store: ObjectStore;
+  /** Where CI uploads builds and test reports. */
+  readonly artifactsBucket: string;
+  /** The metrics a canary is judged on, for `plan`'s live traffic. */
+  metrics(target: TargetConfig): MetricsSource;
+  /** The approvals endpoint (`ApprovalUrl`), where the backend has one. */
+  readonly approvalUrl?: string;
+  now(): Date;
+  /** Who the commands act as, recorded with a freeze. */
+  actor(): Promise<string>;
+  start(machine: MachineName, input: unknown, onEvent: (e: ProgressEvent) => void): Promise<RunHandle>;
+  sendEvent(event: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<SentEvent>;
+  /** What to print before the command's own output (warnings, executions reconciled at start). */
+  readonly notices: string[];
+  close(): Promise<void>;
+}
