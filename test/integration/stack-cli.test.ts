@@ -1,0 +1,316 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LOCAL_TABLE } from '../../local/runtime/runtime.js';
+import type { AwsClients } from '../../local/cli/aws/stack-backend.js';
+import { main } from '../../local/cli/main.js';
+import { statusTable } from '../../local/cli/status.js';
+import { demoConfig, startHarness, type Harness } from '../support/harness.js';
+
+/**
+ * Issue 14: the CLI against a deployed stack (`--stack`). The ledger is a real DynamoDB API
+ * (the dynalite table a release through the real ASL wrote, as the deployed functions write
+ * theirs); CloudFormation, Step Functions, EventBridge and STS answer through
+ * aws-sdk-client-mock with the shapes the services return.
+ */
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+const STACK = 'tagflow-prod';
+const RELEASE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:ReleaseStateMachine1A2B3C4D-Xy9`;
+const ROLLBACK_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:RollbackStateMachine5E6F7A8B-Zq1`;
+const CALLER = `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_ReleaseManager_0a1b2c3d/alice@example.com`;
+const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
+
+const cfn = mockClient(CloudFormationClient);
+const sfn = mockClient(SFNClient);
+const sts = mockClient(STSClient);
+const events = mockClient(EventBridgeClient);
+
+function stackOutputs(extra: { OutputKey: string; OutputValue: string }[] = []) {
+  return {
+    Stacks: [
+      {
+        StackName: STACK,
+        StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/6a1f0e10-8e2b-11f1-9c3e-0a5f1b2c3d4e`,
+        StackStatus: 'UPDATE_COMPLETE' as const,
+        CreationTime: new Date('2026-11-02T10:00:00Z'),
+        Outputs: [
+          { OutputKey: 'LedgerTableName', OutputValue: LOCAL_TABLE },
+          { OutputKey: 'ReleaseStateMachineArn', OutputValue: RELEASE_ARN },
+          { OutputKey: 'RollbackStateMachineArn', OutputValue: ROLLBACK_ARN },
+          { OutputKey: 'EventBusName', OutputValue: STACK },
+          { OutputKey: 'ArtifactsBucketName', OutputValue: 'tagflow-prod-artifactsbucket2aac5544-1x2y3z4w5v6u' },
+          ...extra,
+        ],
+      },
+    ],
+  };
+}
+
+/** A history event as GetExecutionHistory returns it (includeExecutionData: true). */
+function history(): HistoryEvent[] {
+  const t0 = Date.parse('2026-11-30T12:00:00.000Z');
+  const out: HistoryEvent[] = [];
+  const add = (type: string, details: Partial<HistoryEvent> = {}, ms = 40) => {
+    const id = out.length + 1;
+    out.push({ id, previousEventId: id - 1, timestamp: new Date(t0 + id * ms), type: type as HistoryEvent['type'], ...details });
+  };
+  const task = (name: string, output: unknown, opts: { failFirst?: { error: string; cause: string } } = {}) => {
+    add('TaskStateEntered', { stateEnteredEventDetails: { name, input: '{}', inputDetails: { truncated: false } } });
+    add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:tagflow-${name}`, input: '{}' } });
+    add('LambdaFunctionStarted');
+    if (opts.failFirst) {
+      add('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: opts.failFirst });
+      add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:tagflow-${name}`, input: '{}' } });
+      add('LambdaFunctionStarted');
+    }
+    add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(output) } });
+    add('TaskStateExited', { stateExitedEventDetails: { name, output: JSON.stringify(output), outputDetails: { truncated: false } } });
+  };
+  add('ExecutionStarted', { executionStartedEventDetails: { input: '{"service":"demo","version":"v2.0.0"}', roleArn: `arn:aws:iam::${ACCOUNT}:role/ReleaseRole` } });
+  task('Normalise input', {});
+  task('Claim release', {});
+  task('Tests gate', {}, { failFirst: { error: 'TestsPending', cause: JSON.stringify({ errorType: 'TestsPending', errorMessage: 'no CI results yet for commit 4f2a…' }) } });
+  add('PassStateEntered', { stateEnteredEventDetails: { name: 'Enter environment', input: '{}' } });
+  add('PassStateExited', { stateExitedEventDetails: { name: 'Enter environment', output: JSON.stringify({ stage: { environment: { name: 'dev' } } }) } });
+  add('TaskStateEntered', { stateEnteredEventDetails: { name: 'Smoke tests', input: '{}' } });
+  add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: 'smoke', input: '{}' } });
+  add('LambdaFunctionStarted');
+  add('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: 'SmokeTestFailed', cause: JSON.stringify({ errorType: 'SmokeTestFailed', errorMessage: 'GET /api/orders answered 500' }) } });
+  task('Roll back environment', {});
+  add('SucceedStateEntered', { stateEnteredEventDetails: { name: 'Done', input: '{}' } });
+  add('SucceedStateExited', { stateExitedEventDetails: { name: 'Done', output: '{}' } });
+  add('ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify({ outcome: { outcome: 'rolled-back', reason: 'dev smoke tests failed: GET /api/orders answered 500' } }) } });
+  return out;
+}
+
+/**
+ * Step Functions as the CLI sees it while an execution runs: each poll finds more of the
+ * history, served newest first in pages of 4 (so reading back to the last event seen crosses pages).
+ */
+function serveHistory(all: HistoryEvent[], perPoll: number) {
+  let visible = perPoll;
+  sfn.on(GetExecutionHistoryCommand).callsFake((input: { reverseOrder?: boolean; nextToken?: string }) => {
+    expect(input.reverseOrder).toBe(true);
+    const shown = all.slice(0, visible).reverse();
+    const from = Number(input.nextToken ?? 0);
+    const page = shown.slice(from, from + 4);
+    return { events: page, ...(from + 4 < shown.length ? { nextToken: String(from + 4) } : {}) };
+  });
+  return { sleep: async () => void (visible = Math.min(all.length, visible + perPoll)) };
+}
+
+describe('tagflow --stack', () => {
+  let h: Harness;
+  let dir: string;
+  let configFile: string;
+  let clients: (target: { stack: string; region?: string }) => AwsClients;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.publish('v1.0.0');
+    expect((await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.0' }).done).status).toBe('SUCCEEDED');
+    dir = mkdtempSync(join(tmpdir(), 'tagflow-stack-cli-'));
+    configFile = join(dir, 'tagflow.config.json');
+    writeFileSync(configFile, JSON.stringify(demoConfig()));
+    const credentials = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' };
+    clients = (target) => ({
+      cloudformation: new CloudFormationClient({ region: target.region ?? REGION, credentials }),
+      // The deployed table: a real DynamoDB API holding what the release functions wrote.
+      dynamodb: new DynamoDBClient({ region: REGION, endpoint: h.rt.aws.dynamoEndpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }),
+      sfn: new SFNClient({ region: REGION, credentials }),
+      s3: new S3Client({ region: REGION, credentials }),
+      eventbridge: new EventBridgeClient({ region: REGION, credentials }),
+      cloudwatch: new CloudWatchClient({ region: REGION, credentials }),
+      sts: new STSClient({ region: REGION, credentials }),
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    cfn.reset();
+    sfn.reset();
+    sts.reset();
+    events.reset();
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id nope does not exist'), { name: 'ValidationError' }));
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs());
+    sts.on(GetCallerIdentityCommand).resolves({ UserId: 'AROAEXAMPLE:alice@example.com', Account: ACCOUNT, Arn: CALLER });
+  });
+
+  async function cli(...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(strip(a.join(' '))));
+    try {
+      const code = await main([...args, '--config', configFile], { awsClients: clients, follow: { pollMs: 0, sleep: async () => {} } });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+
+  it('status reads the deployed ledger: the same table the local command shows, with the stack named', async () => {
+    const r = await cli('status', '--stack', STACK, '--region', REGION);
+    expect(r.code).toBe(0);
+    const local = (await statusTable(h.rt.deps.ledger, demoConfig(), undefined, { now: new Date() })).map(strip);
+    // The lock line asks Step Functions whether its holder runs: none is held after a finished release.
+    expect(r.out.split('\n').slice(0, local.length)).toEqual(local);
+    expect(r.out).toContain(`stack ${STACK} (${REGION}): ledger ${LOCAL_TABLE}`);
+    expect(cfn.commandCalls(DescribeStacksCommand)[0]!.args[0].input).toEqual({ StackName: STACK });
+  });
+
+  it('history and dora read the deployed ledger', async () => {
+    const history = await cli('history', '--service', 'demo', '--stack', STACK, '--region', REGION);
+    expect(history.code).toBe(0);
+    expect(history.out).toMatch(/^v1\.0\.0 {2}succeeded/m);
+    expect(history.out).toMatch(/promote\s+prod/);
+    const dora = await cli('dora', '--stack', STACK, '--region', REGION);
+    expect(dora.code).toBe(0);
+    expect(dora.out).toContain('demo');
+  });
+
+  it('TAGFLOW_STACK names the stack when --stack is not given; `tagflow local …` never uses one', async () => {
+    vi.stubEnv('TAGFLOW_STACK', STACK);
+    try {
+      const r = await cli('status', '--region', REGION);
+      expect(r.out).toContain(`stack ${STACK}`);
+      await expect(cli('local', 'release', '--stack', STACK, '--service', 'demo', '--version', 'v1.0.1')).rejects.toThrow('--stack does not go with `tagflow local …`');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('freeze writes the deployed ledger with the caller STS names; the release functions then wait for it; unfreeze records who', async () => {
+    const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) + 'Z';
+    const frozen = await cli('freeze', '--stack', STACK, '--region', REGION, '--environments', 'prod', '--until', until, '--reason', 'INC-9: payments down', '--name', 'inc-9');
+    expect(frozen.code).toBe(0);
+    expect(frozen.out).toContain(`frozen by ${CALLER}`);
+    expect(frozen.out).toContain(`tagflow unfreeze inc-9 --stack ${STACK}`);
+
+    await h.publish('v1.0.1');
+    // No policy in this config: prod waits for the freeze to end (locally the clock jumps there), naming it and who declared it.
+    await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.1' }).done;
+    const decision = (await h.rt.deps.ledger.decisions('demo', 'v1.0.1')).find((d) => d.step === 'policy' && d.environment === 'prod');
+    expect(decision).toMatchObject({ verdict: 'waiting', summary: expect.stringContaining(`"inc-9" (declared by ${CALLER})`) });
+
+    const unfrozen = await cli('unfreeze', 'inc-9', '--stack', STACK, '--region', REGION);
+    expect(unfrozen.code).toBe(0);
+    expect((await h.rt.deps.ledger.freezes()).find((f) => f.name === 'inc-9')).toMatchObject({ frozenBy: CALLER, unfrozenBy: CALLER });
+  });
+
+  it('release starts the deployed machine and follows its history to the end with the local progress view and the console URL', async () => {
+    const all = history();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:ReleaseStateMachine1A2B3C4D-Xy9:tagflow-cli-release-1`, startDate: new Date() });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:ReleaseStateMachine1A2B3C4D-Xy9:tagflow-cli-release-1`,
+      stateMachineArn: RELEASE_ARN,
+      name: 'tagflow-cli-release-1',
+      status: 'SUCCEEDED',
+      startDate: new Date('2026-11-30T12:00:00Z'),
+      stopDate: new Date('2026-11-30T12:00:03.200Z'),
+      input: '{"service":"demo","version":"v2.0.0"}',
+      output: all.at(-1)!.executionSucceededEventDetails!.output!,
+    });
+    const served = serveHistory(all, 5);
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
+    let code: number;
+    try {
+      code = await main(['release', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v2.0.0', '--config', configFile], { awsClients: clients, follow: { pollMs: 0, sleep: served.sleep } });
+    } finally {
+      log.mockRestore();
+    }
+    expect(code).toBe(0);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    expect(start.stateMachineArn).toBe(RELEASE_ARN);
+    expect(JSON.parse(start.input!)).toEqual({ service: 'demo', version: 'v2.0.0' });
+    const text = out.join('\n');
+    expect(text).toContain(`console https://${REGION}.console.aws.amazon.com/states/home?region=${REGION}#/v2/executions/details/arn:aws:states:${REGION}`);
+    const lines = out.filter((l) => /^\s+[✓✗↻]|──/.test(l)).map((l) => l.replace(/\s+\d+ ms$/, '').trim());
+    expect(lines).toEqual([
+      '✓ Normalise input',
+      '✓ Claim release',
+      '↻ Tests gate retry 1',
+      '✓ Tests gate',
+      '── dev ──',
+      '✗ Smoke tests                  SmokeTestFailed: GET /api/orders answered 500',
+      '✓ Roll back environment',
+      '✓ Done',
+    ]);
+    expect(text).toContain('✔ SUCCEEDED in 3.2 s — dev smoke tests failed: GET /api/orders answered 500');
+    // Every event was shown once although each poll re-read the newest page.
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).length).toBeGreaterThan(all.length / 5);
+  });
+
+  it('a failed execution exits 1; a bad input is refused before anything is sent', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:RollbackStateMachine5E6F7A8B-Zq1:r1`, startDate: new Date() });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 2, previousEventId: 1, timestamp: new Date(), type: 'ExecutionFailed', executionFailedEventDetails: { error: 'NothingToRollBack', cause: 'no previous good version' } }] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'x', stateMachineArn: ROLLBACK_ARN, status: 'FAILED', error: 'NothingToRollBack', cause: 'no previous good version of demo in prod', startDate: new Date(), stopDate: new Date() });
+    const failed = await cli('rollback', '--stack', STACK, '--region', REGION, '--service', 'demo', '--environment', 'prod', '--reason', 'errors up');
+    expect(failed.code).toBe(1);
+    expect(failed.out).toContain('✘ FAILED (NothingToRollBack)');
+    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(ROLLBACK_ARN);
+
+    sfn.resetHistory();
+    await expect(cli('release', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'latest')).rejects.toThrow(/the release input is not valid, so nothing was started: .*version/);
+    await expect(cli('release', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v2.0.1', '--approve', 'bob')).rejects.toThrow('--approve is a local convenience');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('send-event puts the event on the stack bus', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '11710aed-b79e-4468-a20b-bb3c0c3b4860' }] });
+    const file = join(dir, 'tag.json');
+    writeFileSync(file, JSON.stringify({ source: 'tagflow', 'detail-type': 'Tag Pushed', detail: { service: 'demo', tag: 'v2.0.0', commit: 'a'.repeat(40) } }));
+    const r = await cli('send-event', '--stack', STACK, '--region', REGION, '--file', file);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`put on bus ${STACK} as event 11710aed-b79e-4468-a20b-bb3c0c3b4860`);
+    expect(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries).toEqual([
+      { EventBusName: STACK, Source: 'tagflow', DetailType: 'Tag Pushed', Detail: JSON.stringify({ service: 'demo', tag: 'v2.0.0', commit: 'a'.repeat(40) }) },
+    ]);
+  });
+
+  it('approve finds the ApprovalUrl in the stack outputs', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs([{ OutputKey: 'ApprovalUrl', OutputValue: `https://abcdefghijklmnop.lambda-url.${REGION}.on.aws/` }]));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    vi.stubEnv('AWS_PROFILE', '');
+    const posted: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      posted.push(url);
+      return new Response(JSON.stringify({ message: 'alice approved demo v2.0.0 into prod (1/1)' }), { status: 200 });
+    });
+    try {
+      const r = await cli('approve', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v2.0.0', '--environment', 'prod');
+      expect(r.code).toBe(0);
+      expect(posted[0]).toBe(`https://abcdefghijklmnop.lambda-url.${REGION}.on.aws/`);
+      expect(r.out).toContain('✓ alice approved demo v2.0.0 into prod (1/1)');
+    } finally {
+      vi.unstubAllGlobals();
+      vi.unstubAllEnvs();
+    }
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs());
+    await expect(cli('approve', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v2.0.0', '--environment', 'prod')).rejects.toThrow(`stack ${STACK} has no ApprovalUrl output`);
+  });
+
+  it('a bad stack name, missing credentials or a stack that is not tagflow’s is one line saying what to do', async () => {
+    await expect(cli('status', '--stack', 'nope', '--region', REGION)).rejects.toThrow(`stack nope does not exist in ${REGION}: check --stack (or TAGFLOW_STACK) and --region (or AWS_REGION)`);
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    await expect(cli('status', '--stack', STACK, '--region', REGION)).rejects.toThrow('no AWS credentials found to read stack tagflow-prod: pass --profile NAME or set AWS_PROFILE');
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'WebsiteUrl', OutputValue: 'https://example.com' }] }] });
+    await expect(cli('status', '--stack', STACK, '--region', REGION)).rejects.toThrow(/is not a tagflow stack: it has no output LedgerTableName, ReleaseStateMachineArn, EventBusName, ArtifactsBucketName/);
+  });
+});
