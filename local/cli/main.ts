@@ -1,6 +1,8 @@
 import '../runtime/polyfills.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkArguments, SPEC } from './arguments.js';
+import type SPEC_JSON from './commands.json';
 // The local runtime (local S3 and DynamoDB, the fleet, the ASL interpreter, the SDK) loads only
 // for the commands that use it: --help and argument errors answer without it.
 import type { ApprovalRequested, ExecutionSummary, LocalRuntime } from '../runtime/runtime.js';
@@ -18,43 +20,9 @@ const USAGE = readFileSync(new URL('./usage.txt', import.meta.url), 'utf8').trim
 
 class UsageError extends Error {}
 
-const options = {
-  config: { type: 'string' },
-  'data-dir': { type: 'string' },
-  service: { type: 'string' },
-  version: { type: 'string' },
-  commit: { type: 'string' },
-  environments: { type: 'string' },
-  environment: { type: 'string' },
-  reason: { type: 'string' },
-  'to-version': { type: 'string' },
-  machine: { type: 'string' },
-  input: { type: 'string' },
-  file: { type: 'string' },
-  dir: { type: 'string' },
-  entry: { type: 'string' },
-  build: { type: 'string' },
-  suite: { type: 'string', multiple: true },
-  emergency: { type: 'string' },
-  approve: { type: 'string' },
-  traffic: { type: 'string' },
-  'traffic-path': { type: 'string', multiple: true },
-  days: { type: 'string' },
-  'error-rate': { type: 'string' },
-  runs: { type: 'string' },
-  decision: { type: 'string' },
-  comment: { type: 'string' },
-  url: { type: 'string' },
-  profile: { type: 'string' },
-  region: { type: 'string' },
-  retry: { type: 'boolean' },
-  until: { type: 'string' },
-  name: { type: 'string' },
-  stack: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+type FlagName = keyof (typeof SPEC_JSON)['options'];
+/** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
+type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' ? string[] : K extends 'retry' | 'help' ? boolean : string };
 
 function need(flags: Flags, name: keyof Flags, example: string): string {
   const value = flags[name];
@@ -219,14 +187,15 @@ async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: st
 }
 
 export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
-  const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  const local = positionals[0] === 'local';
-  const group = local ? positionals[1] : positionals[0];
-  if (flags.help || !positionals[0]) {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
-    return flags.help ? 0 : 2;
+    return argv.length === 0 ? 2 : 0;
   }
-  if (local && !EXECUTING.has(group ?? '')) throw new UsageError(`unknown command "local ${group ?? ''}"`);
+  // The same check the bin shim makes before TypeScript loads (local/cli/arguments.js).
+  const checked = checkArguments(argv);
+  if (!checked.ok) throw new UsageError(checked.message);
+  const flags = checked.values as Flags;
+  const { local, name: group, positionals } = checked;
   const stack = stackOf(flags, local);
   const on = <T>(fn: (b: Backend, rt?: LocalRuntime) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}) => withBackend(flags, env, stack, fn, opts);
 
@@ -273,7 +242,7 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
             console.log(red(`❄ ${describeFreeze(f)}`));
             console.log(dim(`  in force from the next "Check deploy policy"; end it with: tagflow unfreeze ${f.name}${stack ? ` --stack ${stack}` : ''}`));
           } else {
-            const f = await unfreeze(b.ledger, positionals[1], now, await b.actor());
+            const f = await unfreeze(b.ledger, positionals[0], now, await b.actor());
             console.log(green(`✓ unfroze ${describeFreeze(f)}`));
           }
           return 0;
@@ -401,12 +370,9 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       });
     }
     default:
-      throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+      throw new UsageError(`the command "${group}" is in local/cli/commands.json but not in main.ts`);
   }
 }
-
-/** The commands that run executions or feed them: `tagflow X`, or always locally `tagflow local X`. */
-const EXECUTING = new Set(['release', 'rollback', 'start-execution', 'send-event', 'publish-build', 'report-tests']);
 
 /** 0 when the execution did what was asked; 1 when it failed, or was a duplicate of a release that did not succeed. */
 function exitCodeOf(s: ExecutionSummary): number {
@@ -494,7 +460,7 @@ async function approveCommand(flags: Flags, env: CliEnv, stack: string | undefin
 export function runCli(argv: string[]): void {
   // dynalite throws storage failures (a full disk, a damaged ledger) outside any promise: name the data folder, never a raw LEVEL_ error.
   process.on('uncaughtException', (err) => {
-    const dataDir = String(parseArgs({ args: argv, options, allowPositionals: true, strict: false }).values['data-dir'] ?? '.tagflow');
+    const dataDir = String(parseArgs({ args: argv, options: SPEC.options, allowPositionals: true, strict: false }).values['data-dir'] ?? '.tagflow');
     void import('../runtime/aws-services.js').then(({ describeDataError }) => {
       console.error(`${red('error:')} ${describeDataError(dataDir, err).message}`);
       process.exit(1);
@@ -509,7 +475,7 @@ export function runCli(argv: string[]): void {
         console.error(`${red('error:')} ${(err as Error).message}`);
         process.exit(2);
       }
-      console.error(`${red('error:')} ${(err as Error).message}\n\n${USAGE}`);
+      console.error(`${red('error:')} ${(err as Error).message}\n${dim('tagflow --help lists every command and flag')}`);
       process.exit(2);
     }
     console.error(`${red('error:')} ${(err as Error).message}`);
