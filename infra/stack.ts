@@ -13,6 +13,7 @@ import { ApprovalFunction } from './approvals.js';
 import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
 import { CiUploader } from './ci-uploader.js';
+import { CliAccess } from './cli-access.js';
 import { targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
 import { Ledger } from './ledger.js';
 import { Monitoring } from './monitoring.js';
@@ -65,6 +66,7 @@ export class TagflowStack extends Stack {
   readonly webhook: GithubWebhook;
   readonly approvals: ApprovalFunction;
   readonly ciUploader: CiUploader;
+  readonly cliAccess: CliAccess;
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
@@ -146,6 +148,7 @@ export class TagflowStack extends Stack {
       ...(props.alertEmail !== undefined ? { alertEmail: props.alertEmail } : {}),
     });
     this.ciUploader = new CiUploader(this, 'CiUploader', { artifacts: this.storage.artifacts });
+    this.cliAccess = new CliAccess(this, 'CliAccess', { table: this.ledger.table, bus, machines: Object.values(machines) });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });
     new CfnOutput(this, 'EnvironmentsBucketName', { value: this.storage.environments.bucketName, description: 'Promoted copies, under <environment>/<service>/<version>/' });

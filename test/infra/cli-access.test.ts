@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
+import type { TagflowStack } from '../../infra/stack.js';
+import { list, type Json, type Statement } from '../support/template.js';
+
+/**
+ * The release managers' policy (`CliPolicyArn`): what `tagflow … --stack` calls, and no write to
+ * the ledger but its freezes.
+ */
+
+const CONFIG = join(PROJECT_ROOT, 'test', 'infra', 'fixtures', 'lambda-targets.config.json');
+let stack: TagflowStack;
+let resources: Record<string, Json>;
+let outputs: Record<string, Json>;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], config: CONFIG } });
+  stack = buildApp(app);
+  const template = Template.fromStack(stack).toJSON();
+  resources = template.Resources;
+  outputs = template.Outputs;
+});
+
+describe('the CLI policy', () => {
+  const statements = () => {
+    const id = stack.getLogicalId(stack.cliAccess.policy.node.defaultChild as never);
+    return resources[id]!.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
+  };
+  const bySid = (sid: string) => statements().find((s) => s.Sid === sid)!;
+  const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
+
+  it('is an output, for release managers to attach', () => {
+    expect(outputs.CliPolicyArn!.Value).toEqual(ref(stack.cliAccess.policy as never));
+  });
+
+  it('grants exactly what the stack backend calls', () => {
+    const actions = statements().flatMap((s) => list(s.Action)).sort();
+    expect(actions).toEqual([
+      'cloudformation:DescribeStacks',
+      'cloudwatch:GetMetricData',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:StartExecution',
+    ]);
+  });
+
+  it('writes only the ledger partition of freezes, and puts only tagflow events', () => {
+    const writes = statements().filter((s) => list(s.Action).some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['FREEZES'] } });
+    expect(bySid('PutTriggerEvents').Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['tagflow'] } });
+  });
+
+  it('starts only this stack\'s two machines', () => {
+    expect(list(bySid('StartExecutions').Resource)).toEqual([ref(stack.release.machine as never), ref(stack.rollback!.machine as never)]);
+  });
+});
