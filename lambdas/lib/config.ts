@@ -1,7 +1,7 @@
 // A namespace import lets esbuild drop what is unused (the named `z` object keeps all of zod: 443 KB vs 88 KB).
 import * as z from 'zod';
 import { ConfigError, type FieldIssue } from './errors.js';
-import { policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
+import { environmentNameIssues, policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
 
@@ -184,7 +184,9 @@ const service = z.strictObject({
 
 export const pipelineConfigSchema = z.strictObject({
   $schema: z.string().optional(),
-  services: z.record(z.string().regex(SERVICE_PATTERN, 'service names are lower-case letters, digits and dashes'), service),
+  services: z
+    .record(z.string().regex(SERVICE_PATTERN, 'a service name is lower-case letters, digits and dashes, starting with a letter, at most 63 characters (e.g. "checkout")'), service)
+    .refine((s) => Object.keys(s).length > 0, 'no services: add at least one, e.g. "services": {"checkout": {"environments": [{"name": "dev"}]}}'),
   /** Deployment windows, freezes and emergency approvers (policy-config.ts); absent: always open. */
   policy: policySchema.optional(),
 });
@@ -223,11 +225,32 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   return [];
 }
 
-/** Parses and checks the whole config; throws `ConfigError` naming every bad field. */
+/** Parses and checks the whole config; throws `ConfigError` naming every bad field at once. */
 export function parseConfig(raw: unknown, source = 'tagflow.config.json'): PipelineConfig {
-  const result = pipelineConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(describeIssues(result.error, knownKeysAt), source);
-  const config = result.data;
+  const result = pipelineConfigSchema.safeParse(raw, { reportInput: true });
+  const issues: FieldIssue[] = result.success ? [] : describeIssues(result.error, knownKeysAt);
+  // The checks across fields run on every part that parses, so one run reports every problem.
+  issues.push(...crossIssues(result.success ? result.data : partsThatParse(raw), raw));
+  if (issues.length || !result.success) throw new ConfigError(issues, source);
+  return result.data;
+}
+
+/** Of a config that does not parse, the services and the policy that do on their own. */
+function partsThatParse(raw: unknown): PipelineConfig {
+  const doc = isObject(raw) ? raw : {};
+  const services = Object.fromEntries(
+    Object.entries(isObject(doc.services) ? doc.services : {}).flatMap(([name, svc]) => {
+      const parsed = service.safeParse(svc);
+      return parsed.success ? [[name, parsed.data]] : [];
+    }),
+  );
+  const policy = doc.policy === undefined ? undefined : policySchema.safeParse(doc.policy);
+  return { services, ...(policy?.success ? { policy: policy.data } : {}) };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const [name, svc] of Object.entries(config.services)) {
     const seen = new Set<string>();
@@ -242,10 +265,37 @@ export function parseConfig(raw: unknown, source = 'tagflow.config.json'): Pipel
       });
     }
   }
+  issues.push(...sharedTriggerIssues(raw));
   issues.push(...holdIssues(config));
-  if (config.policy) issues.push(...policyIssues(config.policy, config.services));
-  if (issues.length) throw new ConfigError(issues, source);
-  return config;
+  // Every service's environment names, also of services wrong elsewhere: no false "no such environment".
+  const services = isObject(raw) && isObject(raw.services) ? Object.values(raw.services) : [];
+  const names = services.flatMap((svc) => (isObject(svc) && Array.isArray(svc.environments) ? svc.environments.flatMap((e) => (isObject(e) && typeof e.name === 'string' ? [e.name] : [])) : []));
+  if (config.policy) issues.push(...policyIssues(config.policy, config.services, names));
+  // A policy that does not parse still has the environments it names checked.
+  else if (isObject(raw) && raw.policy !== undefined) issues.push(...environmentNameIssues(raw.policy, names));
+  return issues;
+}
+
+/**
+ * A repository feeds one service: a trigger matches the first service that names it, so a
+ * second one would never be released by it. Read from the raw document, so a service that is
+ * wrong elsewhere is still checked. GitHub names ignore case.
+ */
+function sharedTriggerIssues(raw: unknown): FieldIssue[] {
+  const services = isObject(raw) && isObject(raw.services) ? raw.services : {};
+  const issues: FieldIssue[] = [];
+  for (const kind of ['github', 'codecommit', 'ecr'] as const) {
+    const owner = new Map<string, string>();
+    for (const [name, svc] of Object.entries(services)) {
+      const repository = isObject(svc) && isObject(svc.triggers) ? svc.triggers[kind] : undefined;
+      if (typeof repository !== 'string') continue;
+      const key = kind === 'github' ? repository.toLowerCase() : repository;
+      const first = owner.get(key);
+      if (first === undefined) owner.set(key, name);
+      else issues.push({ field: `services.${name}.triggers.${kind}`, problem: `${JSON.stringify(repository)} already feeds service "${first}": a push there would start only "${first}"'s release; give each service its own repository` });
+    }
+  }
+  return issues;
 }
 
 /** A canary that holds for a person needs someone to ask. */

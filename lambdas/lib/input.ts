@@ -46,7 +46,7 @@ export function parseManualRelease(input: unknown): ManualRelease {
       MANUAL_RELEASE_EXAMPLE,
     );
   }
-  const result = manualReleaseSchema.safeParse(input);
+  const result = manualReleaseSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     throw new InvalidInput(describeIssues(result.error, (path) => (path.length === 0 ? Object.keys(manualReleaseSchema.shape) : path[0] === 'emergency' ? ['reason'] : [])), MANUAL_RELEASE_EXAMPLE);
   }

@@ -46,7 +46,15 @@ const freeze = z
 
 export const policySchema = z.strictObject({
   /** The zone the windows' days and times are in. */
-  timezone: z.string().default('UTC'),
+  timezone: z
+    .string()
+    .default('UTC')
+    .superRefine((zone, ctx) => {
+      if (isTimeZone(zone)) return;
+      const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+      const guess = closest(zone, zones);
+      ctx.addIssue({ code: 'custom', message: `"${zone}" is not an IANA time zone${guess ? `; did you mean "${guess}"?` : ' (e.g. "Europe/Berlin", "America/New_York", "UTC")'}` });
+    }),
   /** Allowed windows: an environment any window names may deploy only inside one of them. */
   windows: z.array(deployWindow).default([]),
   /** Blocked periods; they win over windows. */
@@ -59,7 +67,29 @@ export const policySchema = z.strictObject({
   maxWaitHours: z.number().min(0).max(168).default(72),
   /** How long an emergency release waits for its two approvals, or a held canary for its decision, before it fails (safe). */
   approvalTimeoutHours: z.number().min(1 / 3600, 'at least one second (1/3600 h)').max(168).default(24),
-});
+})
+  // Inside the schema, so they are reported with a bad window or freeze, not after it is fixed.
+  .superRefine((policy, ctx) => {
+    for (const issue of approverIssues(policy)) ctx.addIssue({ code: 'custom', message: issue.problem, path: issue.path });
+  });
+
+/** Who may approve: each once, of one account, enough of them for an emergency. */
+function approverIssues(policy: { approvers?: unknown }): { path: (string | number)[]; problem: string }[] {
+  // The policy may be partly invalid here: read only what has the right shape.
+  const approvers = Array.isArray(policy.approvers) ? policy.approvers.filter((a): a is string => typeof a === 'string') : [];
+  const issues: { path: (string | number)[]; problem: string }[] = [];
+  const seen = new Set<string>();
+  approvers.forEach((a, i) => {
+    if (seen.has(a)) issues.push({ path: ['approvers', i], problem: `"${a}" appears twice; each approver counts once` });
+    seen.add(a);
+  });
+  const accounts = [...new Set(approvers.flatMap((a) => (a.startsWith('arn:') ? [a.split(':')[4]] : [])))];
+  if (accounts.length > 1) issues.push({ path: ['approvers'], problem: `approvers come from accounts ${accounts.join(', ')}; only principals of the pipeline's own account can approve` });
+  if (approvers.length > 0 && seen.size < REQUIRED_APPROVALS) {
+    issues.push({ path: ['approvers'], problem: `an emergency release needs ${REQUIRED_APPROVALS} different approvers, and ${seen.size} can never give that; list at least ${REQUIRED_APPROVALS}, or none to allow no emergency overrides` });
+  }
+  return issues;
+}
 
 export type DeployPolicy = z.infer<typeof policySchema>;
 export type DeployWindow = z.infer<typeof deployWindow>;
@@ -77,34 +107,36 @@ export function gatedEnvironments(policy: DeployPolicy, environments: readonly s
   return environments.filter((e) => named.has(e));
 }
 
-/** Checks across the config: names that must exist, counts, and the release machine's time budget. */
-export function policyIssues(policy: DeployPolicy, services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined }[] }>): FieldIssue[] {
+/**
+ * Windows and freezes that name an environment no service has. Reads the policy leniently, so
+ * that a policy wrong elsewhere still has its names checked in the same run.
+ */
+export function environmentNameIssues(policy: unknown, environments: readonly string[]): FieldIssue[] {
+  const known = [...new Set(environments)];
   const issues: FieldIssue[] = [];
-  if (!isTimeZone(policy.timezone)) {
-    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
-    const guess = closest(policy.timezone, zones);
-    issues.push({ field: 'policy.timezone', problem: `"${policy.timezone}" is not an IANA time zone${guess ? `; did you mean "${guess}"?` : ' (e.g. "Europe/Berlin", "America/New_York", "UTC")'}` });
-  }
-  const known = [...new Set(Object.values(services).flatMap((s) => s.environments.map((e) => e.name)))];
-  const checkNames = (names: readonly string[] | undefined, field: string) =>
-    names?.forEach((name, i) => {
-      if (!known.includes(name)) issues.push({ field: `${field}[${i}]`, problem: `no service has an environment "${name}"; environments: ${known.join(', ')}` });
+  const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const p = policy !== null && typeof policy === 'object' ? (policy as Record<string, unknown>) : {};
+  for (const kind of ['windows', 'freezes'] as const) {
+    listOf(p[kind]).forEach((item, i) => {
+      const names = item !== null && typeof item === 'object' ? listOf((item as Record<string, unknown>).environments) : [];
+      names.forEach((name, j) => {
+        if (typeof name === 'string' && !known.includes(name)) issues.push({ field: `policy.${kind}[${i}].environments[${j}]`, problem: `no service has an environment "${name}"; environments: ${known.join(', ')}` });
+      });
     });
-  policy.windows.forEach((w, i) => checkNames(w.environments, `policy.windows[${i}].environments`));
-  policy.freezes.forEach((f, i) => checkNames(f.environments, `policy.freezes[${i}].environments`));
-
-  const seen = new Set<string>();
-  policy.approvers.forEach((a, i) => {
-    if (seen.has(a)) issues.push({ field: `policy.approvers[${i}]`, problem: `"${a}" appears twice; each approver counts once` });
-    seen.add(a);
-  });
-  for (const who of Object.keys(policy.githubLogins)) {
-    if (!seen.has(who)) issues.push({ field: `policy.githubLogins.${who}`, problem: `"${who}" is not in policy.approvers; list GitHub logins of approvers only` });
   }
-  const accounts = [...new Set(policy.approvers.flatMap((a) => (a.startsWith('arn:') ? [a.split(':')[4]] : [])))];
-  if (accounts.length > 1) issues.push({ field: 'policy.approvers', problem: `approvers come from accounts ${accounts.join(', ')}; only principals of the pipeline's own account can approve` });
-  if (policy.approvers.length > 0 && seen.size < REQUIRED_APPROVALS) {
-    issues.push({ field: 'policy.approvers', problem: `an emergency release needs ${REQUIRED_APPROVALS} different approvers, and ${seen.size} can never give that; list at least ${REQUIRED_APPROVALS}, or none to allow no emergency overrides` });
+  return issues;
+}
+
+/** Checks across the config: names that must exist, counts, and the release machine's time budget. */
+export function policyIssues(
+  policy: DeployPolicy,
+  services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined }[] }>,
+  /** Every environment name the config has, where `services` holds only those that parse. */
+  environments: readonly string[] = Object.values(services).flatMap((s) => s.environments.map((e) => e.name)),
+): FieldIssue[] {
+  const issues: FieldIssue[] = environmentNameIssues(policy, environments);
+  for (const who of Object.keys(policy.githubLogins)) {
+    if (!policy.approvers.includes(who)) issues.push({ field: `policy.githubLogins.${who}`, problem: `"${who}" is not in policy.approvers; list GitHub logins of approvers only` });
   }
 
   // Each gated environment of a release may wait (for its window, or for approvals) once, and
