@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { buildFileKey, isSafeRelativePath, manifestKey, testReportKey } from '../../lambdas/lib/keys.js';
-import { sha256Hex } from '../../lambdas/lib/manifest.js';
+import { parseManifest, sha256Hex } from '../../lambdas/lib/manifest.js';
 import type { ObjectStore } from '../../lambdas/lib/ports.js';
 import type { BuildManifest, SuiteResult, TestReport } from '../../lambdas/lib/types.js';
 
@@ -24,6 +24,11 @@ export interface PublishBuild {
   imageDigest?: string;
 }
 
+/**
+ * Uploads a build and then its manifest. The manifest is checked by the release's own parser
+ * before anything is uploaded: a build its release would refuse (a short commit, an entry not
+ * among the files, a malformed digest) is never published under its version.
+ */
 export async function publishBuild(store: ObjectStore, bucket: string, b: PublishBuild, now = new Date()): Promise<BuildManifest> {
   const files = listFiles(b.dir).map((path) => {
     const rel = relative(b.dir, path).split(sep).join('/');
@@ -31,7 +36,6 @@ export async function publishBuild(store: ObjectStore, bucket: string, b: Publis
     return { rel, bytes: readFileSync(path) };
   });
   if (files.length === 0) throw new Error(`${b.dir} holds no files to publish`);
-  for (const f of files) await store.put({ bucket, key: buildFileKey(b.service, b.version, f.rel) }, f.bytes);
   const manifest: BuildManifest = {
     service: b.service,
     version: b.version,
@@ -42,6 +46,8 @@ export async function publishBuild(store: ObjectStore, bucket: string, b: Publis
     createdAt: now.toISOString(),
     files: files.map((f) => ({ path: f.rel, size: f.bytes.byteLength, sha256: sha256Hex(f.bytes) })),
   };
+  parseManifest(manifest, `for ${b.service} ${b.version} (nothing uploaded)`);
+  for (const f of files) await store.put({ bucket, key: buildFileKey(b.service, b.version, f.rel) }, f.bytes);
   // The manifest goes last: its presence says the build is complete.
   await store.put({ bucket, key: manifestKey(b.service, b.version) }, JSON.stringify(manifest, null, 2), 'application/json');
   return manifest;
