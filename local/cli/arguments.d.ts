@@ -13,6 +13,8 @@ export interface CliSpec {
   options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
   common: string[];
   commands: Record<string, CommandSpec>;
+  /** Checks of a flag's value that need no config: one of `choices`, or matching `pattern` (and > 0 if `positive`). */
+  values: Record<string, { choices?: string[]; pattern?: string; positive?: boolean; expected?: string }>;
 }
 
 export type CheckedArguments =

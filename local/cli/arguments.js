@@ -67,5 +67,16 @@ export function checkArguments(argv) {
   if (stray.length) return { ok: false, message: `${name} does not take ${stray.map((f) => `--${f}`).join(', ')}; it takes ${command.flags.map((f) => `--${f}`).join(', ') || 'no flags of its own'}` };
   const missing = Object.entries(command.required ?? {}).filter(([flag]) => values[flag] === undefined || values[flag] === '');
   if (missing.length) return { ok: false, message: missing.map(([flag, example]) => `--${flag} is required, e.g. --${flag} ${example}`).join('; ') };
+  const bad = Object.entries(values).flatMap(([flag, value]) => (typeof value === 'boolean' ? [] : [value].flat().flatMap((v) => valueProblem(flag, v) ?? [])));
+  if (bad.length) return { ok: false, message: bad.join('; ') };
   return { ok: true, name, local, values, positionals: rest };
+}
+
+/** What is wrong with one flag's value, by the checks commands.json gives it. */
+function valueProblem(flag, value) {
+  const rule = SPEC.values[flag];
+  if (!rule) return undefined;
+  if (rule.choices && !rule.choices.includes(value)) return `--${flag} must be one of ${rule.choices.join(', ')}, not "${value}"`;
+  if (rule.pattern && (!new RegExp(rule.pattern).test(value) || (rule.positive && !(Number(value) > 0)))) return `--${flag} ${JSON.stringify(value)}: expected ${rule.expected}`;
+  return undefined;
 }

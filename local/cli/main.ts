@@ -24,9 +24,10 @@ type FlagName = keyof (typeof SPEC_JSON)['options'];
 /** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
 type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' ? string[] : K extends 'retry' | 'help' ? boolean : string };
 
-function need(flags: Flags, name: keyof Flags, example: string): string {
+/** A flag commands.json requires (checkArguments has refused its absence, with an example). */
+function need(flags: Flags, name: keyof Flags): string {
   const value = flags[name];
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${String(name)} is required, e.g. --${String(name)} ${example}`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${String(name)} is required`);
   return value;
 }
 
@@ -208,7 +209,7 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         return 0;
       }, { share: 'attach' });
     case 'history': {
-      const service = need(flags, 'service', 'checkout');
+      const service = need(flags, 'service');
       return on(async (b) => {
         const releases = await b.ledger.releases(service);
         for (const { release, outcome } of releases) {
@@ -224,7 +225,6 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     }
     case 'dora': {
       const days = flags.days === undefined ? 30 : Number(flags.days);
-      if (!(Number.isFinite(days) && days > 0)) throw new UsageError(`--days must be a number of days > 0, e.g. --days 30; got ${JSON.stringify(flags.days)}`);
       return on(async (b) => {
         const { doraReport } = await import('./dora.js');
         for (const line of await doraReport(b.ledger, b.config, b.now(), days, flags.service)) console.log(line);
@@ -259,8 +259,8 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       return planCommand(flags, env, stack);
     case 'release': {
       const input = {
-        service: need(flags, 'service', 'checkout'),
-        version: need(flags, 'version', 'v1.4.0'),
+        service: need(flags, 'service'),
+        version: need(flags, 'version'),
         ...(flags.commit ? { commit: flags.commit } : {}),
         ...(flags.environments ? { environments: flags.environments.split(',').map((e) => e.trim()) } : {}),
         ...(flags.emergency !== undefined ? { emergency: { reason: flags.emergency } } : {}),
@@ -300,23 +300,22 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     }
     case 'rollback': {
       const input = {
-        service: need(flags, 'service', 'checkout'),
-        environment: need(flags, 'environment', 'prod'),
-        reason: need(flags, 'reason', '"error rate up since v2.4.0"'),
+        service: need(flags, 'service'),
+        environment: need(flags, 'environment'),
+        reason: need(flags, 'reason'),
         ...(flags['to-version'] ? { toVersion: flags['to-version'] } : {}),
       };
       if (stack !== undefined) await validateInput('rollback', input);
       return on(async (b) => exitCodeOf(await follow((onEvent) => b.start('rollback', input, onEvent), `rollback ${input.service} ${input.environment}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'start-execution': {
-      const machine = need(flags, 'machine', 'release');
-      if (machine !== 'release' && machine !== 'rollback') throw new UsageError(`--machine must be "release" or "rollback", not "${machine}"`);
-      const input = readJsonFile(need(flags, 'input', 'input.json'), 'input');
+      const machine = need(flags, 'machine') as 'release' | 'rollback';
+      const input = readJsonFile(need(flags, 'input'), 'input');
       if (stack !== undefined) await validateInput(machine, input);
       return on(async (b) => exitCodeOf(await follow((onEvent) => b.start(machine, input, onEvent), `start-execution ${machine}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'send-event': {
-      const event = readJsonFile(need(flags, 'file', 'event.json'), 'event') as Record<string, unknown>;
+      const event = readJsonFile(need(flags, 'file'), 'event') as Record<string, unknown>;
       return on(async (b) => {
         const result = await b.sendEvent(event, progressPrinter((l) => console.log(l)));
         if (result.kind === 'stack') {
@@ -339,10 +338,10 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     }
     case 'publish-build': {
       const build = {
-        service: need(flags, 'service', 'checkout'),
-        version: need(flags, 'version', 'v1.4.0'),
-        commit: need(flags, 'commit', '<40-hex sha>'),
-        dir: need(flags, 'dir', 'dist/'),
+        service: need(flags, 'service'),
+        version: need(flags, 'version'),
+        commit: need(flags, 'commit'),
+        dir: need(flags, 'dir'),
         ...(flags.entry ? { entry: flags.entry } : {}),
         ...(flags.build ? { build: flags.build } : {}),
       };
@@ -354,14 +353,13 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       });
     }
     case 'report-tests': {
-      const service = need(flags, 'service', 'checkout');
-      const commit = need(flags, 'commit', '<40-hex sha>');
+      const service = need(flags, 'service');
+      const commit = need(flags, 'commit');
+      // commands.json checked each is NAME:PASSED:FAILED and that there is at least one.
       const suites = (flags.suite ?? []).map((s) => {
-        const [name, passed, failed] = s.split(':');
-        if (!name || !/^\d+$/.test(passed ?? '') || !/^\d+$/.test(failed ?? '')) throw new UsageError(`--suite ${s}: expected NAME:PASSED:FAILED, e.g. --suite unit:120:0`);
+        const [name = '', passed, failed] = s.split(':');
         return { name, passed: Number(passed), failed: Number(failed) };
       });
-      if (suites.length === 0) throw new UsageError('give at least one --suite NAME:PASSED:FAILED');
       return on(async (b) => {
         const { reportTests } = await import('../runtime/ci.js');
         await reportTests(b.store, b.artifactsBucket, service, commit, suites);
@@ -395,7 +393,7 @@ async function validateInput(machine: 'release' | 'rollback', input: unknown): P
 /** `tagflow plan`: the ledger and the metrics are read only when the traffic is not all given. */
 async function planCommand(flags: Flags, env: CliEnv, stack: string | undefined): Promise<number> {
   const { liveTrafficMeter, parseErrorRate, parseRuns, parseTraffic, planReport, PlanInputError } = await import('./plan.js');
-  const service = need(flags, 'service', 'checkout');
+  const service = need(flags, 'service');
   try {
     const request = {
       service,
@@ -419,7 +417,7 @@ async function planCommand(flags: Flags, env: CliEnv, stack: string | undefined)
   }
 }
 
-const DECISIONS = ['approve', 'reject', 'promote', 'rollback'] as const;
+type DecisionWord = 'approve' | 'reject' | 'promote' | 'rollback';
 
 /** The approvals URL: --url, TAGFLOW_APPROVAL_URL, or the stack's ApprovalUrl output. */
 async function approvalUrl(flags: Flags, env: CliEnv, stack: string | undefined): Promise<string> {
@@ -433,11 +431,10 @@ async function approvalUrl(flags: Flags, env: CliEnv, stack: string | undefined)
 
 async function approveCommand(flags: Flags, env: CliEnv, stack: string | undefined): Promise<number> {
   const decision = flags.decision ?? 'approve';
-  if (!(DECISIONS as readonly string[]).includes(decision)) throw new UsageError(`--decision must be one of ${DECISIONS.join(', ')}, not "${decision}"`);
   const target = {
-    service: need(flags, 'service', 'checkout'),
-    version: need(flags, 'version', 'v2.4.1'),
-    environment: need(flags, 'environment', 'prod'),
+    service: need(flags, 'service'),
+    version: need(flags, 'version'),
+    environment: need(flags, 'environment'),
   };
   const url = await approvalUrl(flags, env, stack);
   const { approve, approvalUrlProblem } = await import('./approve.js');
@@ -445,7 +442,7 @@ async function approveCommand(flags: Flags, env: CliEnv, stack: string | undefin
   if (problem) throw new UsageError(problem);
   const opts = {
     ...target,
-    decision: decision as (typeof DECISIONS)[number],
+    decision: decision as DecisionWord,
     ...(flags.comment ? { comment: flags.comment } : {}),
     url,
     ...(flags.region ? { region: flags.region } : {}),

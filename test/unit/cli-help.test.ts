@@ -42,6 +42,9 @@ describe('argument errors', () => {
     [['unfreeze'], 'unfreeze needs the NAME, e.g. tagflow unfreeze inc-4211'],
     [['unfreeze', 'a', 'b'], 'unfreeze takes no argument "b" beyond NAME'],
     [['status', '--service'], "Option '--service <value>' argument missing"],
+    [['dora', '--days', 'x'], '--days "x": expected a number of days > 0, e.g. --days 30'],
+    [['approve', '--service', 'api', '--version', 'v1', '--environment', 'prod', '--decision', 'ship'], '--decision must be one of approve, reject, promote, rollback, not "ship"'],
+    [['local', 'report-tests', '--service', 'api', '--commit', 'abc', '--suite', 'unit:1'], '--suite "unit:1": expected NAME:PASSED:FAILED, e.g. --suite unit:120:0'],
   ];
 
   it.each(cases)('%j: one line from the shim, exit 2, the same message as main', async (args, message) => {
