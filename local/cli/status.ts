@@ -2,7 +2,9 @@ import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Executions, Ledger } from '../../lambdas/lib/ports.js';
 import type { EnvironmentState } from '../../lambdas/lib/types.js';
 import { describeFreeze, inForce } from './freeze.js';
+import { nothingMatches } from './nothing-matches.js';
 import { bold, dim, green, red, yellow } from './progress.js';
+import { standingOf } from './release-standing.js';
 
 export interface StatusOptions {
   /** Tells whether a lock's holder still runs; without it the holder's liveness is not shown. */
@@ -32,7 +34,10 @@ async function lockLine(s: EnvironmentState, opts: StatusOptions): Promise<strin
  * config's own `policy.freezes` are in the config file).
  */
 export async function statusTable(ledger: Ledger, config: PipelineConfig, only?: string, opts: StatusOptions = {}): Promise<string[]> {
-  const names = only ? [only] : [...new Set([...Object.keys(config.services), ...(await ledger.services())])].sort();
+  const known = [...new Set([...Object.keys(config.services), ...(await ledger.services())])].sort();
+  // A mistyped --service is said, with the name meant, not shown as a service with nothing in it.
+  if (only !== undefined && !known.includes(only)) throw nothingMatches('--service', only, known, 'service', 'in the config and the ledger');
+  const names = only ? [only] : known;
   const lines: string[] = [];
   const now = opts.now ?? new Date();
   const frozen = (await ledger.freezes()).filter((f) => inForce(f, now) && (!only || f.service === undefined || f.service === only));
@@ -54,7 +59,9 @@ export async function statusTable(ledger: Ledger, config: PipelineConfig, only?:
     }
     const last = releases.at(-1);
     if (last) {
-      const outcome = last.outcome && last.outcome.executionId === last.release.executionId ? `${last.outcome.outcome}: ${last.outcome.reason ?? ''}` : 'in progress';
+      const current = last.outcome && last.outcome.executionId === last.release.executionId ? last.outcome : undefined;
+      const standing = standingOf(current, current ? await ledger.decisions(service, last.release.version) : []);
+      const outcome = current ? `${standing.word}: ${standing.reason}` : 'in progress';
       const attempt = (last.release.attempt ?? 1) > 1 ? `, attempt ${last.release.attempt}` : '';
       lines.push(`  last release: ${last.release.version} (${last.release.trigger.kind}${attempt}, ${last.release.startedAt}) — ${outcome}`);
     } else lines.push(dim('  no releases yet'));

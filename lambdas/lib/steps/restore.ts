@@ -130,8 +130,10 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
     await decide(deps, args.recordAs, { step: 'rollback', environment: env, verdict: 'failed', summary, evidence });
     throw new RollbackFailed(summary);
   }
+  // The suspect is known-good no more: neither the next rollback's target nor status's previous good.
+  const good = shifted.state.goodVersions.filter((v) => v !== args.avoid || v === to);
   await deps.ledger.putEnvironment(
-    { ...shifted.state, healthy: true, goodVersions: withGood(shifted.state.goodVersions, to), lastOutcome: 'rolled-back', updatedAt: deps.clock.now().toISOString() },
+    { ...shifted.state, healthy: true, goodVersions: withGood(good, to), lastOutcome: 'rolled-back', updatedAt: deps.clock.now().toISOString() },
     args.holder,
   );
   const summary = describeRestore(change);
