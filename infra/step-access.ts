@@ -4,6 +4,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
+import { REPORTS_PREFIX } from '../lambdas/lib/report/key.js';
 import type { StepName } from '../lambdas/steps.js';
 import { grantPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -42,6 +43,8 @@ export interface StepAccess {
   config?: true;
   /** Reads the tags of the account's alarms in this region, for an alarm event that carries none (`cloudwatch-alarm-tags.ts`). */
   alarmTags?: true;
+  /** Writes release reports (`lambdas/lib/report/write.ts`): PutObject under the artifacts bucket's `reports/` prefix, nothing else there. */
+  reports?: true;
 }
 
 export const STEP_ACCESS: Record<StepName, StepAccess> = {
@@ -69,7 +72,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'record-stage': { ledger: true },
   'rollback-stage': { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
   'release-lock': { ledger: true },
-  'record-outcome': { ledger: true },
+  // Writes the release's report to reports/<service>/<version>.html in the artifacts bucket.
+  'record-outcome': { ledger: true, reports: true },
   'prepare-rollback': { ledger: true },
   rollback: { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
 };
@@ -145,6 +149,12 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   }
   if (access.environments === 'read-write') {
     add(new PolicyStatement({ actions: ['s3:PutObject'], resources: res.environmentNames.map((e) => res.environments.arnForObjects(`${e}/*`)) }));
+  }
+
+  if (access.reports) {
+    const reports = res.artifacts.arnForObjects(`${REPORTS_PREFIX}*`);
+    add(new PolicyStatement({ actions: ['s3:PutObject'], resources: [reports] }));
+    acknowledgeWildcardResource(policyOwner, reports, `Writes release reports only, under the artifacts bucket's "${REPORTS_PREFIX}" prefix: keys name a service and version known only at run time.`);
   }
 
   if (access.targets?.length && res.targetFunctionArns.length) {

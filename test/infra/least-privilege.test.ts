@@ -52,7 +52,7 @@ beforeAll(() => {
 });
 
 /** What a row of STEP_ACCESS must come to, written out again here (the fixture has lambda-alias targets and an image repository). */
-const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags'];
+const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports'];
 function expectedActions(a: StepAccess): string[] {
   // A new kind of access must be written out here too before this test passes.
   for (const field of Object.keys(a)) expect(KNOWN_FIELDS, `STEP_ACCESS field ${field}`).toContain(field);
@@ -60,7 +60,7 @@ function expectedActions(a: StepAccess): string[] {
   if ((a as { alarmTags?: true }).alarmTags) out.add('cloudwatch:ListTagsForResource');
   if (a.ledger) LEDGER_ACTIONS.forEach((x) => out.add(x));
   if (a.artifacts?.length || a.environments) ['s3:ListBucket', 's3:GetObject'].forEach((x) => out.add(x));
-  if (a.environments === 'read-write') out.add('s3:PutObject');
+  if (a.environments === 'read-write' || a.reports) out.add('s3:PutObject');
   if (a.targets?.includes('deploy')) DEPLOY_ACTIONS.forEach((x) => out.add(x));
   if (a.targets?.includes('shift')) SHIFT_ACTIONS.forEach((x) => out.add(x));
   if (a.targets?.includes('invoke')) INVOKE_ACTIONS.forEach((x) => out.add(x));

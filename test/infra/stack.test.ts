@@ -303,7 +303,7 @@ describe('IAM', () => {
     expect(actionsOf(statementsOf('normalise')).sort()).toEqual(base);
     // It reads an alarm's tags when the alarm event carries none (test/infra/deploy-checks.test.ts).
     expect(actionsOf(statementsOf('normalise-rollback')).sort()).toEqual([...base, 'cloudwatch:ListTagsForResource'].sort());
-    for (const step of ['claim', 'check-policy', 'acquire-lock', 'release-lock', 'record-stage', 'record-outcome', 'prepare-rollback']) {
+    for (const step of ['claim', 'check-policy', 'acquire-lock', 'release-lock', 'record-stage', 'prepare-rollback']) {
       expect(actionsOf(statementsOf(step)).filter((a) => !base.includes(a)).sort(), step).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(resourcesFor(statementsOf(step), 'dynamodb:PutItem'), step).toEqual([table]);
     }
@@ -313,7 +313,10 @@ describe('IAM', () => {
     const envPrefixes = ['dev', 'prod', 'qa', 'staging'].map((e) => `${environments}/${e}/*`);
     expect(resourcesFor(statementsOf('promote'), 's3:PutObject')).toEqual(envPrefixes);
     expect(resourcesFor(statementsOf('promote'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`, ...envPrefixes].sort());
-    for (const step of STEP_NAMES.filter((s) => s !== 'promote')) {
+    // record-outcome writes the release report, under reports/ of the artifacts bucket only, and reads no object.
+    expect(actionsOf(statementsOf('record-outcome')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:PutObject']);
+    expect(resourcesFor(statementsOf('record-outcome'), 's3:PutObject')).toEqual([`${artifacts}/reports/*`]);
+    for (const step of STEP_NAMES.filter((s) => s !== 'promote' && s !== 'record-outcome')) {
       expect(resourcesFor(statementsOf(step), 's3:PutObject'), step).toEqual([]);
     }
     // The canary judge reads metrics (no resource-level permissions exist for GetMetricData); nothing else does.

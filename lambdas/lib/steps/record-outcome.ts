@@ -1,5 +1,6 @@
 import { describeFailure, type StepFailure } from '../failure.js';
 import type { Deps } from '../ports.js';
+import { writeReleaseReport } from '../report/write.js';
 import type { Decision, OutcomeRecord, ReleaseOutcome, ReleaseRequest } from '../types.js';
 import { describeRestore } from './restore.js';
 
@@ -11,8 +12,16 @@ export interface RecordOutcomeInput {
   failure?: StepFailure;
 }
 
-/** Step 7: the release's outcome, written once, with why. */
-export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 'ledger' | 'clock'>): Promise<{ outcome: ReleaseOutcome; reason: string; environments: string[] }> {
+export interface RecordOutcomeOutput {
+  outcome: ReleaseOutcome;
+  reason: string;
+  environments: string[];
+  /** The release report's S3 URI (`reports/<service>/<version>.html` in the artifacts bucket), for the outcome's event; null when it could not be written. */
+  report: string | null;
+}
+
+/** Step 7: the release's outcome, written once, with why; then its report, which never fails the outcome. */
+export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 'ledger' | 'clock' | 'store' | 'locations' | 'log'>): Promise<RecordOutcomeOutput> {
   const { release } = input;
   const decisions = await deps.ledger.decisions(release.service, release.version);
   const reached = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
@@ -55,7 +64,8 @@ export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 
       : {}),
   };
   await deps.ledger.recordOutcome(record);
-  return { outcome, reason, environments: reached };
+  const report = await writeReleaseReport(deps, release.service, release.version);
+  return { outcome, reason, environments: reached, report };
 }
 
 /** What a compensation did, from its evidence (restore.ts): "canary v1.2.0 removed from prod at 10%; all traffic on v1.0.0", or "rolled staging back from v1.1.0 to v1.0.0". */
