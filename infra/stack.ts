@@ -24,6 +24,7 @@ import { shippedConfigFile } from './shipped-config.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
 import { Reconciler } from './reconciler.js';
+import { ReleaseNotifications, slackChannelFrom } from './notifications.js';
 import { GithubWebhook } from './webhook.js';
 
 export interface TagflowStackProps extends StackProps {
@@ -148,6 +149,9 @@ export class TagflowStack extends Stack {
       ...(props.alertEmail !== undefined ? { alertEmail: props.alertEmail } : {}),
     });
     this.ciUploader = new CiUploader(this, 'CiUploader', { artifacts: this.storage.artifacts });
+    // One line per release event on the ReleaseNotifications topic; Slack with -c slackWorkspaceId=… -c slackChannelId=….
+    const slack = slackChannelFrom((key) => this.node.tryGetContext(key));
+    new ReleaseNotifications(this, 'ReleaseNotifications', { bus, ...(slack ? { slack } : {}) });
     this.cliAccess = new CliAccess(this, 'CliAccess', { table: this.ledger.table, bus, machines: Object.values(machines) });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });

@@ -117,6 +117,20 @@ export interface ExecutionHandle {
   kill(): void;
 }
 
+/** An event on the local bus in EventBridge's envelope, as a rule's target receives it. */
+export interface BusEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+  [field: string]: unknown;
+}
+
 export interface PutEvent {
   Source: string;
   DetailType: string;
@@ -159,6 +173,7 @@ export class LocalRuntime {
   private readonly timestampWaits = new Map<MachineName, Map<string, string>>();
   private readonly taskTokens = new LocalTaskTokens();
   private readonly approvalListeners = new Set<(request: ApprovalRequested) => void>();
+  private readonly busListeners = new Set<(event: BusEvent) => void>();
   /** Which process runs which execution (local/runtime/running.ts). */
   private readonly registry: RunningRegistry;
   /** States that wait for a task token: a stopped execution's pending callback never settles, so it is not waited for. */
@@ -291,15 +306,26 @@ export class LocalRuntime {
     return decideApproval({ ...target, approver, decision: 'reject', ...(comment ? { comment } : {}) }, this.deps);
   }
 
+  /** Calls `listener` with each event put on the local bus, as EventBridge hands it to a rule's target; returns the unsubscribe. */
+  onBusEvent(listener: (event: BusEvent) => void): () => void {
+    this.busListeners.add(listener);
+    return () => this.busListeners.delete(listener);
+  }
+
   /** The local event bus: records what the pipeline emits (events.jsonl in the data folder). */
   async putEvents(entries: PutEvent[]): Promise<{ FailedEntryCount: number; Entries: { EventId: string }[] }> {
     const time = this.deps.clock.now().toISOString();
-    for (const entry of entries) {
+    const ids = entries.map(() => randomUUID());
+    entries.forEach((entry, i) => {
       const event = { ...entry, time };
       this.emitted.push(event);
       appendFileSync(join(this.options.dataDir, 'events.jsonl'), `${JSON.stringify(event)}\n`);
-    }
-    return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+      if (this.busListeners.size === 0) return;
+      const detail = typeof entry.Detail === 'string' ? (JSON.parse(entry.Detail) as unknown) : entry.Detail;
+      const envelope: BusEvent = { version: '0', id: ids[i]!, 'detail-type': entry.DetailType, source: entry.Source, account: LOCAL_ACCOUNT, time, region: LOCAL_REGION, resources: [], detail };
+      for (const listener of this.busListeners) listener(envelope);
+    });
+    return { FailedEntryCount: 0, Entries: ids.map((EventId) => ({ EventId })) };
   }
 
   hasMachine(machine: MachineName): boolean {
