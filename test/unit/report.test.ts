@@ -208,6 +208,21 @@ describe('release report', () => {
     expect(Array.from(doc.querySelectorAll('#plan tbody tr')).map((tr) => tr.querySelectorAll('td')[2]!.textContent)).toEqual(['in progress', 'not entered']);
   });
 
+  it("a retried release: the timeline is the current attempt's, the earlier attempt is named, every decision is kept", () => {
+    const old = d(-590, 'tests-gate', 'failed', `1 suite red ${XSS}`);
+    const retried: ReleaseData = {
+      ...data,
+      release: { ...data.release, attempt: 2, attempts: [{ attempt: 1, executionId: 'e1', startedAt: at(-600), outcome: 'failed', reason: `TestsFailed: 1 suite red ${XSS}`, finishedAt: at(-589) }] },
+      decisions: [old, ...decisions],
+    };
+    const m = reportModel(retried);
+    expect(m.timeline[0]).toMatchObject({ lane: 'release', label: 'claim', start: at(0) });
+    expect(m.timeline).toHaveLength(14);
+    const doc = parseHTML(renderReport(retried)).document;
+    expect(doc.querySelector('ul.attempts')?.textContent).toBe(`attempt 1, started 2026-11-30 09:50:00 UTC: failed — TestsFailed: 1 suite red ${XSS}`);
+    expect(doc.querySelectorAll('#decisions tbody tr')).toHaveLength(decisions.length + 1);
+  });
+
   it('formats durations for people', () => {
     expect([850, 12_400, 185_000, 7_800_000].map(formatDuration)).toEqual(['850 ms', '12.4 s', '3 min 5 s', '2 h 10 min']);
   });

@@ -120,7 +120,9 @@ export function reportModel(data: ReleaseData): ReportModel {
   const { release, outcome } = data;
   // Stable by time: decisions written in the same millisecond keep the ledger's order.
   const decisions = data.decisions.map((d, i) => ({ d, i })).sort((a, b) => Date.parse(a.d.at) - Date.parse(b.d.at) || a.i - b.i).map((x) => x.d);
-  const timeline = timelineOf(release.startedAt, decisions);
+  // A retried release: its timeline and canary are the current attempt's (the decisions table keeps every attempt's).
+  const current = (release.attempt ?? 1) > 1 ? decisions.filter((d) => Date.parse(d.at) >= Date.parse(release.startedAt)) : decisions;
+  const timeline = timelineOf(release.startedAt, current);
   return {
     service: release.service,
     version: release.version,
@@ -132,7 +134,7 @@ export function reportModel(data: ReleaseData): ReportModel {
     timeline,
     decisions,
     approvals: approvalsOf(decisions),
-    canaries: canariesOf(decisions, release.configSnapshot),
+    canaries: canariesOf(current, release.configSnapshot),
   };
 }
 

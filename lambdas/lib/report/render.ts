@@ -49,12 +49,15 @@ function header(m: ReportModel): string {
     ...(r.imageDigest ? [`image ${r.imageDigest}`] : []),
     ...(r.attempt && r.attempt > 1 ? [`attempt ${r.attempt}`] : []),
   ];
+  const earlier = (r.attempts ?? []).map((a) => `<li>attempt ${a.attempt}, started ${h(formatTime(a.startedAt))}: ${h(a.outcome ?? 'no outcome')}${a.reason ? ` — ${h(a.reason)}` : ''}</li>`);
+  const attempts = earlier.length ? `<p class="meta">Earlier attempts (the timeline and charts below are attempt ${r.attempt ?? earlier.length + 1}'s):</p><ul class="attempts">${earlier.join('')}</ul>` : '';
   const failedRollback = o?.rollbackFailed ? `<p class="reason"><strong>The rollback failed too</strong> in ${h(o.rollbackFailed.environment)}: ${h(o.rollbackFailed.summary)}</p>` : '';
   return `<header>
 <h1>${h(m.service)} ${h(m.version)}</h1>
 <p class="meta">${facts.map(h).join(' · ')}</p>
 <div id="verdict"><span class="verdict ${h(m.verdict.replace(/\s+/g, '-'))}">${h(verdictWords(m.verdict))}</span>${o?.error ? ` <span class="meta">${h(o.error)}</span>` : ''}
 <p class="reason">${h(o?.reason ?? 'The release has no outcome yet: it is running, or its execution ended without one being recorded.')}</p>${failedRollback}</div>
+${attempts}
 </header>`;
 }
 
