@@ -26,8 +26,8 @@ export function notifier(write: (line: string) => void): (event: Record<string, 
       for (const { line } of renderNotifications(event, localRule)) write(line);
     } catch (err) {
       if (!(err instanceof TransformerOutputInvalid)) throw err;
-      // Say it here rather than lose it: in AWS this message would not reach the topic intact.
-      for (const n of notificationsFor(event)) write(`${pasted(n, event)} [in AWS this notification would break: ${err.message}]`);
+      // Print it anyway, and say that EventBridge, pasting these values, would not produce a valid message.
+      for (const n of notificationsFor(event)) write(`${pasted(n, event)} [not deliverable by EventBridge: ${err.message}]`);
     }
   };
 }

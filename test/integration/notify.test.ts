@@ -73,6 +73,13 @@ describe('--notify', () => {
     expect(lines).toEqual([`told-stopped v1.0.0: release started (trigger: manual), execution ${handle.executionArn}`, 'told-stopped v1.0.0 aborted: the execution stopped (ABORTED): StoppedByHand: console; nothing was deployed']);
   });
 
+  it('prints a line EventBridge could not deliver with why, instead of dropping it', () => {
+    const lines: string[] = [];
+    const detail = { service: 's', version: 'v1', executionId: 'arn:x', reason: 'smoke check "orders" failed' };
+    notifier((line) => lines.push(line))({ version: '0', id: 'i', source: 'tagflow', 'detail-type': 'Release Rolled Back', account: '1', region: 'r', time: 't', resources: [], detail });
+    expect(lines).toEqual(['s v1 rolled back: smoke check "orders" failed [not deliverable by EventBridge: the transformed input is not valid JSON: the value of <reason> holds a quote, backslash or line break (or is an object or array), which EventBridge pastes unescaped]']);
+  });
+
   it('stops printing once unsubscribed', async () => {
     const lines: string[] = [];
     const off = h.rt.onBusEvent(notifier((line) => lines.push(line)));
