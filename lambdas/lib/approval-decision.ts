@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { decide } from './decisions.js';
 import { displayName, isInitiator } from './approver-principal.js';
 import { ApprovalExpired, ApprovalNotPending, ApproverNotAllowed, IdentityNotVerified, InvalidInput } from './errors.js';
-import { RULES, isApproval, kindsDecidedBy, type ApprovalKind } from './approval-kinds.js';
+import { RULES, approversOf, isApproval, kindsDecidedBy, type ApprovalKind } from './approval-kinds.js';
 import type { ApprovalKey, ApprovalRecord, Deps } from './ports.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
@@ -11,9 +11,11 @@ import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
  * The human gate's second half: one approver's decision on the request a release waits on in
  * one environment, by the rules of its kind (approval-kinds.ts). The approver is who the
  * caller is (in AWS the principal STS verified, approval-http.ts; never a field of the
- * request), and must be in `policy.approvers`; the person who caused a release may not
- * approve its emergency. Approvals by the same approver count once; at the kind's number of
- * different approvers (two for an emergency, one for a canary hold) the waiting Task succeeds
+ * request), and must be one of the kind's approvers (`policy.approvers`, or for a promotion the
+ * environment's `approval.from`); the person who caused a release may not approve its
+ * emergency or promotion. Approvals by the same approver count once; at the kind's number of
+ * different approvers (two for an emergency, one for a canary hold, `approval.needed` for a
+ * promotion) the waiting Task succeeds
  * with their names; one reject (or rollback) fails it with the kind's error. Every approval
  * and rejection is written to the request and as a decision in the ledger.
  */
@@ -75,14 +77,13 @@ export async function decideApproval(
   req: DecisionRequest & { approver: string; /** When the approver signed their proof (AWS): it must not predate the request. */ signedAt?: string },
   deps: Pick<Deps, 'config' | 'approvals' | 'taskTokens' | 'ledger' | 'clock' | 'log'>,
 ): Promise<ApprovalOutcome> {
-  const policy = (await deps.config()).policy;
-  const allowed = policy?.approvers ?? [];
-  if (!allowed.includes(req.approver)) {
-    throw new ApproverNotAllowed(`"${req.approver}" may not decide: policy.approvers lists ${allowed.join(', ') || 'nobody'}; in AWS the approver is the principal your credentials sign as (an IAM user, or an IAM Identity Center session)`);
-  }
+  const config = await deps.config();
   const { kind, record: request } = await findRequest(deps, req);
+  const { allowed, needed, field } = approversOf(kind, config, req);
+  if (!allowed.includes(req.approver)) {
+    throw new ApproverNotAllowed(`"${req.approver}" may not decide: ${field} lists ${allowed.join(', ') || 'nobody'}; in AWS the approver is the principal your credentials sign as (an IAM user, or an IAM Identity Center session)`);
+  }
   const rules = RULES[kind];
-  const needed = rules.needed;
   const what = rules.what(req);
   const key = { service: req.service, version: req.version, environment: req.environment, kind };
   if (!request) {
@@ -96,8 +97,8 @@ export async function decideApproval(
   if (req.signedAt !== undefined && Date.parse(req.signedAt) < Math.floor(Date.parse(request.requestedAt) / 1000) * 1000) {
     throw new IdentityNotVerified(`the decision was signed at ${req.signedAt}, before ${what} was requested (${request.requestedAt}); sign it again`);
   }
-  if (!rules.initiatorMayDecide && isInitiator(req.approver, request.initiator, (await deps.config()).policy?.githubLogins ?? {})) {
-    throw new ApproverNotAllowed(`${displayName(req.approver)} caused this release (${describeInitiator(request.initiator!)}) and may not approve ${what}: ${rules.needed} other approvers must`);
+  if (!rules.initiatorMayDecide && isInitiator(req.approver, request.initiator, config.policy?.githubLogins ?? {})) {
+    throw new ApproverNotAllowed(`${displayName(req.approver)} caused this release (${describeInitiator(request.initiator!)}) and may not approve ${what}: ${needed} other approver${needed === 1 ? '' : 's'} must`);
   }
   const at = deps.clock.now().toISOString();
   const release = { service: req.service, version: req.version };

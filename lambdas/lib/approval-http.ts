@@ -1,3 +1,4 @@
+import { approversOf } from './approval-kinds.js';
 import { decideApproval, parseDecisionRequest, DECISION_EXAMPLE, type ApprovalOutcome } from './approval-decision.js';
 import { bindingOf, checkPresignedUrl } from './approval-proof.js';
 import { matchApprover } from './approver-principal.js';
@@ -41,7 +42,9 @@ export async function handleApprovalRequest(req: ApprovalHttpRequest, deps: Http
     if (req.urlSignerArn !== undefined && req.urlSignerArn !== verified.arn) {
       throw new IdentityNotVerified(`the request was sent as ${req.urlSignerArn} but its identity was signed by ${verified.arn}; one person signs both`);
     }
-    const allowed = (await deps.config()).policy?.approvers ?? [];
+    // Who is anyone's approver for this environment; decideApproval then checks the kind pending there.
+    const config = await deps.config();
+    const allowed = [...new Set([...approversOf('emergency', config, decision).allowed, ...approversOf('promotion', config, decision).allowed])];
     const match = matchApprover(verified.arn, allowed, req.account);
     if (!match.ok) throw new ApproverNotAllowed(match.reason);
     const outcome = await decideApproval({ ...decision, approver: match.approver.id, signedAt: proof.signedAt.toISOString() }, deps);

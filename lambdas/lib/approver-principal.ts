@@ -92,7 +92,7 @@ export function matchApprover(callerArn: string, allowed: readonly string[], acc
     return { ok: false, reason: `${callerArn} belongs to account ${caller.account}; only principals of this pipeline's account ${account} may approve` };
   }
   if (!allowed.includes(caller.id)) {
-    return { ok: false, reason: `${callerArn} is not in policy.approvers (${allowed.map(displayName).join(', ') || 'nobody'}); entries must be the exact principal: ${APPROVER_FORMAT}` };
+    return { ok: false, reason: `${callerArn} is not in policy.approvers nor this environment's approval.from (${allowed.map(displayName).join(', ') || 'nobody'}); entries must be the exact principal: ${APPROVER_FORMAT}` };
   }
   return { ok: true, approver: caller };
 }

@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop what is unused (the named `z` object keeps all of zod: 443 KB vs 88 KB).
 import * as z from 'zod';
+import { APPROVAL_KEYS, approvalIssues, environmentApprovalSchema } from './approval-config.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { environmentNameIssues, policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
 import { describeIssues } from './validation.js';
@@ -161,6 +162,8 @@ const environment = z.strictObject({
   alarms: z.array(z.string().min(1)).default([]),
   /** Shift traffic in steps, judged against the baseline after each (absent: all at once). */
   canary: canary.optional(),
+  /** A person signs off each deploy here (approval-config.ts): `needed` of `from` within `timeoutHours`. */
+  approval: environmentApprovalSchema.optional(),
 });
 
 const service = z.strictObject({
@@ -207,6 +210,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   environment: Object.keys(environment.shape),
   canary: ['steps', 'pollSeconds', 'maxBakeSeconds', 'bakeCapSeconds', 'metrics', 'customMetrics', 'alpha', 'passRatio', 'maxErrorRateIncrease', 'maxSlowShareIncrease', 'beta', 'minCanaryRequests', 'slowThresholdMs', 'onInconclusive'],
   customMetric: Object.keys(customMetric.shape),
+  approval: APPROVAL_KEYS,
   triggers: ['github', 'codecommit', 'ecr'],
   smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],
   ...POLICY_KEYS,
@@ -219,6 +223,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
   if (names.includes('smoke')) return KNOWN_KEYS.smoke!;
   if (names.at(-1) === 'canary') return KNOWN_KEYS.canary!;
+  if (names.at(-1) === 'approval') return KNOWN_KEYS.approval!;
   if (names.at(-1) === 'customMetrics') return KNOWN_KEYS.customMetric!;
   if (names.includes('environments')) return KNOWN_KEYS.environment!;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service!;
@@ -267,6 +272,7 @@ function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
   }
   issues.push(...sharedTriggerIssues(raw));
   issues.push(...holdIssues(config));
+  issues.push(...approvalIssues(config.services));
   // Every service's environment names, also of services wrong elsewhere: no false "no such environment".
   const services = isObject(raw) && isObject(raw.services) ? Object.values(raw.services) : [];
   const names = services.flatMap((svc) => (isObject(svc) && Array.isArray(svc.environments) ? svc.environments.flatMap((e) => (isObject(e) && typeof e.name === 'string' ? [e.name] : [])) : []));

@@ -130,13 +130,15 @@ export function environmentNameIssues(policy: unknown, environments: readonly st
 /** Checks across the config: names that must exist, counts, and the release machine's time budget. */
 export function policyIssues(
   policy: DeployPolicy,
-  services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined }[] }>,
+  services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined; approval?: { from: string[] } | undefined }[] }>,
   /** Every environment name the config has, where `services` holds only those that parse. */
   environments: readonly string[] = Object.values(services).flatMap((s) => s.environments.map((e) => e.name)),
 ): FieldIssue[] {
   const issues: FieldIssue[] = environmentNameIssues(policy, environments);
+  // An environment's approvers (approval.from) may push tags too: their logins stop them approving their own release.
+  const approvers = new Set([...policy.approvers, ...Object.values(services).flatMap((s) => s.environments.flatMap((e) => e.approval?.from ?? []))]);
   for (const who of Object.keys(policy.githubLogins)) {
-    if (!policy.approvers.includes(who)) issues.push({ field: `policy.githubLogins.${who}`, problem: `"${who}" is not in policy.approvers; list GitHub logins of approvers only` });
+    if (!approvers.has(who)) issues.push({ field: `policy.githubLogins.${who}`, problem: `"${who}" is not in policy.approvers nor any environment's approval.from; list GitHub logins of approvers only` });
   }
 
   // Each gated environment of a release may wait (for its window, or for approvals) once, and

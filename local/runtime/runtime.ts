@@ -13,7 +13,7 @@ import { type Clock, type Deps, type Locations, type Logger, systemClock } from 
 import { stepHandler } from '../../lambdas/lib/step-handler.js';
 import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
 import { decideApproval, type ApprovalOutcome } from '../../lambdas/lib/approval-decision.js';
-import { RULES, kindOf, type ApprovalKind } from '../../lambdas/lib/approval-kinds.js';
+import { approversOf, kindOf, type ApprovalKind } from '../../lambdas/lib/approval-kinds.js';
 import { evaluatePath } from '../../lambdas/lib/json-path.js';
 import { type MachineName, readAsl, substitute, taskStates, timestampWaits } from './asl.js';
 import { DataDirBusy, LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
@@ -67,7 +67,7 @@ export interface RuntimeOptions {
  */
 export const TIMESTAMP_WAIT_MS = 100;
 
-/** A release waiting for a person — an emergency for its approvers, or a held canary for a decision (what `Approval Requested` says). */
+/** A release waiting for a person — an emergency or a promotion for its approvers, or a held canary for a decision (what `Approval Requested` says). */
 export interface ApprovalRequested {
   kind: ApprovalKind;
   service: string;
@@ -75,7 +75,7 @@ export interface ApprovalRequested {
   environment: string;
   executionArn: string;
   approvers: string[];
-  /** Distinct approvals it takes (2 for an emergency, 1 for a canary hold). */
+  /** Distinct approvals it takes (2 for an emergency, 1 for a canary hold, the environment's approval.needed for a promotion). */
   needed: number;
 }
 
@@ -280,9 +280,9 @@ export class LocalRuntime {
     await lambda({ ...input.Payload, taskToken: token });
     const { release, environment } = request;
     if (release && typeof environment === 'string') {
-      const approvers = (await this.deps.config()).policy?.approvers ?? [];
       const kind = kindOf(request);
-      for (const listener of this.approvalListeners) listener({ kind, service: release.service, version: release.version, environment, executionArn, approvers, needed: RULES[kind].needed });
+      const { allowed: approvers, needed } = approversOf(kind, await this.deps.config(), { service: release.service, environment });
+      for (const listener of this.approvalListeners) listener({ kind, service: release.service, version: release.version, environment, executionArn, approvers, needed });
     }
     return result;
   }

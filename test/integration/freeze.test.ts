@@ -140,3 +140,34 @@ describe('a release into a freeze declared in the ledger', () => {
     expect((await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.1' }).done).status).toBe('SUCCEEDED');
   });
 });
+
+describe('a release into a short freeze declared in the ledger', () => {
+  let h: Harness;
+  const config = demoConfig({ policy: SAMPLE_POLICY, services: ['thawing'] });
+  // Wednesday 3 June 2026, 10:00 in Berlin: inside prod's window; the freeze ends at 12:00, well within maxWaitHours.
+  beforeAll(async () => {
+    h = await startHarness({ config, clock: clockFrom('2026-06-03T08:00:00Z') });
+  });
+  afterAll(async () => h?.close());
+
+  it('waits at prod until the freeze ends, naming it, holding no lock, and then ships', async () => {
+    const service = 'thawing';
+    await freeze(h.rt.deps.ledger, config, { environments: 'prod', service, until: '2026-06-03T10:00Z', reason: 'INC-77: card network maintenance', name: 'inc-77' }, h.rt.clock.now(), 'alice@laptop');
+    await h.publish('v1.0.0', { service });
+    const s = await h.rt.startExecution('release', { service, version: 'v1.0.0' }).done;
+
+    expect(s.status, s.cause).toBe('SUCCEEDED');
+    const entered = statesEntered(s.history);
+    expect(entered.filter((n) => n === 'Wait for deploy window')).toHaveLength(1);
+    // The wait comes before prod's lock: dev and staging took theirs, prod only after the wait.
+    expect(entered.indexOf('Wait for deploy window')).toBeLessThan(entered.lastIndexOf('Acquire environment lock'));
+    const policy = (await h.rt.deps.ledger.decisions(service, 'v1.0.0')).filter((d) => d.step === 'policy' && d.environment === 'prod');
+    expect(policy.map((d) => d.verdict)).toEqual(['waiting', 'passed']);
+    expect(policy[0]!.summary).toContain('in the freeze "inc-77" (declared by alice@laptop) until');
+    expect(policy[0]!.summary).toContain('(INC-77: card network maintenance)');
+    expect(policy[0]!.summary).toContain('2026-06-03T10:00:00.000Z');
+    const deployed = (await h.rt.deps.ledger.decisions(service, 'v1.0.0')).find((d) => d.step === 'deploy' && d.environment === 'prod')!;
+    expect(Date.parse(deployed.at)).toBeGreaterThanOrEqual(Date.parse('2026-06-03T10:00:00Z'));
+    expect((await h.rt.deps.ledger.getEnvironment(service, 'prod'))?.version).toBe('v1.0.0');
+  });
+});

@@ -21,11 +21,26 @@ describe('release.asl.json timeout', () => {
     const gate = states['Request approval']!;
     expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(gate.Parameters?.FunctionName).toBe('${RequestApprovalFnArn}');
-    expect(gate.TimeoutSecondsPath).toBe('$.Payload.request.policy.approvalTimeoutSeconds');
+    expect(gate.TimeoutSecondsPath).toBe('$.Payload.request.approvalTimeoutSeconds');
     expect(gate.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Approval timed out' });
     // Approved or not, what the ledger holds decides: a token answered by hand fails here.
     expect(gate.Next).toBe('Verify approval');
-    expect(states['Verify approval']).toMatchObject({ Resource: '${VerifyApprovalFnArn}', Parameters: { 'request.$': '$.stage.approvalRequest.Payload.request' }, Next: 'Acquire environment lock', Catch: [expect.objectContaining({ Next: 'Record failure' })] });
+    expect(states['Verify approval']).toMatchObject({ Resource: '${VerifyApprovalFnArn}', Parameters: { 'request.$': '$.stage.approvalRequest.Payload.request' }, Next: 'Promotion approval', Catch: [expect.objectContaining({ Next: 'Record failure' })] });
+  });
+
+  it("asks an environment's routine sign-off through the same Request and Verify approval states, after the policy and before the lock", () => {
+    const states = definition('release').States as Record<string, State & { Parameters?: { Payload?: { request?: Record<string, unknown> }; 'Cause.$'?: string } }>;
+    expect(states['Deploy policy']!.Default).toBe('Promotion approval');
+    const gate = states['Promotion approval']!;
+    expect(gate.Choices).toEqual([expect.objectContaining({ Next: 'Acquire environment lock' }), expect.objectContaining({ Variable: '$.stage.policy.promotion', IsPresent: true, Next: 'Prepare promotion request' })]);
+    expect(gate.Default).toBe('Acquire environment lock');
+    // Both requests carry the timeout and its cause where the one approval Task reads them.
+    for (const [name, policy] of [['Prepare approval request', '$.stage.policy'], ['Prepare promotion request', '$.stage.policy.promotion']] as const) {
+      expect(states[name]!.Parameters!.Payload!.request).toMatchObject({ 'approvalTimeoutSeconds.$': `${policy}.approvalTimeoutSeconds`, 'timeoutReason.$': `${policy}.timeoutReason` });
+      expect(states[name]!.Next).toBe('Request approval');
+    }
+    expect(states['Prepare promotion request']!.Parameters!.Payload!.request).toMatchObject({ kind: 'promotion' });
+    expect(states['Approval timed out']!.Parameters!['Cause.$']).toBe('$.stage.approvalRequest.Payload.request.timeoutReason');
   });
 
   it('holds an inconclusive canary through the same approval function, and rolls back on a rollback decision or no decision', () => {

@@ -2,6 +2,7 @@ import type { EnvironmentConfig } from '../config.js';
 import { decide } from '../decisions.js';
 import { DeployWindowClosed } from '../errors.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
+import { approversOf } from '../approval-kinds.js';
 import { REQUIRED_APPROVALS } from '../policy-constants.js';
 import { evaluatePolicy, UNCONFIGURED_POLICY, withLedgerFreezes } from '../policy.js';
 import type { Deps } from '../ports.js';
@@ -11,14 +12,28 @@ import type { ReleaseRequest } from '../types.js';
  * Step 5, per environment, before its lock: may this release deploy there now? The state
  * machine goes on (`go`), waits until the environment opens and asks again (`wait`), or asks
  * two approvers (`approve`, emergencies only); otherwise this throws `DeployWindowClosed`.
+ * When the environment also has `approval` in the config, `go` and `approve` carry
+ * `promotion`: the machine then asks for that sign-off (kind `promotion`) before the lock —
+ * after an emergency's approval too: the emergency opens a closed environment, the sign-off is
+ * the environment's own routine, and one person may give both.
  *
  * The policy comes from the deployed config, not the release's snapshot, with the freezes
  * declared in the ledger (`tagflow freeze`, no deploy needed) merged into its `freezes`: a
  * freeze declared while a release waits applies to it at its next check.
  */
 
+/** An environment's routine sign-off, as the approval Task needs it (computed here: ASL cannot multiply hours). */
+export interface PromotionGate {
+  needed: number;
+  from: string[];
+  /** The approval Task's TimeoutSecondsPath. */
+  approvalTimeoutSeconds: number;
+  /** The failure's cause when nobody approves in time. */
+  timeoutReason: string;
+}
+
 export type PolicyCheck =
-  | { action: 'go'; reason: string }
+  | { action: 'go'; reason: string; promotion?: PromotionGate }
   | { action: 'wait'; reason: string; until: string; waitingSince: string }
   | {
       action: 'approve';
@@ -27,6 +42,7 @@ export type PolicyCheck =
       approvalTimeoutSeconds: number;
       /** The failure's cause when nobody approves in time (the machine cannot compute it). */
       timeoutReason: string;
+      promotion?: PromotionGate;
     };
 
 export interface CheckPolicyInput {
@@ -42,10 +58,12 @@ const HOUR_MS = 3_600_000;
 export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'>): Promise<PolicyCheck> {
   const { release } = input;
   const env = input.stage.environment.name;
-  const configured = (await deps.config()).policy;
+  const config = await deps.config();
+  const configured = config.policy;
+  const promotion = promotionGate(config, release, env);
   const ledgerFreezes = (await deps.ledger.freezes()).filter((f) => f.unfrozenAt === undefined);
   // No policy and no ledger freeze: nothing to decide, so nothing is written (every environment of every release would get a line saying so).
-  if (!configured && ledgerFreezes.length === 0) return { action: 'go', reason: `${env} is open: no deployment policy is configured` };
+  if (!configured && ledgerFreezes.length === 0) return { action: 'go', reason: `${env} is open: no deployment policy is configured`, ...promotion };
   const policy = withLedgerFreezes(configured ?? UNCONFIGURED_POLICY, ledgerFreezes, release.service);
 
   const now = deps.clock.now();
@@ -56,7 +74,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
 
   if (status.open) {
     await record('passed', status.reason, { now: now.toISOString(), status });
-    return { action: 'go', reason: status.reason };
+    return { action: 'go', reason: status.reason, ...promotion };
   }
 
   if (release.emergency) {
@@ -73,6 +91,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
       reason,
       approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
       timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${hours} h (policy.approvalTimeoutHours); ${status.reason}`,
+      ...promotion,
     };
   }
 
@@ -95,4 +114,21 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
   const summary = `${status.reason}${beyond}. The release stops here; ${override}`;
   await record('failed', summary, { now: now.toISOString(), status, waitingSince });
   throw new DeployWindowClosed(summary);
+}
+
+/** The environment's `approval`, from the deployed config like the policy (absent: no sign-off). */
+function promotionGate(config: Awaited<ReturnType<Deps['config']>>, release: ReleaseRequest, env: string): { promotion?: PromotionGate } {
+  const index = config.services[release.service]?.environments.findIndex((e) => e.name === env) ?? -1;
+  const approval = index < 0 ? undefined : config.services[release.service]!.environments[index]!.approval;
+  if (!approval) return {};
+  const { allowed, needed } = approversOf('promotion', config, { service: release.service, environment: env });
+  const hours = approval.timeoutHours;
+  return {
+    promotion: {
+      needed,
+      from: allowed,
+      approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
+      timeoutReason: `the promotion of ${release.service} ${release.version} into ${env} did not get ${needed} approval${needed === 1 ? '' : 's'} from ${allowed.join(', ')} within ${hours} h (services.${release.service}.environments[${index}].approval.timeoutHours); nothing was deployed there`,
+    },
+  };
 }

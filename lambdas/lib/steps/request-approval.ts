@@ -1,12 +1,12 @@
-import { RULES, kindOf, type ApprovalKind } from '../approval-kinds.js';
+import { RULES, approversOf, kindOf, type ApprovalKind } from '../approval-kinds.js';
 import { decide } from '../decisions.js';
 import type { ApprovalChannel, ApprovalRecord, Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
 import type { CanaryHold } from './canary.js';
-import type { PolicyCheck } from './check-policy.js';
+import type { PolicyCheck, PromotionGate } from './check-policy.js';
 
 /**
- * The human gate's first half, for both kinds (approval-kinds.ts): invoked by a
+ * The human gate's first half, for every kind (approval-kinds.ts): invoked by a
  * waitForTaskToken Task, it stores the task token with the request (so a decision can reach
  * the waiting execution), records it, and puts `Approval Requested` on the bus saying what to
  * decide, who may, and how. The execution then waits until the decision (approval-decision.ts)
@@ -18,6 +18,9 @@ interface RequestBase {
   executionId: string;
   release: ReleaseRequest;
   environment: string;
+  /** Where the machine's one approval Task reads its TimeoutSecondsPath and timeout cause, for either gate kind. */
+  approvalTimeoutSeconds?: number;
+  timeoutReason?: string;
 }
 
 /** An emergency release into a closed environment (no `kind`: what the ASL sent before holds existed). */
@@ -32,7 +35,13 @@ export interface CanaryHoldRequest extends RequestBase {
   hold: CanaryHold;
 }
 
-export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest;
+/** An environment with `approval` in its config: its routine sign-off before the deploy. */
+export interface PromotionRequest extends RequestBase {
+  kind: 'promotion';
+  promotion: PromotionGate;
+}
+
+export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest | PromotionRequest;
 
 /** What the approval Task sends: its token beside the request. */
 export interface RequestApprovalInput {
@@ -41,19 +50,29 @@ export interface RequestApprovalInput {
 }
 
 /** How an approver sends a decision, in words for the event and the logs. */
-export function howToApprove(channel: ApprovalChannel, body: { service: string; version: string; environment: string }, kind: ApprovalKind = 'emergency'): string {
+export function howToApprove(channel: ApprovalChannel, body: { service: string; version: string; environment: string }, kind: ApprovalKind = 'emergency', needed = RULES[kind].needed): string {
   const { approveWord, rejectWord } = RULES[kind];
   if (channel.kind === 'local') {
-    const names = RULES[kind].needed > 1 ? 'NAME,NAME' : 'NAME';
+    const names = needed > 1 ? 'NAME,NAME' : 'NAME';
     return `locally: tagflow local release … --approve ${names} (or runtime.approve(${JSON.stringify(body)}, NAME); runtime.reject(…) to ${rejectWord})`;
   }
   const flags = `--service ${body.service} --version ${body.version} --environment ${body.environment}`;
-  return `tagflow approve ${flags} --decision ${approveWord} --url ${channel.url} (signs with your AWS credentials: an IAM user or IAM Identity Center session in policy.approvers); --decision ${rejectWord} ${rejectWord === 'reject' ? 'rejects' : 'rolls back'}`;
+  return `tagflow approve ${flags} --decision ${approveWord} --url ${channel.url} (signs with your AWS credentials: an IAM user or IAM Identity Center session ${kind === 'promotion' ? "in the environment's approval.from" : 'in policy.approvers'}); --decision ${rejectWord} ${rejectWord === 'reject' ? 'rejects' : 'rolls back'}`;
 }
 
 /** The parts that differ by kind: the reason people read, and what the ledger keeps. */
-function describeRequest(input: ApprovalRequestInput, approvers: string[], expiresAt: string) {
+function describeRequest(input: ApprovalRequestInput, approvers: string[], needed: number, expiresAt: string) {
   const { release, environment } = input;
+  if (input.kind === 'promotion') {
+    const reason = `${environment} needs ${needed} approval${needed === 1 ? '' : 's'} before each deploy`;
+    return {
+      stored: { reason },
+      eventReason: `promotion: ${reason}`,
+      summary: `approval requested: ${needed} of ${approvers.join(', ')} must approve the promotion of ${release.version} into ${environment} by ${expiresAt}; no decision fails the release`,
+      evidence: { reason, approvers, needed, expiresAt },
+      extra: {},
+    };
+  }
   if (input.kind === 'canary-hold') {
     const { hold } = input;
     return {
@@ -78,11 +97,11 @@ export async function requestApproval({ taskToken, request: input }: RequestAppr
   const { release, environment } = input;
   const kind = kindOf(input);
   const rules = RULES[kind];
-  const approvers = (await deps.config()).policy?.approvers ?? [];
+  const { allowed: approvers, needed } = approversOf(kind, await deps.config(), { service: release.service, environment });
   const now = deps.clock.now();
-  const timeoutSeconds = input.kind === 'canary-hold' ? input.hold.approvalTimeoutSeconds : input.policy.approvalTimeoutSeconds;
+  const timeoutSeconds = input.kind === 'canary-hold' ? input.hold.approvalTimeoutSeconds : input.kind === 'promotion' ? input.promotion.approvalTimeoutSeconds : input.policy.approvalTimeoutSeconds;
   const expiresAt = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
-  const d = describeRequest(input, approvers, expiresAt);
+  const d = describeRequest(input, approvers, needed, expiresAt);
   const request: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'> = {
     service: release.service,
     version: release.version,
@@ -97,7 +116,7 @@ export async function requestApproval({ taskToken, request: input }: RequestAppr
     ...(release.initiator ? { initiator: release.initiator } : {}),
   };
   const record = await deps.approvals.request(request, { keepApprovals: rules.keepsApprovals });
-  const how = howToApprove(deps.approvalChannel, { service: release.service, version: release.version, environment }, kind);
+  const how = howToApprove(deps.approvalChannel, { service: release.service, version: release.version, environment }, kind, needed);
   const already = record.approvals.map((a) => a.approver);
   await decide(deps, release, {
     step: 'approval',
@@ -118,7 +137,7 @@ export async function requestApproval({ taskToken, request: input }: RequestAppr
         executionId: input.executionId,
         reason: d.eventReason,
         approvers,
-        needed: rules.needed,
+        needed,
         ...d.extra,
         expiresAt,
         howToApprove: how,

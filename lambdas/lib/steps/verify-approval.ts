@@ -1,5 +1,5 @@
 import { distinct } from '../approval-decision.js';
-import { RULES, kindOf } from '../approval-kinds.js';
+import { RULES, approversOf, kindOf } from '../approval-kinds.js';
 import { displayName, isInitiator } from '../approver-principal.js';
 import { decide } from '../decisions.js';
 import { ApprovalNotVerified } from '../errors.js';
@@ -9,8 +9,8 @@ import type { ApprovalRequestInput } from './request-approval.js';
 /**
  * After every wait for a person, before the release goes on: the ledger's record of that
  * request must say it was approved, for this execution, by the kind's number of distinct
- * approvers that the policy allows now (and, for an emergency, none of them the person who
- * caused the release). Only the approval function (approval-decision.ts) writes approvals, after
+ * approvers that the config allows now (`policy.approvers`, or a promotion's `approval.from`;
+ * and, for an emergency or a promotion, none of them the person who caused the release). Only the approval function (approval-decision.ts) writes approvals, after
  * AWS verified who sent them; a `SendTaskSuccess` sent by hand with the task token (it is in
  * the ledger and the execution history) ends the wait but achieves nothing here:
  * `ApprovalNotVerified` fails the release (or rolls the held canary back).
@@ -31,8 +31,9 @@ export async function verifyApproval({ request }: VerifyApprovalInput, deps: Pic
   const rules = RULES[kind];
   const key = { service: request.release.service, version: request.release.version, environment: request.environment, kind };
   const what = rules.what(key);
-  const policy = (await deps.config()).policy;
-  const allowed = policy?.approvers ?? [];
+  const config = await deps.config();
+  const policy = config.policy;
+  const { allowed, needed, field } = approversOf(kind, config, key);
   const record = await deps.approvals.get(key);
 
   const problems: string[] = [];
@@ -45,9 +46,9 @@ export async function verifyApproval({ request }: VerifyApprovalInput, deps: Pic
     const notAllowed = approved.filter((a) => !allowed.includes(a));
     const initiators = rules.initiatorMayDecide ? [] : approved.filter((a) => isInitiator(a, record.initiator, policy?.githubLogins ?? {}));
     approvers = approved.filter((a) => !notAllowed.includes(a) && !initiators.includes(a));
-    if (notAllowed.length) problems.push(`${notAllowed.map(displayName).join(', ')} ${notAllowed.length > 1 ? 'are' : 'is'} not in policy.approvers`);
+    if (notAllowed.length) problems.push(`${notAllowed.map(displayName).join(', ')} ${notAllowed.length > 1 ? 'are' : 'is'} not in ${field}`);
     if (initiators.length) problems.push(`${initiators.map(displayName).join(', ')} caused the release`);
-    if (approvers.length < rules.needed) problems.push(`it holds ${approvers.length} valid approval${approvers.length === 1 ? '' : 's'} of the ${rules.needed} it needs`);
+    if (approvers.length < needed) problems.push(`it holds ${approvers.length} valid approval${approvers.length === 1 ? '' : 's'} of the ${needed} it needs`);
   }
   if (problems.length) {
     const summary = `${what} could not be verified: ${problems.join('; ')}. Only approvals sent through the approval function count (was the waiting task answered by hand?)`;
