@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../lambdas/lib/ports.js';
+import { historyLines } from '../../local/cli/history.js';
 import type { ApprovalRequested, LocalRuntime } from '../../local/runtime/runtime.js';
 import { commitOf, demoConfig, prodOf, startHarness, statesEntered, type Harness, type RawService } from '../support/harness.js';
 import { SAMPLE_POLICY } from '../support/policy.js';
@@ -77,6 +78,9 @@ describe('an environment that needs a person to approve each deploy', () => {
     const decisions = (await h.rt.deps.ledger.decisions(service, 'v1.0.0')).filter((d) => d.step === 'approval');
     expect(decisions.map((d) => [d.environment, d.verdict])).toEqual([['prod', 'waiting'], ['prod', 'passed']]);
     expect(decisions[1]!.summary).toMatch(/^bob approved the promotion of gated v1\.0\.0 into prod at /);
+    // `tagflow history` shows the decision row: who approved, and when.
+    const history = (await historyLines(h.rt.deps.ledger, service, 'v1.0.0')).join('\n').replace(/\u001b\[\d+m/g, '');
+    expect(history).toMatch(/ approval +prod +passed +bob approved the promotion of gated v1\.0\.0 into prod at \d{4}-/);
     // The gate, then the lock: the machine asked before it locked prod, and verified the approval in the ledger.
     const entered = statesEntered(s.history);
     const lastLock = entered.lastIndexOf('Acquire environment lock');
