@@ -33,7 +33,11 @@ export type EnvironmentApproval = z.infer<typeof environmentApprovalSchema>;
 export const APPROVAL_KEYS = Object.keys(environmentApprovalSchema.shape);
 
 /** Across one environment's approval, and a service's waits: what the schema alone cannot see. */
-export function approvalIssues(services: Record<string, { environments: { name: string; approval?: EnvironmentApproval | undefined }[] }>): FieldIssue[] {
+export function approvalIssues(
+  services: Record<string, { environments: { name: string; approval?: EnvironmentApproval | undefined }[] }>,
+  /** With a policy, its check (policy-config.ts) counts the sign-offs with its own waits. */
+  hasPolicy = false,
+): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const [name, svc] of Object.entries(services)) {
     let waits = 0;
@@ -53,8 +57,8 @@ export function approvalIssues(services: Record<string, { environments: { name: 
       const accounts = [...new Set(a.from.flatMap((who) => (who.startsWith('arn:') ? [who.split(':')[4]] : [])))];
       if (accounts.length > 1) issues.push({ field: `${field}.from`, problem: `approvers come from accounts ${accounts.join(', ')}; only principals of the pipeline's own account can approve` });
     });
-    // The sign-offs alone must fit the release machine's time limit (the policy's own waits are checked with the policy).
-    if (waits + RELEASE_WORK_HOURS > RELEASE_TIMEOUT_HOURS) {
+    // The sign-offs must fit the release machine's time limit; with a policy, together with its waits, there.
+    if (!hasPolicy && waits + RELEASE_WORK_HOURS > RELEASE_TIMEOUT_HOURS) {
       issues.push({
         field: `services.${name}.environments`,
         problem: `a release of ${name} could wait ${waits} h for approvals (the sum of its environments' approval.timeoutHours), beyond the release machine's ${RELEASE_TIMEOUT_HOURS} h limit less ${RELEASE_WORK_HOURS} h for the release itself; lower timeoutHours`,

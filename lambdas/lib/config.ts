@@ -272,7 +272,7 @@ function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
   }
   issues.push(...sharedTriggerIssues(raw));
   issues.push(...holdIssues(config));
-  issues.push(...approvalIssues(config.services));
+  issues.push(...approvalIssues(config.services, config.policy !== undefined));
   // Every service's environment names, also of services wrong elsewhere: no false "no such environment".
   const services = isObject(raw) && isObject(raw.services) ? Object.values(raw.services) : [];
   const names = services.flatMap((svc) => (isObject(svc) && Array.isArray(svc.environments) ? svc.environments.flatMap((e) => (isObject(e) && typeof e.name === 'string' ? [e.name] : [])) : []));

@@ -130,7 +130,7 @@ export function environmentNameIssues(policy: unknown, environments: readonly st
 /** Checks across the config: names that must exist, counts, and the release machine's time budget. */
 export function policyIssues(
   policy: DeployPolicy,
-  services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined; approval?: { from: string[] } | undefined }[] }>,
+  services: Record<string, { environments: { name: string; canary?: { steps: number[]; onInconclusive: string } | undefined; approval?: { from: string[]; timeoutHours: number } | undefined }[] }>,
   /** Every environment name the config has, where `services` holds only those that parse. */
   environments: readonly string[] = Object.values(services).flatMap((s) => s.environments.map((e) => e.name)),
 ): FieldIssue[] {
@@ -147,14 +147,25 @@ export function policyIssues(
   for (const [name, svc] of Object.entries(services)) {
     const gated = gatedEnvironments(policy, svc.environments.map((e) => e.name));
     const holds = svc.environments.reduce((n, e) => n + (e.canary?.onInconclusive === 'hold' ? e.canary.steps.filter((w) => w < 100).length : 0), 0);
-    const worst = gated.length * perEnvironment + holds * policy.approvalTimeoutHours;
+    // Environments' sign-offs (approval.timeoutHours) wait besides; approval-config.ts checks them alone when there is no policy.
+    const signOffs = svc.environments.reduce((h, e) => h + (e.approval?.timeoutHours ?? 0), 0);
+    const worst = gated.length * perEnvironment + holds * policy.approvalTimeoutHours + signOffs;
     if (worst + RELEASE_WORK_HOURS > RELEASE_TIMEOUT_HOURS) {
-      const waits = [gated.length ? `${perEnvironment} h in each of its ${gated.length} gated environments (${gated.join(', ')})` : '', holds ? `${policy.approvalTimeoutHours} h at each of ${holds} canary steps that hold` : ''].filter(Boolean).join(' and ');
+      const waits = [
+        gated.length ? `${perEnvironment} h in each of its ${gated.length} gated environments (${gated.join(', ')})` : '',
+        holds ? `${policy.approvalTimeoutHours} h at each of ${holds} canary steps that hold` : '',
+        signOffs ? `${signOffs} h for its environments' approvals (approval.timeoutHours)` : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
       const slots = gated.length + holds;
-      issues.push({
-        field: policy.maxWaitHours >= policy.approvalTimeoutHours && gated.length ? 'policy.maxWaitHours' : 'policy.approvalTimeoutHours',
-        problem: `a release of ${name} could wait ${waits}, ${worst} h in all, beyond the release machine's ${RELEASE_TIMEOUT_HOURS} h limit less ${RELEASE_WORK_HOURS} h for the release itself; lower it to at most ${Math.floor((RELEASE_TIMEOUT_HOURS - RELEASE_WORK_HOURS) / slots)}`,
-      });
+      const room = Math.floor((RELEASE_TIMEOUT_HOURS - RELEASE_WORK_HOURS - signOffs) / slots);
+      const beyond = `a release of ${name} could wait ${waits}, ${worst} h in all, beyond the release machine's ${RELEASE_TIMEOUT_HOURS} h limit less ${RELEASE_WORK_HOURS} h for the release itself`;
+      issues.push(
+        slots > 0 && room > 0
+          ? { field: policy.maxWaitHours >= policy.approvalTimeoutHours && gated.length ? 'policy.maxWaitHours' : 'policy.approvalTimeoutHours', problem: `${beyond}; lower it to at most ${room}${signOffs ? ", or lower the environments' approval.timeoutHours" : ''}` }
+          : { field: `services.${name}.environments`, problem: `${beyond}; lower the environments' approval.timeoutHours` },
+      );
     }
   }
   return issues;

@@ -146,3 +146,23 @@ describe('promotion approvals', () => {
     expect(approversOf('promotion', config, { service: 'api', environment: 'dev' }).allowed).toEqual([]);
   });
 });
+
+describe("environments' sign-offs in the release machine's time budget", () => {
+  const three = (timeoutHours: number) => ({ services: { api: { environments: ['dev', 'staging', 'prod'].map((name) => ({ name, approval: { from: ['alice'], timeoutHours } })) } } });
+
+  it('count alone without a policy', () => {
+    expect(() => parseConfig(three(104))).not.toThrow();
+    expect(problems(three(105))).toEqual([{ field: 'services.api.environments', problem: expect.stringContaining('could wait 315 h for approvals') }]);
+  });
+
+  it("count with the policy's own waits, once", () => {
+    // One gated environment (72 h) and 3 × 80 h of sign-offs: 312 h fits; 3 × 81 h does not.
+    const policy = { windows: [{ environments: ['prod'], days: ['mon'], from: '09:00', to: '10:00' }], maxWaitHours: 72, approvalTimeoutHours: 24 };
+    expect(() => parseConfig({ ...three(80), policy })).not.toThrow();
+    expect(problems({ ...three(81), policy })).toEqual([
+      { field: 'policy.maxWaitHours', problem: expect.stringContaining("could wait 72 h in each of its 1 gated environments (prod) and 243 h for its environments' approvals (approval.timeoutHours), 315 h in all") },
+    ]);
+    expect(problems({ ...three(81), policy })[0]!.problem).toMatch(/lower it to at most 69, or lower the environments' approval.timeoutHours$/);
+    expect(problems({ ...three(104), policy })).toEqual([{ field: 'services.api.environments', problem: expect.stringMatching(/; lower the environments' approval.timeoutHours$/) }]);
+  });
+});
