@@ -121,11 +121,11 @@ describe('the release notifications', () => {
     expect(lines(bus('Approval Requested', { ...base, kind: 'promotion', needed: 1 }))[0]).toMatch(/^api v2: promotion approval for prod waits for 1 approver\(s\)/);
   });
 
-  it('paste the deployed approval instructions intact (tagflow approve … --url), for both kinds', () => {
+  it('paste the deployed approval instructions intact (tagflow approve … --url), for every kind', () => {
     const channel = { kind: 'function-url' as const, url: 'https://abc.lambda-url.eu-west-1.on.aws/' };
     const key = { service: 'api', version: 'v2', environment: 'prod' };
     const base = { ...key, executionId: 'arn:x', needed: 2, weight: 10, expiresAt: '2026-12-01T00:00:00.000Z', reason: 'emergency: hotfix; prod is frozen' };
-    for (const kind of ['emergency', 'canary-hold'] as const) {
+    for (const kind of ['emergency', 'canary-hold', 'promotion'] as const) {
       const how = howToApprove(channel, key, kind);
       const [line] = lines(bus('Approval Requested', { ...base, kind, howToApprove: how }));
       expect(line!.endsWith(`: ${how}`)).toBe(true);
