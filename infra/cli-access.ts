@@ -6,16 +6,13 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag.js';
 
-/** The ledger's partition of freezes (lambdas/adapters/dynamodb-ledger.ts): the only items the CLI writes. */
-export const FREEZES_PARTITION = 'FREEZES';
-
 /**
  * What `tagflow … --stack` needs, for the people who run releases: read the stack's outputs and
  * the ledger; start and follow executions of this stack's two machines; put trigger events
- * (source `tagflow`) on its bus; read CloudWatch for `tagflow plan`; and write freezes — only
- * the ledger's FREEZES partition (`dynamodb:LeadingKeys`), so nobody with this policy can write
- * a release record, an approval or an environment's state. Approving needs the approvers
- * policy as well; uploading builds, CI's.
+ * (source `tagflow`) on its bus; read CloudWatch for `tagflow plan`. It writes nothing to the
+ * ledger: a freeze goes through the approval URL, whose function records the signer STS names
+ * (lambdas/lib/freeze-http.ts), so approving and freezing need the approvers policy as well;
+ * uploading builds, CI's.
  */
 export class CliAccess extends Construct {
   readonly policy: ManagedPolicy;
@@ -26,16 +23,10 @@ export class CliAccess extends Construct {
     const stackArn = stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` });
     const executions = props.machines.map((m) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${m.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
     this.policy = new ManagedPolicy(this, 'Policy', {
-      description: 'tagflow CLI against this stack: read outputs and ledger, start and follow releases and rollbacks, declare freezes',
+      description: 'tagflow CLI against this stack: read outputs and ledger, start and follow releases and rollbacks',
       statements: [
         new PolicyStatement({ sid: 'ReadStackOutputs', actions: ['cloudformation:DescribeStacks'], resources: [stackArn] }),
         new PolicyStatement({ sid: 'ReadLedger', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [props.table.tableArn] }),
-        new PolicyStatement({
-          sid: 'WriteFreezesOnly',
-          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          resources: [props.table.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [FREEZES_PARTITION] } },
-        }),
         new PolicyStatement({ sid: 'StartExecutions', actions: ['states:StartExecution'], resources: props.machines.map((m) => m.stateMachineArn) }),
         new PolicyStatement({ sid: 'FollowExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
         new PolicyStatement({ sid: 'PutTriggerEvents', actions: ['events:PutEvents'], resources: [props.bus.eventBusArn], conditions: { 'ForAllValues:StringEquals': { 'events:source': ['tagflow'] } } }),
@@ -45,6 +36,6 @@ export class CliAccess extends Construct {
     acknowledgeWildcardResource(this.policy, stackArn, 'This stack only: its id suffix is not known before it is created.');
     for (const e of executions) acknowledgeWildcardResource(this.policy, e, 'Executions of this stack\'s machines only: the CLI follows the one it started, named at start.');
     acknowledgeWildcardResource(this.policy, '*', 'cloudwatch:GetMetricData has no resource-level permissions.');
-    new CfnOutput(scope, 'CliPolicyArn', { value: this.policy.managedPolicyArn, description: 'Attach to release managers: tagflow … --stack (status, history, release, rollback, freeze; approvers also need ApproversPolicyArn)' });
+    new CfnOutput(scope, 'CliPolicyArn', { value: this.policy.managedPolicyArn, description: 'Attach to release managers: tagflow … --stack (status, history, release, rollback; approve and freeze also need ApproversPolicyArn)' });
   }
 }

@@ -1,5 +1,5 @@
-import type { PipelineConfig } from '../../lambdas/lib/config.js';
-import type { Ledger, LedgerFreeze } from '../../lambdas/lib/ports.js';
+import type { PipelineConfig } from './config.js';
+import type { Ledger, LedgerFreeze } from './ports.js';
 
 /**
  * `tagflow freeze` and `tagflow unfreeze`: an incident freeze written to the ledger, so it
@@ -8,8 +8,8 @@ import type { Ledger, LedgerFreeze } from '../../lambdas/lib/ports.js';
  * overrides it).
  *
  * Who froze and who unfroze is the caller's identity: locally the OS user (user@host), as the
- * other local commands record it. In AWS it will be the signer of the request, verified as for
- * approvals (approval-proof.ts); that comes with `--stack`, not yet.
+ * other local commands record it; in AWS the signer of the request, verified by STS as for
+ * approvals (freeze-http.ts), never a field of the request.
  */
 
 /** A bad `tagflow freeze` / `unfreeze` input; the message names the flag. */

@@ -26,6 +26,11 @@ const stsHost = (region: string) => (region.startsWith('cn-') ? `sts.${region}.a
 
 /** A presigned GetCallerIdentity URL whose signature covers `x-tagflow-approval: bindingOf(decision)`. */
 export async function presignIdentity(decision: DecisionBinding, credentials: Credentials, region: string, now = new Date()): Promise<string> {
+  return presignBinding(bindingOf(decision), credentials, region, now);
+}
+
+/** A presigned GetCallerIdentity URL whose signature covers `x-tagflow-approval: <binding>` (an approval's or a freeze's). */
+export async function presignBinding(binding: string, credentials: Credentials, region: string, now = new Date()): Promise<string> {
   const host = stsHost(region);
   const signer = new SignatureV4({ service: 'sts', region, sha256: Sha256, credentials });
   const request = new HttpRequest({
@@ -34,7 +39,7 @@ export async function presignIdentity(decision: DecisionBinding, credentials: Cr
     hostname: host,
     path: '/',
     query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-    headers: { host, [BINDING_HEADER]: bindingOf(decision) },
+    headers: { host, [BINDING_HEADER]: binding },
   });
   const signed = await signer.presign(request, { expiresIn: MAX_AGE_SECONDS, signingDate: now });
   const url = new URL(`https://${host}/`);
@@ -44,7 +49,12 @@ export async function presignIdentity(decision: DecisionBinding, credentials: Cr
 
 /** The decision's body with its identity proof, and the POST signed for the function URL (service `lambda`). */
 export async function signDecision(approvalUrl: string, decision: DecisionBinding, credentials: Credentials, region: string, now = new Date()): Promise<SignedDecision> {
-  const body = JSON.stringify({ ...decision, identity: { getCallerIdentityUrl: await presignIdentity(decision, credentials, region, now) } });
+  return signBody(approvalUrl, { ...decision }, bindingOf(decision), credentials, region, now);
+}
+
+/** Any request to the approval URL (a decision, a freeze): the body with the identity proof for `binding`, and the POST signed for the URL. */
+export async function signBody(approvalUrl: string, fields: Record<string, unknown>, binding: string, credentials: Credentials, region: string, now = new Date()): Promise<SignedDecision> {
+  const body = JSON.stringify({ ...fields, identity: { getCallerIdentityUrl: await presignBinding(binding, credentials, region, now) } });
   const url = new URL(approvalUrl);
   // The function URL's region is in its host: <id>.lambda-url.<region>.on.aws
   const urlRegion = /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(url.hostname)?.[1] ?? region;

@@ -1,4 +1,5 @@
-import { signDecision, type Credentials } from './approval-signing.js';
+import { bindingOf } from '../../lambdas/lib/approval-proof.js';
+import { signBody, type Credentials } from './approval-signing.js';
 
 /**
  * `tagflow approve`: an approver's decision on a waiting release, sent to the deployed
@@ -47,24 +48,35 @@ export function approvalUrlProblem(url: string): string | undefined {
 }
 
 export async function approve(opts: ApproveOptions, deps: ApproveDeps): Promise<ApproveResult> {
-  const region = opts.region ?? URL_REGION.exec(new URL(opts.url).hostname)?.[1];
-  if (!region) throw new Error(`cannot tell the region from ${opts.url}; pass --region`);
+  const decision = { service: opts.service, version: opts.version, environment: opts.environment, decision: opts.decision, ...(opts.comment ? { comment: opts.comment } : {}) };
+  const { body: _body, ...result } = await sendSigned(opts.url, decision, bindingOf(decision), deps, opts.region);
+  return result;
+}
+
+/**
+ * Sends one request to the approval URL (a decision, a freeze) signed with the caller's own
+ * credentials: the identity proof for `binding` in the body, the POST signed for AWS_IAM auth.
+ */
+export async function sendSigned(url: string, fields: Record<string, unknown>, binding: string, deps: ApproveDeps, regionOverride?: string): Promise<ApproveResult & { body?: unknown }> {
+  const region = regionOverride ?? URL_REGION.exec(new URL(url).hostname)?.[1];
+  if (!region) throw new Error(`cannot tell the region from ${url}; pass --region`);
   let credentials: Credentials;
   try {
     credentials = await deps.credentials();
   } catch (err) {
-    throw new Error(`no AWS credentials to sign the decision with (${(err as Error).message}); sign in as yourself first (e.g. aws sso login, or set AWS_PROFILE)`);
+    throw new Error(`no AWS credentials to sign with (${(err as Error).message}); sign in as yourself first (e.g. aws sso login, or set AWS_PROFILE)`);
   }
-  const decision = { service: opts.service, version: opts.version, environment: opts.environment, decision: opts.decision, ...(opts.comment ? { comment: opts.comment } : {}) };
-  const signed = await signDecision(opts.url, decision, credentials, region, deps.now());
+  const signed = await signBody(url, fields, binding, credentials, region, deps.now());
   const res = await deps.post(signed.url, { method: 'POST', headers: signed.headers, body: signed.body });
   const text = await res.text();
   let message = text;
+  let body: unknown;
   try {
-    const body = JSON.parse(text) as { message?: string; error?: string; Message?: string };
-    message = [body.error, body.message ?? body.Message].filter(Boolean).join(': ') || text;
+    body = JSON.parse(text);
+    const b = body as { message?: string; error?: string; Message?: string };
+    message = [b.error, b.message ?? b.Message].filter(Boolean).join(': ') || text;
   } catch {
     // Not JSON (e.g. an HTML error page): show it as it came.
   }
-  return { status: res.status, message, ok: res.status === 200 };
+  return { status: res.status, message, ok: res.status === 200, ...(body !== undefined ? { body } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
-import type { Executions, Ledger, MetricsSource, ObjectStore } from '../../lambdas/lib/ports.js';
+import type { FreezeFlags } from '../../lambdas/lib/freezes.js';
+import type { Executions, Ledger, LedgerFreeze, MetricsSource, ObjectStore } from '../../lambdas/lib/ports.js';
 import type { TargetConfig } from '../../lambdas/lib/config.js';
 import type { ExecutionSummary } from '../runtime/runtime.js';
 import type { ProgressEvent } from './progress.js';
@@ -39,8 +40,13 @@ export interface Backend {
   /** The approvals endpoint (`ApprovalUrl`), where the backend has one. */
   readonly approvalUrl?: string;
   now(): Date;
-  /** Who the commands act as, recorded with a freeze. */
-  actor(): Promise<string>;
+  /**
+   * `tagflow freeze` / `unfreeze`: locally written as the OS user; on a stack sent through the
+   * approval URL, where the function records the signer STS names (lambdas/lib/freeze-http.ts).
+   * A bad input or a refusal throws FreezeInputError (exit 2).
+   */
+  declareFreeze(flags: FreezeFlags): Promise<LedgerFreeze>;
+  endFreeze(name: string): Promise<LedgerFreeze>;
   start(machine: MachineName, input: unknown, onEvent: (e: ProgressEvent) => void): Promise<RunHandle>;
   sendEvent(event: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<SentEvent>;
   /** What to print before the command's own output (warnings, executions reconciled at start). */

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
+import { freeze, unfreeze } from '../../lambdas/lib/freezes.js';
 import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
 import type { LocalRuntime } from '../runtime/runtime.js';
 import type { Backend } from './backend.js';
@@ -15,7 +16,8 @@ export function localBackend(rt: LocalRuntime, config: PipelineConfig, actor: st
     metrics: (target) => rt.deps.metrics(target),
     notices: [...rt.warnings.map((w) => `⚠ ${w}`), ...describeRecovered(rt.recovered)],
     now: () => rt.clock.now(),
-    actor: async () => actor,
+    declareFreeze: (flags) => freeze(rt.deps.ledger, config, flags, rt.clock.now(), actor),
+    endFreeze: (name) => unfreeze(rt.deps.ledger, name, rt.clock.now(), actor),
     start: async (machine, input, onEvent) => rt.startExecution(machine, input, { onEvent }),
     sendEvent: async (event, onEvent) => {
       const result = rt.sendEvent(event, { onEvent });

@@ -8,6 +8,7 @@ import type SPEC_JSON from './commands.json';
 import type { ApprovalRequested, ExecutionSummary, LocalRuntime } from '../runtime/runtime.js';
 import type { AwsClients, StackTarget } from './aws/stack-backend.js';
 import type { FollowOptions } from './aws/sfn-progress.js';
+import type { ApproveDeps } from './approve.js';
 import type { Backend, RunHandle } from './backend.js';
 import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, type ProgressEvent, progressPrinter, red, yellow } from './progress.js';
@@ -50,6 +51,8 @@ export interface CliEnv {
   awsClients?: (target: StackTarget) => AwsClients;
   /** How a deployed execution is followed (tests drive the polls). */
   follow?: FollowOptions;
+  /** How requests to a stack's approval URL are signed and sent (tests sign as a given key). */
+  signing?: ApproveDeps;
 }
 
 /** What `tagflow X` runs on: --stack NAME (or TAGFLOW_STACK) names a deployed stack; `tagflow local X` is always local. */
@@ -72,7 +75,7 @@ async function withBackend<T>(flags: Flags, env: CliEnv, stack: string | undefin
   if (stack !== undefined) {
     const { openStackBackend } = await import('./aws/stack-backend.js');
     const target = { stack, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) };
-    const backend = await openStackBackend(target, { config, ...(env.awsClients ? { clients: env.awsClients } : {}), ...(env.follow ? { follow: env.follow } : {}) });
+    const backend = await openStackBackend(target, { config, ...(env.awsClients ? { clients: env.awsClients } : {}), ...(env.follow ? { follow: env.follow } : {}), ...(env.signing ? { signing: env.signing } : {}) });
     // Ctrl-C stops only the watching: an execution in AWS goes on, and says where to see it.
     const onSigint = () => {
       console.log(yellow(`\nstopped following; anything started goes on in AWS (tagflow status --stack ${stack}, or the console link above)`));
@@ -233,16 +236,15 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     }
     case 'freeze':
     case 'unfreeze': {
-      const { freeze, unfreeze, describeFreeze, FreezeInputError } = await import('./freeze.js');
+      const { describeFreeze, FreezeInputError } = await import('../../lambdas/lib/freezes.js');
       return on(async (b) => {
-        const now = b.now();
         try {
           if (group === 'freeze') {
-            const f = await freeze(b.ledger, b.config, flags, now, await b.actor());
+            const f = await b.declareFreeze(flags);
             console.log(red(`❄ ${describeFreeze(f)}`));
             console.log(dim(`  in force from the next "Check deploy policy"; end it with: tagflow unfreeze ${f.name}${stack ? ` --stack ${stack}` : ''}`));
           } else {
-            const f = await unfreeze(b.ledger, positionals[0], now, await b.actor());
+            const f = await b.endFreeze(positionals[0] ?? '');
             console.log(green(`✓ unfroze ${describeFreeze(f)}`));
           }
           return 0;

@@ -7,12 +7,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LOCAL_TABLE } from '../../local/runtime/runtime.js';
 import type { AwsClients } from '../../local/cli/aws/stack-backend.js';
 import { main } from '../../local/cli/main.js';
+import { StsCallerIdentity } from '../../lambdas/adapters/sts-caller-identity.js';
+import { handleApprovalUrlRequest } from '../../lambdas/lib/approval-url.js';
+import { parseConfig } from '../../lambdas/lib/config.js';
+import { systemClock } from '../../lambdas/lib/ports.js';
+import { FakeSts } from '../support/fake-sts.js';
+import { silentLogger } from '../../lambdas/adapters/json-logger.js';
 import { statusTable } from '../../local/cli/status.js';
 import { demoConfig, startHarness, type Harness } from '../support/harness.js';
 
@@ -28,12 +33,10 @@ const ACCOUNT = '123456789012';
 const STACK = 'tagflow-prod';
 const RELEASE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:ReleaseStateMachine1A2B3C4D-Xy9`;
 const ROLLBACK_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:RollbackStateMachine5E6F7A8B-Zq1`;
-const CALLER = `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_ReleaseManager_0a1b2c3d/alice@example.com`;
 const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 
 const cfn = mockClient(CloudFormationClient);
 const sfn = mockClient(SFNClient);
-const sts = mockClient(STSClient);
 const events = mockClient(EventBridgeClient);
 
 function stackOutputs(extra: { OutputKey: string; OutputValue: string }[] = []) {
@@ -132,7 +135,6 @@ describe('tagflow --stack', () => {
       s3: new S3Client({ region: REGION, credentials }),
       eventbridge: new EventBridgeClient({ region: REGION, credentials }),
       cloudwatch: new CloudWatchClient({ region: REGION, credentials }),
-      sts: new STSClient({ region: REGION, credentials }),
     });
   });
   afterAll(async () => {
@@ -142,11 +144,9 @@ describe('tagflow --stack', () => {
   beforeEach(() => {
     cfn.reset();
     sfn.reset();
-    sts.reset();
     events.reset();
     cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id nope does not exist'), { name: 'ValidationError' }));
     cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs());
-    sts.on(GetCallerIdentityCommand).resolves({ UserId: 'AROAEXAMPLE:alice@example.com', Account: ACCOUNT, Arn: CALLER });
   });
 
   async function cli(...args: string[]) {
@@ -194,22 +194,68 @@ describe('tagflow --stack', () => {
     }
   });
 
-  it('freeze writes the deployed ledger with the caller STS names; the release functions then wait for it; unfreeze records who', async () => {
+  it('freeze goes through the approval URL, whose function records the signer STS names; the release functions then wait for it; unfreeze records who', async () => {
+    const url = `https://abcdefghijklmnop.lambda-url.${REGION}.on.aws/`;
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs([{ OutputKey: 'ApprovalUrl', OutputValue: url }]));
+    const policy = { ...demoConfig(), policy: { approvers: [`arn:aws:iam::${ACCOUNT}:user/alice`, `arn:aws:iam::${ACCOUNT}:user/bob`], approvalTimeoutHours: 24 } };
+    writeFileSync(configFile, JSON.stringify(policy));
+    const alice = { accessKeyId: 'AKIAALICE0000000', secretAccessKey: 'alice-secret', arn: `arn:aws:iam::${ACCOUNT}:user/alice` };
+    const mallory = { accessKeyId: 'AKIAMALLORY00000', secretAccessKey: 'mallory-secret', arn: `arn:aws:iam::${ACCOUNT}:user/mallory` };
+    const sts = new FakeSts([alice, mallory]);
+    // The function behind the URL: the same core the deployed one runs, on the deployed ledger, verifying through (fake) STS.
+    const fn = { config: async () => parseConfig(policy), ledger: h.rt.deps.ledger, clock: systemClock, log: silentLogger, identity: new StsCallerIdentity(sts.fetch) };
+    const as = (key: typeof alice) => ({
+      credentials: async () => key,
+      now: () => new Date(),
+      post: async (to: string, init: { body: string; headers: Record<string, string> }) => {
+        expect(to).toBe(url);
+        const res = await handleApprovalUrlRequest({ urlSignerArn: key.arn, account: ACCOUNT, body: init.body }, { ...fn, approvals: undefined as never, taskTokens: undefined as never });
+        return { status: res.status, text: async () => JSON.stringify(res.body) };
+      },
+    });
+    const run = async (key: typeof alice, ...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
+      const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(strip(a.join(' '))));
+      try {
+        const code = await main([...args, '--stack', STACK, '--region', REGION, '--config', configFile], { awsClients: clients, signing: as(key) });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      } finally {
+        log.mockRestore();
+        error.mockRestore();
+      }
+    };
+    try {
+      const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) + 'Z';
+      const refused = await run(mallory, 'freeze', '--environments', 'prod', '--until', until, '--reason', 'not mine to freeze', '--name', 'inc-8');
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain('only policy.approvers may freeze');
+      const frozen = await run(alice, 'freeze', '--environments', 'prod', '--until', until, '--reason', 'INC-9: payments down', '--name', 'inc-9');
+      expect(frozen.code).toBe(0);
+      expect(frozen.out).toContain(`frozen by ${alice.arn}`);
+      expect(frozen.out).toContain(`tagflow unfreeze inc-9 --stack ${STACK}`);
+      // What STS was asked to verify was bound to exactly this freeze.
+      expect(sts.calls.at(-1)!.headers['x-tagflow-approval']).toMatch(/^tagflow-freeze\/1 action=freeze name=inc-9 service=\* /);
+
+      await h.publish('v1.0.1');
+      // No windows in this policy: prod waits for the freeze to end (locally the clock jumps there), naming it and who declared it.
+      await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.1' }).done;
+      const decision = (await h.rt.deps.ledger.decisions('demo', 'v1.0.1')).find((d) => d.step === 'policy' && d.environment === 'prod');
+      expect(decision).toMatchObject({ verdict: 'waiting', summary: expect.stringContaining(`"inc-9" (declared by ${alice.arn})`) });
+
+      expect((await run(mallory, 'unfreeze', 'inc-9')).code).toBe(2);
+      const unfrozen = await run(alice, 'unfreeze', 'inc-9');
+      expect(unfrozen.code).toBe(0);
+      expect((await h.rt.deps.ledger.freezes()).find((f) => f.name === 'inc-9')).toMatchObject({ frozenBy: alice.arn, unfrozenBy: alice.arn });
+    } finally {
+      writeFileSync(configFile, JSON.stringify(demoConfig()));
+    }
+  });
+
+  it('a stack without an ApprovalUrl cannot take a freeze: in AWS an approver declares it', async () => {
     const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) + 'Z';
-    const frozen = await cli('freeze', '--stack', STACK, '--region', REGION, '--environments', 'prod', '--until', until, '--reason', 'INC-9: payments down', '--name', 'inc-9');
-    expect(frozen.code).toBe(0);
-    expect(frozen.out).toContain(`frozen by ${CALLER}`);
-    expect(frozen.out).toContain(`tagflow unfreeze inc-9 --stack ${STACK}`);
-
-    await h.publish('v1.0.1');
-    // No policy in this config: prod waits for the freeze to end (locally the clock jumps there), naming it and who declared it.
-    await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.1' }).done;
-    const decision = (await h.rt.deps.ledger.decisions('demo', 'v1.0.1')).find((d) => d.step === 'policy' && d.environment === 'prod');
-    expect(decision).toMatchObject({ verdict: 'waiting', summary: expect.stringContaining(`"inc-9" (declared by ${CALLER})`) });
-
-    const unfrozen = await cli('unfreeze', 'inc-9', '--stack', STACK, '--region', REGION);
-    expect(unfrozen.code).toBe(0);
-    expect((await h.rt.deps.ledger.freezes()).find((f) => f.name === 'inc-9')).toMatchObject({ frozenBy: CALLER, unfrozenBy: CALLER });
+    await expect(cli('freeze', '--stack', STACK, '--region', REGION, '--environments', 'prod', '--until', until, '--reason', 'x')).rejects.toThrow(`stack ${STACK} has no ApprovalUrl output`);
   });
 
   it('release starts the deployed machine and follows its history to the end with the local progress view and the console URL', async () => {

@@ -4,13 +4,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CloudWatchMetrics } from '../../../lambdas/adapters/cloudwatch-metrics.js';
 import { DynamoDbLedger } from '../../../lambdas/adapters/dynamodb-ledger.js';
 import { S3Store } from '../../../lambdas/adapters/s3-store.js';
 import { SfnExecutions } from '../../../lambdas/adapters/sfn-executions.js';
 import type { PipelineConfig, TargetConfig } from '../../../lambdas/lib/config.js';
-import type { MetricsSource } from '../../../lambdas/lib/ports.js';
+import { type FreezeAction, freezeBindingOf } from '../../../lambdas/lib/freeze-http.js';
+import { FreezeInputError, parseFreeze } from '../../../lambdas/lib/freezes.js';
+import type { LedgerFreeze, MetricsSource } from '../../../lambdas/lib/ports.js';
+import { type ApproveDeps, sendSigned } from '../approve.js';
 import type { Backend, MachineName, RunHandle, SentEvent } from '../backend.js';
 import type { ProgressEvent } from '../progress.js';
 import { consoleUrl, type FollowOptions, followExecution } from './sfn-progress.js';
@@ -24,7 +26,6 @@ export interface AwsClients {
   s3: S3Client;
   eventbridge: EventBridgeClient;
   cloudwatch: CloudWatchClient;
-  sts: STSClient;
 }
 
 export interface StackTarget {
@@ -44,12 +45,13 @@ export function awsClients(target: StackTarget): AwsClients {
     s3: new S3Client(common),
     eventbridge: new EventBridgeClient(common),
     cloudwatch: new CloudWatchClient(common),
-    sts: new STSClient(common),
   };
 }
 
 export interface StackBackendOptions {
   config: PipelineConfig;
+  /** How requests to the approval URL are signed and sent (freezes). @default the SDK's credential chain and fetch */
+  signing?: ApproveDeps;
   clients?: (target: StackTarget) => AwsClients;
   follow?: FollowOptions;
   /** Names executions the CLI starts (unique per start). */
@@ -64,7 +66,16 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
   const ledger = new DynamoDbLedger(clients.dynamodb, where.ledgerTable);
   const metrics = new CloudWatchMetrics(clients.cloudwatch);
   const guard = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => Promise.reject(describeAwsError(err, what, region)));
-  let actor: Promise<string> | undefined;
+  const signing = opts.signing ?? defaultSigning(target);
+  /** Freezes in AWS go through the approval URL, whose function records the verified signer. */
+  const sendFreeze = async (action: FreezeAction): Promise<LedgerFreeze> => {
+    if (!where.approvalUrl) throw new StackProblem(`stack ${where.stackName} has no ApprovalUrl output (its config has no policy.approvers): in AWS a freeze is declared by an approver, through that URL`);
+    const res = await sendSigned(where.approvalUrl, { ...action }, freezeBindingOf(action), signing, region);
+    const freeze = (res.body as { freeze?: LedgerFreeze } | undefined)?.freeze;
+    if (res.ok && freeze) return freeze;
+    if (res.status === 400 || res.status === 403) throw new FreezeInputError(res.message);
+    throw new Error(`the approval URL answered ${res.status}: ${res.message}`);
+  };
   return {
     where: `stack ${where.stackName} (${region}): ledger ${where.ledgerTable}`,
     config: opts.config,
@@ -76,11 +87,12 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
     ...(where.approvalUrl ? { approvalUrl: where.approvalUrl } : {}),
     notices: [],
     now: () => new Date(),
-    actor: () =>
-      (actor ??= guard('your identity (sts:GetCallerIdentity)', async () => {
-        const id = await clients.sts.send(new GetCallerIdentityCommand({}));
-        return id.Arn ?? 'unknown caller';
-      })),
+    declareFreeze: async (flags) => {
+      // Checked here first against the local config, for a fast answer; the function checks again against the deployed one.
+      const f = parseFreeze(flags, opts.config, new Date(), 'the signer');
+      return sendFreeze({ action: 'freeze', name: f.name, environments: f.environments, ...(f.service ? { service: f.service } : {}), until: f.until, reason: f.reason });
+    },
+    endFreeze: (name) => sendFreeze({ action: 'unfreeze', name }),
     start: (machine, input, onEvent) => guard(`the ${machine} state machine of stack ${where.stackName}`, () => startExecution(clients.sfn, where, machine, input, onEvent, opts)),
     sendEvent: (event) => guard(`the event bus ${where.eventBusName}`, () => putEvent(clients.eventbridge, where, event)),
     close: async () => {
@@ -96,6 +108,19 @@ async function resolvedRegion(cfn: CloudFormationClient, stack: string): Promise
   } catch (err) {
     throw describeAwsError(err, `stack ${stack}`, '(no region)');
   }
+}
+
+function defaultSigning(target: StackTarget): ApproveDeps {
+  let provider: (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>) | undefined;
+  return {
+    credentials: async () => {
+      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+      provider ??= defaultProvider(target.profile ? { profile: target.profile } : {});
+      return provider();
+    },
+    post: (url, init) => fetch(url, init),
+    now: () => new Date(),
+  };
 }
 
 const defaultName = (machine: MachineName) => `tagflow-cli-${machine}-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
