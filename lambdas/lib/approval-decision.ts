@@ -27,7 +27,7 @@ export const decisionRequestSchema = z.strictObject({
   service: z.string().regex(SERVICE_PATTERN, 'expected a service name such as "checkout"'),
   version: z.string().min(1, 'expected the version being released, e.g. "v2.4.1"'),
   environment: z.string().regex(ENVIRONMENT_PATTERN, 'expected an environment name such as "prod"'),
-  decision: z.enum(['approve', 'reject', 'promote', 'rollback'], { error: 'expected "approve" or "reject" (an emergency release), or "promote" or "rollback" (a held canary; approve and reject mean the same)' }),
+  decision: z.enum(['approve', 'reject', 'promote', 'rollback'], { error: 'expected "approve" or "reject" (an emergency release or a promotion), or "promote" or "rollback" (a held canary; approve and reject mean the same)' }),
   comment: z.string().max(500).optional(),
 });
 

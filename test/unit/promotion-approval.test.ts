@@ -93,7 +93,7 @@ describe('promotion approvals', () => {
     const dev = await checkPolicy({ releaseId: 'r', executionId: 'e', release: { service: 'api', version: 'v1.2.3', trigger: { kind: 'manual' } }, stage: { environment: t.config.services.api!.environments[0]! } }, t.deps);
     expect(dev).not.toHaveProperty('promotion');
     const input = await t.request();
-    expect(input.promotion).toEqual({ needed: 2, from: ['carol', 'dave'], approvalTimeoutSeconds: 1800, timeoutReason: expect.stringContaining('did not get 2 approvals from carol, dave within 0.5 h (services.api.environments[1].approval.timeoutHours)') });
+    expect(input.promotion).toEqual({ needed: 2, from: ['carol', 'dave'], approvalTimeoutSeconds: 1800, timeoutReason: expect.stringContaining('did not get 2 approvals from carol, dave within 30 min (services.api.environments[1].approval.timeoutHours)') });
     expect(t.events).toEqual([
       expect.objectContaining({ DetailType: 'Approval Requested', Detail: expect.objectContaining({ kind: 'promotion', needed: 2, approvers: ['carol', 'dave'], expiresAt: '2026-12-22T10:30:00.000Z', howToApprove: expect.stringContaining('--approve NAME,NAME') }) }),
     ]);

@@ -90,7 +90,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
       action: 'approve',
       reason,
       approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
-      timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${hours} h (policy.approvalTimeoutHours); ${status.reason}`,
+      timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${duration(hours)} (policy.approvalTimeoutHours); ${status.reason}`,
       ...promotion,
     };
   }
@@ -128,7 +128,15 @@ function promotionGate(config: Awaited<ReturnType<Deps['config']>>, release: Rel
       needed,
       from: allowed,
       approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
-      timeoutReason: `the promotion of ${release.service} ${release.version} into ${env} did not get ${needed} approval${needed === 1 ? '' : 's'} from ${allowed.join(', ')} within ${hours} h (services.${release.service}.environments[${index}].approval.timeoutHours); nothing was deployed there`,
+      timeoutReason: `the promotion of ${release.service} ${release.version} into ${env} did not get ${needed} approval${needed === 1 ? '' : 's'} from ${allowed.join(', ')} within ${duration(hours)} (services.${release.service}.environments[${index}].approval.timeoutHours); nothing was deployed there`,
     },
   };
+}
+
+/** Hours as people read them: "24 h", "30 min", "3 s" (a test's timeout of 3/3600 h is not "0.000833 h"). */
+function duration(hours: number): string {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  if (hours >= 1) return `${round(hours)} h`;
+  if (hours * 60 >= 1) return `${round(hours * 60)} min`;
+  return `${round(hours * 3600)} s`;
 }
