@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lambdas/adapters/json-logger.js';
+import { StsCallerIdentity } from '../../lambdas/adapters/sts-caller-identity.js';
+import { handleApprovalRequest } from '../../lambdas/lib/approval-http.js';
 import { decideApproval } from '../../lambdas/lib/approval-decision.js';
 import { RULES, approversOf } from '../../lambdas/lib/approval-kinds.js';
 import { parseConfig } from '../../lambdas/lib/config.js';
@@ -9,7 +11,9 @@ import { checkPolicy } from '../../lambdas/lib/steps/check-policy.js';
 import { requestApproval, type PromotionRequest } from '../../lambdas/lib/steps/request-approval.js';
 import { verifyApproval } from '../../lambdas/lib/steps/verify-approval.js';
 import type { Decision } from '../../lambdas/lib/types.js';
-import { MemoryApprovals } from '../support/approval-fixture.js';
+import { signDecision } from '../../local/cli/approval-signing.js';
+import { MemoryApprovals, approvalFixture } from '../support/approval-fixture.js';
+import { FakeSts, type FakeKey } from '../support/fake-sts.js';
 
 /** `environments[].approval`: its config, and the rules of kind `promotion` in the one decision core. */
 
@@ -164,5 +168,36 @@ describe("environments' sign-offs in the release machine's time budget", () => {
     ]);
     expect(problems({ ...three(81), policy })[0]!.problem).toMatch(/lower it to at most 69, or lower the environments' approval.timeoutHours$/);
     expect(problems({ ...three(104), policy })).toEqual([{ field: 'services.api.environments', problem: expect.stringMatching(/; lower the environments' approval.timeoutHours$/) }]);
+  });
+});
+
+describe('a promotion approved through the function URL (AWS)', () => {
+  const ACCOUNT = '111122223333';
+  const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
+  const CAROL = `arn:aws:iam::${ACCOUNT}:user/carol`;
+  const NOW = '2026-12-22T10:00:00Z';
+  const key = (id: string, arn: string): FakeKey => ({ accessKeyId: `AKIA${id.toUpperCase().padEnd(16, 'X')}`, secretAccessKey: `secret-of-${id}`, arn }) as FakeKey;
+
+  it("lets a principal of the environment's approval.from decide its promotion only, not an emergency", async () => {
+    const t = approvalFixture({ approvers: [ALICE, `arn:aws:iam::${ACCOUNT}:user/bob`], now: NOW });
+    const config = parseConfig({ services: { api: { environments: [{ name: 'prod', approval: { from: [CAROL] } }] } }, policy: { approvers: [ALICE, `arn:aws:iam::${ACCOUNT}:user/bob`] } });
+    const sts = new FakeSts([key('alice', ALICE), key('carol', CAROL)]);
+    const deps = { ...t.deps, config: async () => config, identity: new StsCallerIdentity(sts.fetch) };
+    const send = async (who: FakeKey, environment = 'prod') => {
+      const signed = await signDecision('https://abc123.lambda-url.eu-west-1.on.aws/', { ...t.target, environment, decision: 'approve' }, { accessKeyId: who.accessKeyId, secretAccessKey: who.secretAccessKey }, 'eu-west-1', new Date(NOW));
+      return handleApprovalRequest({ urlSignerArn: who.arn, account: ACCOUNT, body: signed.body }, deps);
+    };
+    const [alice, carol] = [key('alice', ALICE), key('carol', CAROL)];
+
+    // An emergency waits: carol is nobody's emergency approver.
+    await t.requestIt();
+    expect(await send(carol)).toMatchObject({ status: 403, body: { error: 'ApproverNotAllowed', message: expect.stringContaining('policy.approvers lists') } });
+    await t.approvals.transition(t.target, 'pending', 'approved', NOW);
+
+    // Its promotion waits: alice (an emergency approver) may not sign it off; carol may.
+    await t.approvals.request({ ...t.target, kind: 'promotion', releaseId: 'api@v1.2.3', executionId: 'exec-1', taskToken: 'token-2', reason: 'prod needs 1 approval before each deploy', requestedAt: '2026-12-22T09:59:30Z', expiresAt: '2026-12-23T09:59:30Z' });
+    expect(await send(alice)).toMatchObject({ status: 403, body: { error: 'ApproverNotAllowed', message: expect.stringContaining('services.api.environments[0].approval.from lists arn:aws:iam::111122223333:user/carol') } });
+    expect(await send(carol)).toMatchObject({ status: 200, body: { outcome: { kind: 'promotion', status: 'approved', approvers: [CAROL] } } });
+    expect(t.sent).toEqual([expect.objectContaining({ kind: 'succeed', token: 'token-2' })]);
   });
 });
