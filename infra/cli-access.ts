@@ -4,6 +4,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { EventRule } from '../lambdas/lib/event-rules.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /**
@@ -17,8 +18,10 @@ import { acknowledgeWildcardResource } from './nag.js';
 export class CliAccess extends Construct {
   readonly policy: ManagedPolicy;
 
-  constructor(scope: Construct, id: string, props: { table: ITable; bus: IEventBus; machines: StateMachine[] }) {
+  constructor(scope: Construct, id: string, props: { table: ITable; bus: IEventBus; machines: StateMachine[]; rules: readonly EventRule[] }) {
     super(scope, id);
+    // What `tagflow send-event` may put: the events of source tagflow that the stack's rules start releases on.
+    const detailTypes = [...new Set(props.rules.filter((r) => (r.pattern.source as string[] | undefined)?.includes('tagflow')).flatMap((r) => (r.pattern['detail-type'] as string[] | undefined) ?? []))].sort();
     const stack = Stack.of(this);
     const stackArn = stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` });
     const executions = props.machines.map((m) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${m.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
@@ -29,7 +32,12 @@ export class CliAccess extends Construct {
         new PolicyStatement({ sid: 'ReadLedger', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [props.table.tableArn] }),
         new PolicyStatement({ sid: 'StartExecutions', actions: ['states:StartExecution'], resources: props.machines.map((m) => m.stateMachineArn) }),
         new PolicyStatement({ sid: 'FollowExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
-        new PolicyStatement({ sid: 'PutTriggerEvents', actions: ['events:PutEvents'], resources: [props.bus.eventBusArn], conditions: { 'ForAllValues:StringEquals': { 'events:source': ['tagflow'] } } }),
+        new PolicyStatement({
+          sid: 'PutTriggerEvents',
+          actions: ['events:PutEvents'],
+          resources: [props.bus.eventBusArn],
+          conditions: { 'ForAllValues:StringEquals': { 'events:source': ['tagflow'], 'events:detail-type': detailTypes }, Null: { 'events:source': 'false', 'events:detail-type': 'false' } },
+        }),
         new PolicyStatement({ sid: 'ReadMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
       ],
     });

@@ -53,7 +53,7 @@ describe('the CLI policy', () => {
   it('writes nothing to the ledger, and puts only tagflow events', () => {
     const writes = statements().filter((s) => list(s.Action).some((a) => /^dynamodb:(Put|Update|Delete|Batch|Transact)/.test(a)));
     expect(writes).toEqual([]);
-    expect(bySid('PutTriggerEvents').Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['tagflow'] } });
+    expect(bySid('PutTriggerEvents').Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['tagflow'], 'events:detail-type': ['Tag Pushed'] }, Null: { 'events:source': 'false', 'events:detail-type': 'false' } });
   });
 
   it('starts only this stack\'s two machines', () => {

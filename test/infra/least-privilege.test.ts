@@ -103,8 +103,8 @@ describe('each function\'s role is its row of STEP_ACCESS', () => {
 describe('events:PutEvents', () => {
   it('is conditioned on source tagflow and the detail-types the grantee puts, for every role that has it', () => {
     const puts = allStatements().filter((s) => list(s.Action).includes('events:PutEvents'));
-    // request-approval, the webhook, the reconciler (Release Aborted), and both state machines.
-    expect(puts).toHaveLength(5);
+    // request-approval, the webhook, the reconciler (Release Aborted), both state machines, and the CLI policy (send-event).
+    expect(puts).toHaveLength(6);
     for (const s of puts) {
       expect(s.Condition?.['ForAllValues:StringEquals']?.['events:source'], JSON.stringify(s)).toEqual(['tagflow']);
       expect(s.Condition?.['ForAllValues:StringEquals']?.['events:detail-type'], JSON.stringify(s)).toBeDefined();
@@ -155,14 +155,15 @@ describe('alarms notify someone', () => {
   });
 
   it('the topic is encrypted with a rotated key CloudWatch may use, refuses non-TLS requests, lets only this account\'s alarms publish, and mails alertEmail', () => {
-    const [[topicId, topic]] = ofType('AWS::SNS::Topic') as [[string, Json]];
-    const [[keyId, key]] = ofType('AWS::KMS::Key') as [[string, Json]];
+    // The alerts topic (ReleaseNotifications has its own topic and key: test/infra/notifications.test.ts).
+    const [[topicId, topic]] = ofType('AWS::SNS::Topic').filter(([id]) => !id.startsWith('ReleaseNotifications')) as [[string, Json]];
+    const [[keyId, key]] = ofType('AWS::KMS::Key').filter(([id]) => !id.startsWith('ReleaseNotifications')) as [[string, Json]];
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.Properties.EnableKeyRotation).toBe(true);
     const keyStatements = key.Properties.KeyPolicy.Statement as Json[];
     expect(keyStatements.some((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com' && list(s.Action).includes('kms:Decrypt') && list(s.Action).includes('kms:GenerateDataKey*'))).toBe(true);
 
-    const statements = ofType('AWS::SNS::TopicPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+    const statements = ofType('AWS::SNS::TopicPolicy').filter(([, p]) => p.Properties.Topics.some((t: Json) => t.Ref === topicId)).flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
     expect(statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
     const publish = statements.filter((s) => s.Effect === 'Allow');
     expect(publish).toHaveLength(1);

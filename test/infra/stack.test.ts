@@ -5,6 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventRules, type EventRule } from '../../lambdas/lib/event-rules.js';
+import { NOTIFICATIONS } from '../../lambdas/lib/notifications.js';
 import { placeholderOf, STEP_NAMES } from '../../lambdas/steps.js';
 import { buildApp, loadPipelineConfig, PROJECT_ROOT } from '../../infra/app.js';
 import { placeholdersIn, readAslFacts } from '../../infra/asl.js';
@@ -240,7 +241,7 @@ describe('state machines', () => {
 describe('event rules', () => {
   it('one per EVENT_RULES entry, same pattern, AWS sources on the default bus, a DLQ and bounded retries', () => {
     // Beside these, the reconciler's execution-ended rule (test/infra/reconciler.test.ts).
-    const rules = ofType('AWS::Events::Rule').filter(([, r]) => !r.Properties.EventPattern.source?.includes('aws.states'));
+    const rules = ofType('AWS::Events::Rule').filter(([id, r]) => !id.startsWith('ReleaseNotifications') && !r.Properties.EventPattern.source?.includes('aws.states'));
     expect(rules).toHaveLength(EVENT_RULES.length);
     const busId = stack.getLogicalId(stack.bus.node.defaultChild as never);
     const queueId = stack.getLogicalId(stack.triggers.deadLetterQueue.node.defaultChild as never);
@@ -465,8 +466,8 @@ describe('the app', () => {
     const t = Template.fromStack(buildApp(other)).toJSON().Resources as Record<string, Json>;
     const all = Object.values(t);
     expect(all.filter((r) => r.Type === 'AWS::Events::EventBus')).toEqual([]);
-    // The machines' rules and the reconciler's execution-ended rule.
-    expect(all.filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.EventBusName)).toEqual([...EVENT_RULES, 'execution-ended'].map(() => 'default'));
+    // The machines' rules, the reconciler's execution-ended rule and the release notifications' rules.
+    expect(all.filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.EventBusName)).toEqual([...EVENT_RULES, 'execution-ended', ...NOTIFICATIONS].map(() => 'default'));
     for (const m of all.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')) expect(m.Properties.DefinitionSubstitutions.EventBusName).toBe('default');
   });
 
