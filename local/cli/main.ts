@@ -23,7 +23,7 @@ class UsageError extends Error {}
 
 type FlagName = keyof (typeof SPEC_JSON)['options'];
 /** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
-type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' ? string[] : K extends 'retry' | 'help' ? boolean : string };
+type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' ? string[] : K extends 'retry' | 'help' | 'notify' ? boolean : string };
 
 /** A flag commands.json requires (checkArguments has refused its absence, with an example). */
 function need(flags: Flags, name: keyof Flags): string {
@@ -73,6 +73,7 @@ function stackOf(flags: Flags, local: boolean): string | undefined {
 async function withBackend<T>(flags: Flags, env: CliEnv, stack: string | undefined, fn: (b: Backend, rt?: LocalRuntime) => Promise<T>, opts: { share?: 'attach'; waits?: Record<string, number> } = {}): Promise<T> {
   const config = loadConfigFile(flags.config);
   if (stack !== undefined) {
+    if (flags.notify) throw new UsageError('--notify prints locally what the stack sends to its ReleaseNotifications topic (output ReleaseNotificationsTopicArn): subscribe to that instead');
     const { openStackBackend } = await import('./aws/stack-backend.js');
     const target = { stack, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) };
     const backend = await openStackBackend(target, { config, ...(env.awsClients ? { clients: env.awsClients } : {}), ...(env.follow ? { follow: env.follow } : {}), ...(env.signing ? { signing: env.signing } : {}) });
@@ -94,9 +95,12 @@ async function withBackend<T>(flags: Flags, env: CliEnv, stack: string | undefin
   const backend = localBackend(runtime, config, localUser(), LOCAL_LOCATIONS.artifactsBucket);
   for (const notice of backend.notices) console.log(yellow(notice));
   const offSignals = stopOnSignals(runtime);
+  // --notify: the lines the ReleaseNotifications topic would carry, as the events reach the bus.
+  const offNotify = flags.notify ? runtime.onBusEvent((await import('./notify.js')).notifier((line) => console.log(line))) : undefined;
   try {
     return await fn(backend, runtime);
   } finally {
+    offNotify?.();
     await runtime.close();
     offSignals();
   }
@@ -251,6 +255,22 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         } catch (err) {
           if (!(err instanceof FreezeInputError)) throw err;
           console.error(red(err.message));
+          return 2;
+        }
+      }, { share: 'attach' });
+    }
+    case 'report': {
+      const service = need(flags, 'service');
+      const version = need(flags, 'version');
+      return on(async (b) => {
+        const { writeReport, ReleaseNotFound } = await import('./report.js');
+        try {
+          const { summary } = await writeReport(b.ledger, service, version, flags.out, { dataDir: flags['data-dir'] ?? '.tagflow', now: b.now() });
+          console.log(green(`✓ report of ${summary}`));
+          return 0;
+        } catch (err) {
+          if (!(err instanceof ReleaseNotFound)) throw err;
+          console.error(`${red('error:')} ${err.message}`);
           return 2;
         }
       }, { share: 'attach' });

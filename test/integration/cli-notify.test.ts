@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../local/cli/main.js';
+import { commitOf, demoConfig, GOOD_DIR } from '../support/harness.js';
+
+/** `tagflow local release --notify` prints, as they happen, the lines the ReleaseNotifications topic gets (issue 14). */
+
+const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
+
+describe('tagflow local release --notify', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tagflow-cli-notify-'));
+    writeFileSync(join(dir, 'tagflow.config.json'), JSON.stringify(demoConfig()));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function cli(...args: string[]) {
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
+    try {
+      const code = await main([...args, '--config', join(dir, 'tagflow.config.json'), '--data-dir', join(dir, 'data')]);
+      return { code, out };
+    } finally {
+      log.mockRestore();
+    }
+  }
+
+  it('prints each release event line between the states, and nothing without the flag', async () => {
+    const commit = commitOf('v1.0.0');
+    expect((await cli('local', 'publish-build', '--service', 'demo', '--version', 'v1.0.0', '--commit', commit, '--dir', GOOD_DIR, '--entry', 'app.mjs')).code).toBe(0);
+    expect((await cli('local', 'report-tests', '--service', 'demo', '--commit', commit, '--suite', 'unit:10:0', '--suite', 'integration:5:0')).code).toBe(0);
+    const r = await cli('local', 'release', '--service', 'demo', '--version', 'v1.0.0', '--notify', '--traffic', 'off');
+    expect(r.code).toBe(0);
+    const lines = r.out.filter((l) => l.startsWith('demo v1.0.0'));
+    expect(lines[0]).toMatch(/^demo v1\.0\.0: release started/);
+    expect(lines.filter((l) => /promoted/i.test(l))).toHaveLength(3);
+    expect(lines.at(-1)).toBe('demo v1.0.0 released: v1.0.0 is live in dev, staging, prod');
+    // The final line comes before the outcome line the CLI prints at the end.
+    expect(r.out.indexOf(lines.at(-1)!)).toBeLessThan(r.out.findIndex((l) => l.startsWith('✔ SUCCEEDED')));
+
+    const quiet = await cli('local', 'rollback', '--service', 'demo', '--environment', 'prod', '--reason', 'errors up');
+    expect(quiet.out.filter((l) => l.startsWith('demo '))).toEqual([]);
+  });
+});
