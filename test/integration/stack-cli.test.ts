@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,7 +19,7 @@ import { systemClock } from '../../lambdas/lib/ports.js';
 import { FakeSts } from '../support/fake-sts.js';
 import { silentLogger } from '../../lambdas/adapters/json-logger.js';
 import { statusTable } from '../../local/cli/status.js';
-import { demoConfig, startHarness, type Harness } from '../support/harness.js';
+import { demoConfig, GOOD_DIR, startHarness, type Harness } from '../support/harness.js';
 
 /**
  * Issue 14: the CLI against a deployed stack (`--stack`). The ledger is a real DynamoDB API
@@ -350,6 +350,70 @@ describe('tagflow --stack', () => {
     }
     cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs());
     await expect(cli('approve', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v2.0.0', '--environment', 'prod')).rejects.toThrow(`stack ${STACK} has no ApprovalUrl output`);
+  });
+
+  it('plan reads the live version from the deployed ledger and its traffic from CloudWatch', async () => {
+    const payments = { target: { type: 'lambda-alias', functionName: 'payments-prod', alias: 'live' }, environments: [{ name: 'prod', canary: { steps: [10, 50, 100] } }] };
+    writeFileSync(configFile, JSON.stringify({ ...demoConfig(), services: { ...demoConfig().services, payments } }));
+    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:release:seed';
+    const lock = await h.rt.deps.ledger.acquireLock('payments', 'prod', holder, Date.now(), 60_000);
+    if (!lock.acquired) throw new Error('lock');
+    await h.rt.deps.ledger.putEnvironment({ ...lock.state, version: 'v3.1.0', refs: { 'v3.1.0': '17' }, goodVersions: ['v3.1.0'], healthy: true }, holder);
+    await h.rt.deps.ledger.releaseLock('payments', 'prod', holder);
+    const cw = mockClient(CloudWatchClient);
+    // Two days of the live version: 1000 requests and 5 errors a minute, as CloudWatch answers (oldest first).
+    const since = Date.now() - 2 * 86_400_000;
+    const minutes = Array.from({ length: 2 * 1440 }, (_, i) => new Date(since + i * 60_000));
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [
+      { Id: 'requests', Label: 'Invocations', Timestamps: minutes, Values: minutes.map(() => 1000), StatusCode: 'Complete' },
+      { Id: 'errors', Label: 'Errors', Timestamps: minutes, Values: minutes.map(() => 5), StatusCode: 'Complete' },
+    ] });
+    try {
+      const r = await cli('plan', '--stack', STACK, '--region', REGION, '--service', 'payments', '--runs', '0');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('1,000 requests/min to the environment (measured over the last 7 days: v3.1.0 served 2,880,000 requests, 14,400 errors in 2 days)');
+      const query = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+      expect(query.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions)).toContainEqual([
+        { Name: 'FunctionName', Value: 'payments-prod' },
+        { Name: 'Resource', Value: 'payments-prod:live' },
+        { Name: 'ExecutedVersion', Value: '17' },
+      ]);
+    } finally {
+      cw.restore();
+      writeFileSync(configFile, JSON.stringify(demoConfig()));
+    }
+  });
+
+  it('start-execution, publish-build, report-tests and report work on the stack too', async () => {
+    const input = join(dir, 'input.json');
+    writeFileSync(input, JSON.stringify({ service: 'demo', version: 'v2.0.2' }));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:ReleaseStateMachine1A2B3C4D-Xy9:c1`, startDate: new Date() });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 9, previousEventId: 8, timestamp: new Date(), type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: '{}' } }] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'x', stateMachineArn: RELEASE_ARN, status: 'SUCCEEDED', output: JSON.stringify({ outcome: { reason: 'v2.0.2 is live in dev, staging, prod' } }), startDate: new Date(), stopDate: new Date() });
+    const started = await cli('start-execution', '--stack', STACK, '--region', REGION, '--machine', 'release', '--input', input);
+    expect(started.code).toBe(0);
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!)).toEqual({ service: 'demo', version: 'v2.0.2' });
+    writeFileSync(input, JSON.stringify({ service: 123, version: 'v2.0.2' }));
+    await expect(cli('start-execution', '--stack', STACK, '--region', REGION, '--machine', 'release', '--input', input)).rejects.toThrow('nothing was started');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+
+    const s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).resolves({ ETag: '"9b2cf535f27731c974343645a3985328"' });
+    try {
+      const commit = 'c'.repeat(40);
+      expect((await cli('publish-build', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v2.0.2', '--commit', commit, '--dir', GOOD_DIR, '--entry', 'app.mjs')).code).toBe(0);
+      expect((await cli('report-tests', '--stack', STACK, '--region', REGION, '--service', 'demo', '--commit', commit, '--suite', 'unit:10:0')).code).toBe(0);
+      const keys = s3.commandCalls(PutObjectCommand).map((c) => `${c.args[0].input.Bucket}/${c.args[0].input.Key}`);
+      expect(keys).toContain(`tagflow-prod-artifactsbucket2aac5544-1x2y3z4w5v6u/builds/demo/v2.0.2/manifest.json`);
+      expect(keys).toContain(`tagflow-prod-artifactsbucket2aac5544-1x2y3z4w5v6u/ci/demo/${commit}.json`);
+    } finally {
+      s3.restore();
+    }
+
+    const out = join(dir, 'report.html');
+    const report = await cli('report', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v1.0.0', '--out', out);
+    expect(report.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('v1.0.0');
   });
 
   it('a bad stack name, missing credentials or a stack that is not tagflow’s is one line saying what to do', async () => {

@@ -83,7 +83,11 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
     executions: new SfnExecutions(clients.sfn),
     store: new S3Store(clients.s3),
     artifactsBucket: where.artifactsBucket,
-    metrics: (_target: TargetConfig): MetricsSource => metrics,
+    // As the deployed judge picks its source (lambdas/adapters/aws/metrics.ts): CloudWatch for Lambda aliases.
+    metrics: (target: TargetConfig): MetricsSource => {
+      if (target.type === 'lambda-alias') return metrics;
+      throw new Error(`canary metrics for "${target.type}" targets come from the local runtime; in AWS use "lambda-alias"`);
+    },
     ...(where.approvalUrl ? { approvalUrl: where.approvalUrl } : {}),
     notices: [],
     now: () => new Date(),
