@@ -136,8 +136,13 @@ export const ownAlarms: DeployCheck = (config, { ownAlarmNames = [] }) => {
  * account is refused at every decision.
  */
 export const approverPrincipals: DeployCheck = (config, { account }) =>
-  (config.policy?.approvers ?? []).flatMap((entry, i): FieldIssue[] => {
-    const field = `policy.approvers[${i}]`;
+  [
+    ...(config.policy?.approvers ?? []).map((entry, i) => ({ entry, field: `policy.approvers[${i}]` })),
+    // An environment's own sign-off (environments[].approval.from): the same principals, or nobody can approve it in AWS.
+    ...Object.entries(config.services).flatMap(([name, svc]) =>
+      svc.environments.flatMap((env, e) => (env.approval?.from ?? []).map((entry, i) => ({ entry, field: `services.${name}.environments[${e}].approval.from[${i}]` }))),
+    ),
+  ].flatMap(({ entry, field }): FieldIssue[] => {
     const p = parsePrincipal(entry);
     if (p.kind === 'local-name') return [{ field, problem: `"${entry}" is a bare name, which identifies an approver only in the local runtime; in AWS give ${AWS_APPROVER_FORMAT}` }];
     if (account && p.account !== account) return [{ field, problem: `${entry} is in account ${p.account}, but the stack deploys to ${account}; only principals of the pipeline's own account can approve` }];

@@ -177,7 +177,8 @@ async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: st
       console.log(yellow(`  ⏳ waiting for a decision (promote or rollback) on ${where} from ${request.approvers.join(', ')}; no --approve NAME was given, so it rolls back after policy.approvalTimeoutHours (Ctrl-C to stop)`));
       return;
     }
-    console.log(yellow(`  ⏳ waiting for approval (0/${request.needed}) of ${where} from ${request.approvers.join(', ') || 'nobody (policy.approvers is empty)'}; locally only --approve NAME,NAME on this command can approve it, so it fails with ApprovalTimedOut after policy.approvalTimeoutHours (Ctrl-C to stop)`));
+    const promotion = request.kind === 'promotion';
+    console.log(yellow(`  ⏳ waiting for approval (0/${request.needed}) of ${promotion ? 'the promotion of ' : ''}${where} from ${request.approvers.join(', ') || 'nobody (policy.approvers is empty)'}; locally only --approve ${request.needed > 1 ? 'NAME,NAME' : 'NAME'} on this command can approve it, so it fails with ApprovalTimedOut after ${promotion ? "the environment's approval.timeoutHours" : 'policy.approvalTimeoutHours'} (Ctrl-C to stop)`));
     return;
   }
   for (const name of names) {

@@ -91,6 +91,13 @@ describe('approvers', () => {
     expect(deployProblems(withApprovers(other), { account: '111122223333' }).map((p) => p.field)).toEqual(['policy.approvers[0]', 'policy.approvers[1]']);
     expect(deployProblems(withApprovers(other))).toEqual([]);
   });
+
+  it('of an environment\'s sign-off (approval.from) are held to the same: principal ARNs of the stack\'s account', () => {
+    const c = parseConfig({ services: { api: { target: lambda('api'), environments: [{ name: 'dev' }, { name: 'prod', approval: { from: [alice, 'dave'] } }] } } });
+    expect(deployProblems(c)).toEqual([{ field: 'services.api.environments[1].approval.from[1]', problem: expect.stringContaining('"dave" is a bare name') }]);
+    const foreign = parseConfig({ services: { api: { target: lambda('api'), environments: [{ name: 'prod', approval: { from: ['arn:aws:iam::999999999999:user/erin'] } }] } } });
+    expect(deployProblems(foreign, { account: '111122223333' }).map((p) => p.field)).toEqual(['services.api.environments[0].approval.from[0]']);
+  });
 });
 
 describe('deployProblems', () => {
