@@ -54,7 +54,8 @@ export function howToApprove(channel: ApprovalChannel, body: { service: string; 
   const { approveWord, rejectWord } = RULES[kind];
   if (channel.kind === 'local') {
     const names = needed > 1 ? 'NAME,NAME' : 'NAME';
-    return `locally: tagflow local release … --approve ${names} (or runtime.approve(${JSON.stringify(body)}, NAME); runtime.reject(…) to ${rejectWord})`;
+    // No quotes: the line goes into notifications, whose input transformers paste values unescaped.
+    return `locally: tagflow local release … --approve ${names} (in code: runtime.approve(request, NAME) for ${body.service} ${body.version} in ${body.environment}; runtime.reject(…) to ${rejectWord})`;
   }
   const flags = `--service ${body.service} --version ${body.version} --environment ${body.environment}`;
   return `tagflow approve ${flags} --decision ${approveWord} --url ${channel.url} (signs with your AWS credentials: an IAM user or IAM Identity Center session ${kind === 'promotion' ? "in the environment's approval.from" : 'in policy.approvers'}); --decision ${rejectWord} ${rejectWord === 'reject' ? 'rejects' : 'rolls back'}`;
