@@ -1,8 +1,8 @@
 /**
  * How the CLI ends: 0 done, 1 an execution failed (or its duplicate names an attempt that did
  * not succeed), 2 the command refused what it was given (a flag, a file, the config, the data
- * folder in use). What was refused is said in one line naming the flag or field; the whole
- * usage text is shown only when the command line itself cannot be read.
+ * folder in use, a stack that cannot be read). What was refused is said in one line naming the
+ * flag or field, never followed by the whole usage text.
  */
 
 /** A command refused its input: one line naming the flag or file and the expected form; exit 2. */
@@ -17,11 +17,12 @@ export class NothingMatches extends CliInputError {
 }
 
 /**
- * Errors thrown outside local/cli that are the user's input, by name (importing them would load
- * the runtime or zod for every command): the config, another process owning the data folder,
- * the plan and freeze commands' own input errors.
+ * Errors of the user's input thrown elsewhere, by name (importing them would load the runtime,
+ * the SDK or zod for every command): the config, another process owning the data folder, a
+ * stack that cannot be read (its name, credentials, region), the plan and freeze commands'
+ * own input errors.
  */
-const INPUT_ERRORS = new Set(['ConfigError', 'DataDirBusy', 'PlanInputError', 'FreezeInputError']);
+const INPUT_ERRORS = new Set(['ConfigError', 'DataDirBusy', 'StackProblem', 'PlanInputError', 'FreezeInputError']);
 
 /** The exit code for an error that ended a command. */
 export function exitCodeOf(err: unknown): 1 | 2 {
@@ -31,13 +32,13 @@ export function exitCodeOf(err: unknown): 1 | 2 {
   return 1;
 }
 
-/** node:util parseArgs' own errors (an unknown flag, a missing value): the usage text helps there. */
+/** node:util parseArgs' own errors (an unknown flag, a missing value). */
 export const isArgsError = (err: unknown): boolean => typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS');
 
-/** What the CLI prints for an error: one line, with the usage only when the command line itself was unreadable. */
-export function errorReport(err: unknown, usage: string): { code: 1 | 2; text: string } {
+/** What the CLI prints for an error that ended a command, and its exit code: always one line. */
+export function errorReport(err: unknown): { code: 1 | 2; text: string } {
   const message = err instanceof Error ? err.message : String(err);
-  return { code: exitCodeOf(err), text: isArgsError(err) ? `error: ${message}\n\n${usage}` : `error: ${message}` };
+  return { code: exitCodeOf(err), text: `error: ${message}` };
 }
 
 /** The parts of an execution's summary its exit code depends on. */

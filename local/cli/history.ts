@@ -14,6 +14,7 @@ export async function historyLines(ledger: Pick<Ledger, 'releases' | 'decisions'
   if (releases.length === 0) {
     const known = [...new Set([...Object.keys(config?.services ?? {}), ...(await ledger.services())])].sort();
     if (!known.includes(service)) throw nothingMatches('--service', service, known, 'service', 'in the config and the ledger');
+    if (version !== undefined) throw nothingMatches('--version', version, [], 'release', `of ${service}`);
     return [`no releases of ${service} yet`];
   }
   const shown = version === undefined ? releases : releases.filter((r) => r.release.version === version);

@@ -41,7 +41,8 @@ export interface EventDefaults {
 }
 
 /** An event as EventBridge delivers it to a rule's target. */
-export interface BusEvent {
+// A type, not an interface: it passes where a Record<string, unknown> is taken (the backends' sendEvent).
+export type BusEvent = {
   version: '0';
   id: string;
   'detail-type': string;
@@ -51,7 +52,7 @@ export interface BusEvent {
   region: string;
   resources: string[];
   detail: Record<string, unknown>;
-}
+};
 
 export interface EventsFromFile {
   events: BusEvent[];

@@ -66,6 +66,7 @@ describe('what the CLI says is true', () => {
     await expect(historyLines(ledger, 'namd', undefined, config)).rejects.toThrow(/^--service namd: no such service; did you mean --service named\?/);
     // A configured service with no releases yet is no mistake.
     expect(await historyLines(ledger, 'nulls', undefined, config)).toEqual(['no releases of nulls yet']);
+    await expect(historyLines(ledger, 'nulls', 'v1.0.0', config)).rejects.toThrow(/^--version v1\.0\.0: no such release \(there are no releases of nulls\)$/);
   });
 
   it('a duplicate of a release that did not succeed exits 1, of one that did 0', async () => {

@@ -36,8 +36,7 @@ describe('readJsonFile', () => {
     expect(err).toBeInstanceOf(CliInputError);
     expect(err.message).toMatch(new RegExp(`^input file ${join(dir, 'bad.json')} is not valid JSON: .+$`));
     expect(err.message).not.toContain('\n');
-    const report = errorReport(err, 'USAGE TEXT');
-    expect(report).toEqual({ code: 2, text: `error: ${err.message}` });
+    expect(errorReport(err)).toEqual({ code: 2, text: `error: ${err.message}` });
   });
 
   it('a missing file, a folder and an empty file are each one line', () => {
@@ -115,13 +114,13 @@ describe('exit codes', () => {
     expect(executionExitCode(duplicate('aborted'))).toBe(1);
   });
 
-  it('an error: input errors of every kind 2, anything else 1; the usage only for an unreadable command line', () => {
+  it('an error: input errors of every kind 2, anything else 1', () => {
     const named = (name: string) => Object.assign(new Error('x'), { name });
-    for (const name of ['ConfigError', 'DataDirBusy', 'PlanInputError', 'FreezeInputError']) expect(exitCodeOf(named(name)), name).toBe(2);
+    for (const name of ['ConfigError', 'DataDirBusy', 'StackProblem', 'PlanInputError', 'FreezeInputError']) expect(exitCodeOf(named(name)), name).toBe(2);
     expect(exitCodeOf(new CliInputError('x'))).toBe(2);
     expect(exitCodeOf(new NothingMatches('x'))).toBe(2);
     expect(exitCodeOf(new Error('ECONNREFUSED'))).toBe(1);
     const argsError = Object.assign(new TypeError("Unknown option '--servce'"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-    expect(errorReport(argsError, 'USAGE')).toEqual({ code: 2, text: "error: Unknown option '--servce'\n\nUSAGE" });
+    expect(errorReport(argsError)).toEqual({ code: 2, text: "error: Unknown option '--servce'" });
   });
 });
