@@ -178,7 +178,9 @@ describe('a function bundled by the stack', () => {
     // A config past the 4 KB Lambda allows environment variables: 40 services.
     const base = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
     const [name, service] = Object.entries(base.services)[0]!;
-    const big = { ...base, services: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i === 0 ? name : `${name}-${i}`, service])) };
+    // Each copy fed by its own repositories (two services fed by one are refused).
+    const own = (i: number) => (i === 0 ? service : { ...(service as object), triggers: Object.fromEntries(Object.entries((service as { triggers?: Record<string, string> }).triggers ?? {}).map(([k, v]) => [k, `${v}-${i}`])) });
+    const big = { ...base, services: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i === 0 ? name : `${name}-${i}`, own(i)])) };
     const work = mkdtempSync(join(tmpdir(), 'tagflow-cdk-bundle-'));
     try {
       const written = join(work, 'big config.json');
