@@ -14,12 +14,14 @@ import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, type ProgressEvent, progressPrinter, red, yellow } from './progress.js';
 import { canaryTrafficPlan, parseRate, SIMULATED_MINUTE_MS } from './canary-traffic.js';
 import { hostname, userInfo } from 'node:os';
-import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
+import { CliInputError, duplicateOf, errorReport, executionExitCode } from './cli-errors.js';
+import { readJsonFile } from './input-files.js';
 
 /** The usage text lives in usage.txt: the bin shim prints it for --help without loading TypeScript. */
 const USAGE = readFileSync(new URL('./usage.txt', import.meta.url), 'utf8').trimEnd();
 
-class UsageError extends Error {}
+/** A command line that cannot be run as given: one line and a pointer to --help, exit 2. */
+class UsageError extends CliInputError {}
 
 type FlagName = keyof (typeof SPEC_JSON)['options'];
 /** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
@@ -30,20 +32,6 @@ function need(flags: Flags, name: keyof Flags): string {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${String(name)} is required`);
   return value;
-}
-
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read ${what} file ${path}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${what} file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
 }
 
 export interface CliEnv {
@@ -150,10 +138,10 @@ export async function interrupt(rt: LocalRuntime, signal: 'SIGINT' | 'SIGTERM'):
 
 /** A release that ended at "Duplicate ignored": exit 0 only if the earlier attempt succeeded. */
 export function duplicateExitCode(summary: ExecutionSummary): number | undefined {
-  const claim = (summary.output as { claim?: ClaimOutput } | undefined)?.claim;
-  if (summary.status !== 'SUCCEEDED' || !claim || claim.claimed) return undefined;
-  console.log(claim.earlier.outcome === 'succeeded' ? claim.reason : red(claim.reason));
-  return claim.earlier.outcome === 'succeeded' ? 0 : 1;
+  const duplicate = duplicateOf(summary);
+  if (!duplicate) return undefined;
+  console.log(duplicate.earlier.outcome === 'succeeded' ? duplicate.reason : red(duplicate.reason));
+  return executionExitCode(summary);
 }
 
 /** Runs executions with the live progress view; returns whether all succeeded. */
@@ -219,15 +207,9 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'history': {
       const service = need(flags, 'service');
       return on(async (b) => {
-        const releases = await b.ledger.releases(service);
-        for (const { release, outcome } of releases) {
-          if (flags.version && release.version !== flags.version) continue;
-          console.log(bold(`${release.version}  ${outcome?.outcome ?? 'in progress'}  ${dim(release.startedAt)}`));
-          for (const d of await b.ledger.decisions(service, release.version)) {
-            console.log(`  ${dim(d.at)} ${d.step.padEnd(16)} ${(d.environment ?? '').padEnd(8)} ${d.verdict.padEnd(7)} ${d.summary}`);
-          }
-        }
-        if (releases.length === 0) console.log(`no releases of ${service} (${b.where})`);
+        const { historyLines } = await import('./history.js');
+        for (const line of await historyLines(b.ledger, service, flags.version, b.config)) console.log(line);
+        console.log(dim(b.where));
         return 0;
       }, { share: 'attach' });
     }
@@ -338,19 +320,29 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       return on(async (b) => exitCodeOf(await follow((onEvent) => b.start(machine, input, onEvent), `start-execution ${machine}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'send-event': {
-      const event = readJsonFile(need(flags, 'file'), 'event') as Record<string, unknown>;
+      const { eventsFromFile } = await import('./input-files.js');
+      // Checked before anything starts; each backend keeps only what its bus takes (locally the runtime's clock and account apply where the file gives none).
+      const { events, notes } = eventsFromFile(readJsonFile(need(flags, 'file'), 'event'), { now: new Date(), account: '000000000000', region: 'us-east-1' });
+      for (const note of notes) console.log(yellow(`ℹ ${note}`));
       return on(async (b) => {
-        const result = await b.sendEvent(event, progressPrinter((l) => console.log(l)));
-        if (result.kind === 'stack') {
-          console.log(`put on bus ${result.bus} as event ${result.eventId}: the stack's rules start what matches (tagflow status, or the Step Functions console)`);
-          return 0;
-        }
-        if (result.started.length === 0) {
-          console.log(`no rule matched this event; nothing started. ${result.unmatched ?? ''}`);
-          return 0;
-        }
-        let code = 0;
-        for (const { rule, execution } of result.started) {
+        let worst = 0;
+        for (const event of events) worst = Math.max(worst, await sendOne(b, event));
+        return worst;
+      });
+    }
+    case 'send-webhook': {
+      const path = need(flags, 'file');
+      readJsonFile(path, 'webhook body'); // one line if it cannot be read or is not JSON
+      const body = readFileSync(path, 'utf8');
+      return on(async (_b, rt) => {
+        if (!rt) throw new UsageError("send-webhook delivers to the local runtime; in AWS, GitHub posts to the stack's webhook URL");
+        const { localWebhookDeps, sendWebhook } = await import('./send-webhook.js');
+        const d = await sendWebhook(await localWebhookDeps(rt, progressPrinter((l) => console.log(l))), body, need(flags, 'secret'), { event: flags.event, deliveryId: flags.delivery });
+        console.log(`${d.status < 300 ? green(String(d.status)) : red(String(d.status))} ${d.message} (X-GitHub-Event ${d.event}, X-GitHub-Delivery ${d.deliveryId})`);
+        if (d.unmatched) console.log(`no rule matched the event the receiver put; nothing started. ${d.unmatched}`);
+        // A 4xx is a delivery the receiver refused (a signature, a body): the input's fault.
+        let code = d.status >= 400 ? 2 : 0;
+        for (const { rule, execution } of d.started) {
           console.log(bold(`▶ rule ${rule} started ${execution.executionArn}`));
           const s = await execution.done;
           console.log(describeOutcome(s));
@@ -360,14 +352,9 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       });
     }
     case 'publish-build': {
-      const build = {
-        service: need(flags, 'service'),
-        version: need(flags, 'version'),
-        commit: need(flags, 'commit'),
-        dir: need(flags, 'dir'),
-        ...(flags.entry ? { entry: flags.entry } : {}),
-        ...(flags.build ? { build: flags.build } : {}),
-      };
+      // Every flag checked against the folder before anything is uploaded (one line, exit 2).
+      const { validatePublishBuild } = await import('./publish-validate.js');
+      const build = validatePublishBuild({ ...flags, imageDigest: flags['image-digest'] }, loadConfigFile(flags.config));
       return on(async (b) => {
         const { publishBuild } = await import('../runtime/ci.js');
         const m = await publishBuild(b.store, b.artifactsBucket, build);
@@ -378,6 +365,8 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'report-tests': {
       const service = need(flags, 'service');
       const commit = need(flags, 'commit');
+      const problem = (await import('./publish-validate.js')).commitProblem(commit);
+      if (problem) throw new UsageError(problem);
       // commands.json checked each is NAME:PASSED:FAILED and that there is at least one.
       const suites = (flags.suite ?? []).map((s) => {
         const [name = '', passed, failed] = s.split(':');
@@ -397,7 +386,28 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
 
 /** 0 when the execution did what was asked; 1 when it failed, or was a duplicate of a release that did not succeed. */
 function exitCodeOf(s: ExecutionSummary): number {
-  return duplicateExitCode(s) ?? (s.status === 'SUCCEEDED' ? 0 : 1);
+  return duplicateExitCode(s) ?? executionExitCode(s);
+}
+
+/** One event on the bus, and what it started, followed to the end. */
+async function sendOne(b: Backend, event: Record<string, unknown>): Promise<number> {
+  const result = await b.sendEvent(event, progressPrinter((l) => console.log(l)));
+  if (result.kind === 'stack') {
+    console.log(`put on bus ${result.bus} as event ${result.eventId}: the stack's rules start what matches (tagflow status, or the Step Functions console)`);
+    return 0;
+  }
+  if (result.started.length === 0) {
+    console.log(`no rule matched this event; nothing started. ${result.unmatched ?? ''}`);
+    return 0;
+  }
+  let code = 0;
+  for (const { rule, execution } of result.started) {
+    console.log(bold(`▶ rule ${rule} started ${execution.executionArn}`));
+    const s = await execution.done;
+    console.log(describeOutcome(s));
+    code = Math.max(code, exitCodeOf(s));
+  }
+  return code;
 }
 
 /**
@@ -487,19 +497,12 @@ export function runCli(argv: string[]): void {
     });
   });
   main(argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError || (err as Error).name === 'DataDirBusy' || (err as Error).name === 'StackProblem' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      // A busy data folder (wait, or another --data-dir) or a stack that cannot be read (its name, credentials, region): one line, exit 2.
-      if ((err as Error).name === 'DataDirBusy' || (err as Error).name === 'StackProblem') {
-        console.error(`${red('error:')} ${(err as Error).message}`);
-        process.exit(2);
-      }
-      console.error(`${red('error:')} ${(err as Error).message}\n${dim('tagflow --help lists every command and flag')}`);
-      process.exit(2);
-    }
-    console.error(`${red('error:')} ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+    (code) => process.exit(code),
+    (err: unknown) => {
+      // One line; exit 2 for what the user gave (a flag, a file, the config, a busy data folder, a stack that cannot be read), 1 otherwise.
+      const { code, text } = errorReport(err);
+      console.error(`${red('error:')} ${text.replace(/^error: /, '')}${err instanceof UsageError ? `\n${dim('tagflow --help lists every command and flag')}` : ''}`);
+      process.exit(code);
+    },
+  );
 }

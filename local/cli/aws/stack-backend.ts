@@ -148,7 +148,7 @@ async function putEvent(eventbridge: EventBridgeClient, where: StackLocations, e
           Source: String(event.source),
           DetailType: String(event['detail-type']),
           Detail: JSON.stringify(event.detail ?? {}),
-          ...(Array.isArray(event.resources) ? { Resources: event.resources as string[] } : {}),
+          ...(Array.isArray(event.resources) && event.resources.length ? { Resources: event.resources as string[] } : {}),
         },
       ],
     }),
