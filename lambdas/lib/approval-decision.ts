@@ -43,7 +43,7 @@ export interface ApprovalOutcome {
 }
 
 export function parseDecisionRequest(raw: unknown): DecisionRequest {
-  const result = decisionRequestSchema.safeParse(raw);
+  const result = decisionRequestSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const issues = describeIssues(result.error, (path) => (path.length === 0 ? Object.keys(decisionRequestSchema.shape) : []));
     throw new InvalidInput(

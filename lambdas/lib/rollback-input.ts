@@ -36,7 +36,7 @@ export function parseManualRollback(input: unknown): RollbackRequest {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidInput([{ field: '(input)', problem: 'expected a JSON object' }], MANUAL_ROLLBACK_EXAMPLE);
   }
-  const result = manualRollbackSchema.safeParse(input);
+  const result = manualRollbackSchema.safeParse(input, { reportInput: true });
   if (!result.success) throw new InvalidInput(describeIssues(result.error, (p) => (p.length === 0 ? Object.keys(manualRollbackSchema.shape) : [])), MANUAL_ROLLBACK_EXAMPLE);
   const m = result.data;
   return { service: m.service, environment: m.environment, reason: m.reason, ...(m.toVersion ? { toVersion: m.toVersion } : {}), trigger: { kind: 'manual' } };
