@@ -54,8 +54,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   claim: { ledger: true },
   'tests-gate': { ledger: true, artifacts: ['ci/'] },
   'resolve-artifact': { ledger: true, artifacts: ['builds/'] },
-  // Reads the policy from its config; records the decision.
-  'check-policy': { ledger: true, config: true },
+  // Reads the policy from its config; records the decision. Reads build manifests and CI results when a newer line runs (hotfix order).
+  'check-policy': { ledger: true, config: true, artifacts: ['ci/', 'builds/'] },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
   'request-approval': { ledger: true, events: ['Approval Requested'], config: true },
   // Re-reads the approval request after each wait and checks its approvers against the policy.

@@ -13,13 +13,17 @@ import { REQUIRED_APPROVALS } from './policy-constants.js';
  * - `promotion`: an environment with `approval` in its config (a routine sign-off before
  *   every deploy there); `approval.needed` different people of `approval.from` approve, one
  *   reject stops the release before anything is deployed there (`ApprovalRejected`), and the
- *   person who caused the release may not approve it.
+ *   person who caused the release may not approve it;
+ * - `hotfix-order`: a release of an older line (a dot release, `v1.100.1`) while a newer line
+ *   runs somewhere, and that newer line's build is not known to contain the fix
+ *   (hotfix-order.ts); one of `policy.approvers` acknowledges it (approve) or stops it
+ *   (reject, `ApprovalRejected`); not the person who caused the release.
  *
  * The rules differ only in what is listed here, so the decision core stays one piece.
  */
 
-export type ApprovalKind = 'emergency' | 'canary-hold' | 'promotion';
-export const APPROVAL_KINDS: readonly ApprovalKind[] = ['emergency', 'canary-hold', 'promotion'];
+export type ApprovalKind = 'emergency' | 'canary-hold' | 'promotion' | 'hotfix-order';
+export const APPROVAL_KINDS: readonly ApprovalKind[] = ['emergency', 'canary-hold', 'promotion', 'hotfix-order'];
 
 /** What an approver may send: approve/reject for either kind; promote/rollback name the canary hold's meaning. */
 export type ApprovalDecisionWord = 'approve' | 'reject' | 'promote' | 'rollback';
@@ -80,6 +84,17 @@ export const RULES: Record<ApprovalKind, ApprovalRules> = {
     keepsApprovals: true,
     initiatorMayDecide: false,
     what: (k) => `the promotion of ${k.service} ${k.version} into ${k.environment}`,
+  },
+  'hotfix-order': {
+    needed: 1,
+    approveWord: 'approve',
+    rejectWord: 'reject',
+    approved: 'acknowledged',
+    rejected: 'rejected',
+    rejectError: 'ApprovalRejected',
+    keepsApprovals: true,
+    initiatorMayDecide: false,
+    what: (k) => `the release of ${k.service} ${k.version} into ${k.environment} ahead of a newer line that may lack its fix`,
   },
 };
 

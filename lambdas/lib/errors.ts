@@ -100,6 +100,15 @@ export class DeployWindowClosed extends TagflowError {
   override readonly name = 'DeployWindowClosed';
 }
 
+/**
+ * A release older than what an environment runs (`v1.99.4` into a prod at `v1.100.0`), or a
+ * fix that a newer line may lack when nobody can acknowledge that: refused unless an emergency's
+ * approvers override it (hotfix-order.ts).
+ */
+export class VersionRegression extends TagflowError {
+  override readonly name = 'VersionRegression';
+}
+
 /** An approver rejected an emergency release (sent as the waiting task's failure). */
 export class ApprovalRejected extends TagflowError {
   override readonly name = 'ApprovalRejected';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ArtifactIntegrityError, listIssues, type FieldIssue } from './errors.js';
-import { fieldsOf, type Rule } from './json-fields.js';
+import { envIssues, kindIssues } from './config-release.js';
+import { fieldsOf, type Fields, type Rule } from './json-fields.js';
 import { isSafeRelativePath } from './keys.js';
 import type { BuildManifest, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
 import { parseVersion, VERSION_EXAMPLE } from './version.js';
@@ -25,6 +26,16 @@ const SERVICE = anyText('the service name');
 const TIME = anyText('an ISO 8601 time');
 const COUNT = 'a whole number, 0 or more';
 
+/** An optional list of full commit SHAs (a manifest's `commits`, CI's `fixes`); absent stays absent. */
+function commitList(fields: Fields, name: string, raw: unknown, issues: FieldIssue[]): string[] | undefined {
+  if ((raw as Record<string, unknown>)[name] === undefined) return undefined;
+  return fields.list(name, name, `list at least one commit, or leave "${name}" out`).flatMap((item, i): string[] => {
+    if (typeof item === 'string' && COMMIT.test(item)) return [item];
+    issues.push({ field: `${name}[${i}]`, problem: `expected ${COMMIT.expect}, got ${JSON.stringify(item)?.slice(0, 60)}` });
+    return [];
+  });
+}
+
 function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undefined {
   const m = fieldsOf(raw, [], issues);
   if (!m) return undefined;
@@ -35,21 +46,49 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
   const build = m.optionalText('build', anyText('the build id'));
   const imageDigest = m.optionalText('imageDigest', IMAGE_DIGEST);
   const entry = m.optionalText('entry', BUILD_PATH);
+  const commits = commitList(m, 'commits', raw, issues);
   const createdAt = m.text('createdAt', TIME);
   const files = m.list('files', 'files', 'a build lists at least one file').flatMap((item, i): ManifestFile[] => {
     const f = fieldsOf(item, ['files', i], issues);
     return f ? [{ path: f.text('path', BUILD_PATH), size: f.count('size', `${COUNT} (bytes)`), sha256: f.text('sha256', SHA256) }] : [];
   });
-  return {
+  const config = configFields(raw as Record<string, unknown>, issues);
+  const manifest: BuildManifest = {
     service,
     version,
     commit,
     ...(build === undefined ? {} : { build }),
     ...(imageDigest === undefined ? {} : { imageDigest }),
     ...(entry === undefined ? {} : { entry }),
+    ...(commits === undefined ? {} : { commits }),
     createdAt,
     files,
+    ...config,
   };
+  if (version) issues.push(...kindIssues(manifest));
+  return manifest;
+}
+
+/** A config release's `kind`, `base` and `env` (config-release.ts); absent on a code build. */
+function configFields(raw: Record<string, unknown>, issues: FieldIssue[]): Pick<BuildManifest, 'kind' | 'base' | 'env'> {
+  const out: Pick<BuildManifest, 'kind' | 'base' | 'env'> = {};
+  if (raw.kind !== undefined) {
+    if (raw.kind === 'config') out.kind = 'config';
+    else issues.push({ field: 'kind', problem: `expected "config" (a config-only release) or no kind (a code build), got ${JSON.stringify(raw.kind)?.slice(0, 40)}` });
+  }
+  if (raw.base !== undefined) {
+    if (typeof raw.base === 'string' && parseVersion(raw.base)) out.base = raw.base;
+    else issues.push({ field: 'base', problem: `expected the version of the build it ships, e.g. "${VERSION_EXAMPLE}", got ${JSON.stringify(raw.base)?.slice(0, 60)}` });
+  }
+  if (raw.env !== undefined) {
+    if (raw.env === null || typeof raw.env !== 'object' || Array.isArray(raw.env)) issues.push({ field: 'env', problem: 'expected an object of variable names to string values, e.g. {"GREETING":"hi"}' });
+    else {
+      const problems = envIssues(raw.env as Record<string, unknown>);
+      issues.push(...problems);
+      if (problems.length === 0) out.env = { ...(raw.env as Record<string, string>) };
+    }
+  }
+  return out;
 }
 
 export function parseManifest(raw: unknown, where: string): BuildManifest {
@@ -80,7 +119,9 @@ function testReportFrom(raw: unknown, issues: FieldIssue[]): TestReport | undefi
     const skipped = s.optionalCount('skipped', COUNT);
     return [{ name, passed, failed, ...(skipped === undefined ? {} : { skipped }) }];
   });
-  return { service, commit, finishedAt, suites };
+  // Read after the suites, in the document's order.
+  const fixes = commitList(r, 'fixes', raw, issues);
+  return { service, commit, finishedAt, suites, ...(fixes === undefined ? {} : { fixes }) };
 }
 
 /** The CI results, or what is wrong with them. */
@@ -118,5 +159,6 @@ export function resolvedFrom(manifest: BuildManifest, manifestKey: string, image
     ...(manifest.entry ? { entry: manifest.entry } : {}),
     files: manifest.files,
     totalBytes: manifest.files.reduce((n, f) => n + f.size, 0),
+    ...(manifest.kind === 'config' && manifest.base ? { config: { base: manifest.base, env: manifest.env ?? {} } } : {}),
   };
 }

@@ -57,6 +57,12 @@ export interface BuildManifest {
   imageDigest?: string;
   /** The module the local fleet loads, or the zip a Lambda target deploys. */
   entry?: string;
+  /**
+   * The commits the build contains, newest first (`git rev-list <tag>`; may be capped at the
+   * line's branch point): how a dot release of an older line learns whether a newer line holds
+   * its fix (hotfix-order.ts). Absent: nobody can tell.
+   */
+  commits?: string[];
   createdAt: string;
   files: ManifestFile[];
 }
@@ -82,6 +88,8 @@ export interface TestReport {
   commit: string;
   finishedAt: string;
   suites: SuiteResult[];
+  /** A dot release: the commits it fixes, as they are on the main line (not the cherry-picks), which newer lines must contain. */
+  fixes?: string[];
 }
 
 /** What one environment is running, as the ledger knows it. */

@@ -164,7 +164,7 @@ describe('functions', () => {
     // Their handlers import the config adapter; bundles.test.ts shows the copy landing in the asset.
     const readsConfig = (handler: string) => readFileSync(join(PROJECT_ROOT, 'lambdas', handler, 'handler.ts'), 'utf8').includes("from '../adapters/aws/config.js'");
     const functions = [...stack.functions.values(), stack.webhook.fn, stack.approvals.fn];
-    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval', 'verify-approval']);
+    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval', 'train', 'verify-approval']);
     // What they get: the validated config with its defaults, as JSON (infra/shipped-config.ts).
     const shipped = JSON.stringify(loadPipelineConfig(LAMBDA_TARGETS).config);
     for (const fn of functions) {
@@ -304,12 +304,15 @@ describe('IAM', () => {
     expect(actionsOf(statementsOf('normalise')).sort()).toEqual(base);
     // It reads an alarm's tags when the alarm event carries none (test/infra/deploy-checks.test.ts).
     expect(actionsOf(statementsOf('normalise-rollback')).sort()).toEqual([...base, 'cloudwatch:ListTagsForResource'].sort());
-    for (const step of ['claim', 'check-policy', 'acquire-lock', 'release-lock', 'record-stage', 'prepare-rollback']) {
+    for (const step of ['claim', 'acquire-lock', 'release-lock', 'record-stage', 'prepare-rollback']) {
       expect(actionsOf(statementsOf(step)).filter((a) => !base.includes(a)).sort(), step).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(resourcesFor(statementsOf(step), 'dynamodb:PutItem'), step).toEqual([table]);
     }
     expect(resourcesFor(statementsOf('tests-gate'), 's3:GetObject')).toEqual([`${artifacts}/ci/*`]);
     expect(resourcesFor(statementsOf('resolve-artifact'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
+    // The policy step reads the builds' manifests and CI results of a dot release and of newer lines (hotfix order), nothing else.
+    expect(actionsOf(statementsOf('check-policy')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket']);
+    expect(resourcesFor(statementsOf('check-policy'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`, `${artifacts}/ci/*`]);
     expect(resourcesFor(statementsOf('tests-gate'), 's3:ListBucket')).toEqual([artifacts]);
     const envPrefixes = ['dev', 'prod', 'qa', 'staging'].map((e) => `${environments}/${e}/*`);
     expect(resourcesFor(statementsOf('promote'), 's3:PutObject')).toEqual(envPrefixes);

@@ -23,7 +23,10 @@ function run(nowIso: string, opts: { emergency?: boolean; approvers?: string[]; 
   const decisions: Decision[] = [];
   const deps = {
     config: async () => config,
-    ledger: { recordDecision: async (d: Decision) => void decisions.push(d), freezes: async () => opts.freezes ?? [] } as unknown as Ledger,
+    ledger: { recordDecision: async (d: Decision) => void decisions.push(d), freezes: async () => opts.freezes ?? [], environments: async () => [] } as unknown as Ledger,
+    // Nothing else runs anywhere: the hotfix check reads no build.
+    store: { get: async () => undefined, stream: async () => undefined },
+    locations: { artifactsBucket: 'artifacts', environmentsBucket: 'environments' },
     clock: { now: () => new Date(nowIso), sleep: async () => {} },
     log: silentLogger,
   };

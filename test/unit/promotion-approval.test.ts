@@ -72,7 +72,10 @@ function promotionFixture(approval: Record<string, unknown>, opts: { initiator?:
     config: async () => config,
     approvals,
     taskTokens: { succeed: async (_t: string, output: unknown) => void sent.push({ kind: 'succeed', output }), fail: async (_t: string, error: string, cause: string) => void sent.push({ kind: 'fail', error, cause }) } as TaskTokens,
-    ledger: { recordDecision: async (d: Decision) => void decisions.push(d), freezes: async () => [] } as unknown as Ledger,
+    ledger: { recordDecision: async (d: Decision) => void decisions.push(d), freezes: async () => [], environments: async () => [] } as unknown as Ledger,
+    // Nothing else runs anywhere: the hotfix check reads no build.
+    store: { get: async () => undefined, stream: async () => undefined },
+    locations: { artifactsBucket: 'artifacts', environmentsBucket: 'environments' },
     events: { put: async (e: unknown[]) => void events.push(...e) },
     clock: { now: () => new Date('2026-12-22T10:00:00Z'), sleep: async () => {} },
     log: silentLogger,

@@ -1,12 +1,13 @@
 import type { EnvironmentConfig } from '../config.js';
 import { decide } from '../decisions.js';
-import { DeployWindowClosed } from '../errors.js';
+import { DeployWindowClosed, VersionRegression } from '../errors.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import { approversOf } from '../approval-kinds.js';
 import { REQUIRED_APPROVALS } from '../policy-constants.js';
 import { evaluatePolicy, UNCONFIGURED_POLICY, withLedgerFreezes } from '../policy.js';
 import type { Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
+import { hotfixFacts, type HotfixDeps, type HotfixFacts } from './hotfix-evidence.js';
 
 /**
  * Step 5, per environment, before its lock: may this release deploy there now? The state
@@ -16,6 +17,14 @@ import type { ReleaseRequest } from '../types.js';
  * `promotion`: the machine then asks for that sign-off (kind `promotion`) before the lock —
  * after an emergency's approval too: the emergency opens a closed environment, the sign-off is
  * the environment's own routine, and one person may give both.
+ *
+ * Dot releases and hotfixes (hotfix-order.ts) are checked here too, first: a release older
+ * than what the environment runs is refused (`VersionRegression`) unless it is an emergency,
+ * whose two approvers then override it as they override a closed window; an environment on a
+ * newer line is passed by (`skip`: the machine goes on to the next environment); a newer line
+ * that may lack the release's fix makes it `approve` with kind `hotfix-order` (one of
+ * `policy.approvers` acknowledges), or, when an emergency's approval is asked anyway, adds the
+ * evidence to what its two approvers approve.
  *
  * The policy comes from the deployed config, not the release's snapshot, with the freezes
  * declared in the ledger (`tagflow freeze`, no deploy needed) merged into its `freezes`: a
@@ -34,9 +43,12 @@ export interface PromotionGate {
 
 export type PolicyCheck =
   | { action: 'go'; reason: string; promotion?: PromotionGate }
+  | { action: 'skip'; reason: string }
   | { action: 'wait'; reason: string; until: string; waitingSince: string }
   | {
       action: 'approve';
+      /** Which approval the machine asks for: an emergency's two approvers, or one acknowledgement of the hotfix order. */
+      kind: 'emergency' | 'hotfix-order';
       reason: string;
       /** The approval Task's TimeoutSecondsPath. */
       approvalTimeoutSeconds: number;
@@ -55,25 +67,48 @@ export interface CheckPolicyInput {
 
 const HOUR_MS = 3_600_000;
 
-export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'>): Promise<PolicyCheck> {
+export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'> & HotfixDeps): Promise<PolicyCheck> {
   const { release } = input;
   const env = input.stage.environment.name;
   const config = await deps.config();
   const configured = config.policy;
   const promotion = promotionGate(config, release, env);
+  const order = config.services[release.service]?.environments.map((e) => e.name) ?? [];
+  const hotfix = await hotfixOrder(input, order, deps, configured?.approvers ?? []);
+  if (hotfix.skip) return hotfix.skip;
   const ledgerFreezes = (await deps.ledger.freezes()).filter((f) => f.unfrozenAt === undefined);
-  // No policy and no ledger freeze: nothing to decide, so nothing is written (every environment of every release would get a line saying so).
-  if (!configured && ledgerFreezes.length === 0) return { action: 'go', reason: `${env} is open: no deployment policy is configured`, ...promotion };
   const policy = withLedgerFreezes(configured ?? UNCONFIGURED_POLICY, ledgerFreezes, release.service);
-
   const now = deps.clock.now();
-  const status = evaluatePolicy(now, env, policy);
+  // No policy and no ledger freeze: nothing to decide, so nothing is written (every environment of every release would get a line saying so).
+  const unconfigured = !configured && ledgerFreezes.length === 0;
+  const status = unconfigured ? { open: true as const, reason: `${env} is open: no deployment policy is configured` } : evaluatePolicy(now, env, policy);
   const overridable = new Set(policy.approvers).size >= REQUIRED_APPROVALS;
   const record = (verdict: 'passed' | 'waiting' | 'failed', summary: string, evidence: unknown) =>
-    decide(deps, release, { step: 'policy', environment: env, verdict, summary, evidence });
+    unconfigured ? Promise.resolve() : decide(deps, release, { step: 'policy', environment: env, verdict, summary, evidence }).then(() => undefined);
+  const hours = policy.approvalTimeoutHours;
+  const emergencyApproval = (why: string): PolicyCheck => ({
+    action: 'approve',
+    kind: 'emergency',
+    reason: `${why}. Emergency release ("${release.emergency!.reason}"): ${REQUIRED_APPROVALS} different approvers of ${policy.approvers.join(', ')} must approve within ${hours} h${hotfix.unconfirmed ? `; they also acknowledge that ${hotfix.unconfirmed}` : ''}`,
+    approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
+    timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${duration(hours)} (policy.approvalTimeoutHours); ${why}`,
+    ...promotion,
+  });
 
   if (status.open) {
     await record('passed', status.reason, { now: now.toISOString(), status });
+    // An emergency that overrides a regression asks its two approvers even in an open window.
+    if (hotfix.regression) return emergencyApproval(hotfix.regression);
+    if (hotfix.unconfirmed) {
+      return {
+        action: 'approve',
+        kind: 'hotfix-order',
+        reason: `${hotfix.unconfirmed}. One of ${policy.approvers.join(', ')} must acknowledge it within ${hours} h`,
+        approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
+        timeoutReason: `the release of ${release.service} ${release.version} into ${env} was not acknowledged within ${duration(hours)} (policy.approvalTimeoutHours): ${hotfix.unconfirmed}`,
+        ...promotion,
+      };
+    }
     return { action: 'go', reason: status.reason, ...promotion };
   }
 
@@ -83,16 +118,9 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
       await record('failed', summary, { now: now.toISOString(), status });
       throw new DeployWindowClosed(summary);
     }
-    const hours = policy.approvalTimeoutHours;
-    const reason = `${status.reason}. Emergency release ("${release.emergency.reason}"): ${REQUIRED_APPROVALS} different approvers of ${policy.approvers.join(', ')} must approve within ${hours} h`;
-    await record('waiting', reason, { now: now.toISOString(), status, approvers: policy.approvers });
-    return {
-      action: 'approve',
-      reason,
-      approvalTimeoutSeconds: approvalTimeoutSeconds(hours),
-      timeoutReason: `the emergency release of ${release.service} ${release.version} into ${env} did not get ${REQUIRED_APPROVALS} different approvals within ${duration(hours)} (policy.approvalTimeoutHours); ${status.reason}`,
-      ...promotion,
-    };
+    const check = emergencyApproval(hotfix.regression ? `${status.reason}; ${hotfix.regression}` : status.reason);
+    await record('waiting', check.reason, { now: now.toISOString(), status, approvers: policy.approvers });
+    return check;
   }
 
   // The wait is bounded from the first time this environment was found closed, not from each re-check.
@@ -114,6 +142,59 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
   const summary = `${status.reason}${beyond}. The release stops here; ${override}`;
   await record('failed', summary, { now: now.toISOString(), status, waitingSince });
   throw new DeployWindowClosed(summary);
+}
+
+/** What the hotfix check asks of the policy step: pass the environment by, override a regression, or acknowledge an unconfirmed order. */
+interface HotfixOutcome {
+  skip?: PolicyCheck;
+  /** An emergency overrides it (checked: it has two approvers). */
+  regression?: string;
+  /** Which newer line lacks which commit, for a person to acknowledge. */
+  unconfirmed?: string;
+}
+
+/**
+ * Runs the hotfix check and records its decision (step `hotfix-order`); refuses a regression
+ * that no emergency overrides, and an unconfirmed order that nobody could acknowledge.
+ */
+async function hotfixOrder(input: CheckPolicyInput, order: string[], deps: Pick<Deps, 'ledger' | 'clock'> & HotfixDeps, approvers: string[]): Promise<HotfixOutcome> {
+  const { release } = input;
+  const env = input.stage.environment.name;
+  const facts: HotfixFacts = await hotfixFacts(release, env, order, deps);
+  const { target, lines } = facts;
+  const record = (verdict: 'passed' | 'waiting' | 'failed' | 'skipped', summary: string) =>
+    decide(deps, release, { step: 'hotfix-order', environment: env, verdict, summary, evidence: { target, ...(lines ? { lines: lines.lines, fix: lines.fix } : {}) } });
+
+  if (target.verdict === 'skip') {
+    await record('skipped', target.reason);
+    return { skip: { action: 'skip', reason: target.reason } };
+  }
+  const unconfirmed = lines?.verdict === 'unconfirmed' ? lines.reason : undefined;
+  if (target.verdict === 'regression') {
+    const enough = new Set(approvers).size >= REQUIRED_APPROVALS;
+    if (!release.emergency || !enough) {
+      const how = release.emergency
+        ? `no emergency override is possible: policy.approvers lists ${approvers.length} and an override needs ${REQUIRED_APPROVALS} different ones`
+        : `to force it, release it as an emergency (input {"emergency":{"reason":"…"}}, tagflow local release --emergency REASON), which ${REQUIRED_APPROVALS} of policy.approvers must approve`;
+      const summary = `${release.service} ${release.version} is refused in ${env}: ${target.reason}. ${how}`;
+      await record('failed', summary);
+      throw new VersionRegression(summary);
+    }
+    await record('waiting', `${target.reason}; an emergency: its ${REQUIRED_APPROVALS} approvers may override it${unconfirmed ? `. Also: ${unconfirmed}` : ''}`);
+    return { regression: `${target.reason}`, ...(unconfirmed ? { unconfirmed } : {}) };
+  }
+  if (!lines) return {};
+  if (!unconfirmed) {
+    await record('passed', lines.reason);
+    return {};
+  }
+  if (approvers.length === 0) {
+    const summary = `${release.service} ${release.version} is held out of ${env}: ${unconfirmed}. Nobody can acknowledge it: policy.approvers is empty. Merge the fix into the newer line (and list its commits in that build's manifest), or add approvers`;
+    await record('failed', summary);
+    throw new VersionRegression(summary);
+  }
+  await record('waiting', `${unconfirmed}; waiting for one of ${approvers.join(', ')} to acknowledge it`);
+  return { unconfirmed };
 }
 
 /** The environment's `approval`, from the deployed config like the policy (absent: no sign-off). */

@@ -23,9 +23,15 @@ interface RequestBase {
   timeoutReason?: string;
 }
 
-/** An emergency release into a closed environment (no `kind`: what the ASL sent before holds existed). */
+/** An emergency release into a closed environment, or over a regression (no `kind`: what the ASL sent before holds existed). */
 export interface EmergencyRequest extends RequestBase {
   kind?: 'emergency';
+  policy: Extract<PolicyCheck, { action: 'approve' }>;
+}
+
+/** A release of an older line that a newer line may lack the fix of (hotfix-order.ts): one acknowledgement. */
+export interface HotfixOrderRequest extends RequestBase {
+  kind: 'hotfix-order';
   policy: Extract<PolicyCheck, { action: 'approve' }>;
 }
 
@@ -41,7 +47,7 @@ export interface PromotionRequest extends RequestBase {
   promotion: PromotionGate;
 }
 
-export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest | PromotionRequest;
+export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest | PromotionRequest | HotfixOrderRequest;
 
 /** What the approval Task sends: its token beside the request. */
 export interface RequestApprovalInput {
@@ -82,6 +88,16 @@ function describeRequest(input: ApprovalRequestInput, approvers: string[], neede
       summary: `canary ${release.version} held at ${hold.weight}% of ${environment}: one of ${approvers.join(', ')} must decide promote or rollback by ${expiresAt}; no decision rolls it back`,
       evidence: { reason: hold.reason, weight: hold.weight, step: hold.step, approvers, expiresAt, judge: hold.evidence },
       extra: { weight: hold.weight, decisions: ['promote', 'rollback'] },
+    };
+  }
+  if (input.kind === 'hotfix-order') {
+    const reason = input.policy.reason;
+    return {
+      stored: { reason },
+      eventReason: `hotfix order: ${reason}`,
+      summary: `acknowledgement requested: one of ${approvers.join(', ')} must acknowledge releasing ${release.version} into ${environment} ahead of a newer line that may lack its fix, by ${expiresAt}; no decision fails the release`,
+      evidence: { reason, approvers, needed, expiresAt },
+      extra: {},
     };
   }
   const reason = release.emergency?.reason ?? '(no reason given)';
