@@ -76,6 +76,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'record-outcome': { ledger: true, reports: true },
   'prepare-rollback': { ledger: true },
   rollback: { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
+  // The train's conductor: reads the trains from its config and members' environments, records the train's decisions.
+  train: { ledger: true, config: true },
 };
 
 /** The ledger adapter's calls: GetItem, PutItem, UpdateItem (all conditional where it matters), Query. Never DeleteItem or Scan. */

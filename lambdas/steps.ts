@@ -25,6 +25,7 @@ export const STEP_NAMES = [
   'normalise-rollback',
   'prepare-rollback',
   'rollback',
+  'train',
 ] as const;
 
 export type StepName = (typeof STEP_NAMES)[number];

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { APPROVAL_KEYS, approvalIssues, environmentApprovalSchema } from './approval-config.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { environmentNameIssues, policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
+import { TRAIN_KEYS, trainIssues, trainsSchema } from './train-config.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
 
@@ -192,6 +193,8 @@ export const pipelineConfigSchema = z.strictObject({
     .refine((s) => Object.keys(s).length > 0, 'no services: add at least one, e.g. "services": {"checkout": {"environments": [{"name": "dev"}]}}'),
   /** Deployment windows, freezes and emergency approvers (policy-config.ts); absent: always open. */
   policy: policySchema.optional(),
+  /** Release trains: several services shipping one version in a deploy order (train-config.ts). */
+  trains: trainsSchema.optional(),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
@@ -219,6 +222,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
 function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   const names = path.filter((p) => typeof p === 'string');
   if (path.length === 0) return KNOWN_KEYS['']!;
+  if (path[0] === 'trains') return path.length === 2 ? TRAIN_KEYS : [];
   if (path[0] === 'policy') return path.length === 1 ? KNOWN_KEYS.policy! : path[1] === 'windows' ? KNOWN_KEYS.window! : path[1] === 'freezes' ? KNOWN_KEYS.freeze! : [];
   if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
   if (names.includes('smoke')) return KNOWN_KEYS.smoke!;
@@ -250,7 +254,8 @@ function partsThatParse(raw: unknown): PipelineConfig {
     }),
   );
   const policy = doc.policy === undefined ? undefined : policySchema.safeParse(doc.policy);
-  return { services, ...(policy?.success ? { policy: policy.data } : {}) };
+  const trains = doc.trains === undefined ? undefined : trainsSchema.safeParse(doc.trains);
+  return { services, ...(policy?.success ? { policy: policy.data } : {}), ...(trains?.success ? { trains: trains.data } : {}) };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -271,6 +276,7 @@ function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
     }
   }
   issues.push(...sharedTriggerIssues(raw));
+  if (config.trains) issues.push(...trainIssues(config.trains, config.services));
   issues.push(...holdIssues(config));
   issues.push(...approvalIssues(config.services, config.policy !== undefined));
   // Every service's environment names, also of services wrong elsewhere: no false "no such environment".

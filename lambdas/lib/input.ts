@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { InvalidInput } from './errors.js';
-import type { ReleaseRequest } from './types.js';
+import { trainTriggerDetail, type ReleaseRequest } from './types.js';
 import { describeIssues } from './validation.js';
 import { SERVICE_PATTERN, versionProblem } from './version.js';
 
@@ -35,6 +35,10 @@ export const manualReleaseSchema = z.strictObject({
     .optional(),
   /** Start this version again: allowed when its last attempt failed or was aborted before anything was deployed. */
   retry: z.boolean({ error: 'expected true or false' }).optional(),
+  /** Set by the train machine: this execution runs one environment (`environments`, exactly one) of the train's release of the service. */
+  train: z
+    .strictObject({ name: serviceName, execution: z.string().min(1, 'the train execution ARN') })
+    .optional(),
 });
 
 export type ManualRelease = z.infer<typeof manualReleaseSchema>;
@@ -58,8 +62,9 @@ export function manualToRequest(m: ManualRelease): ReleaseRequest {
     service: m.service,
     version: m.version,
     ...(m.commit ? { commit: m.commit } : {}),
-    trigger: { kind: 'manual' },
+    trigger: m.train ? { kind: 'manual', detail: trainTriggerDetail(m.train) } : { kind: 'manual' },
     ...(m.emergency ? { emergency: m.emergency } : {}),
     ...(m.retry ? { retry: true } : {}),
+    ...(m.train ? { train: m.train } : {}),
   };
 }

@@ -25,7 +25,18 @@ export interface ReleaseRequest {
   initiator?: ReleaseInitiator;
   /** Asked for explicitly: start this version again when its last attempt failed or was aborted before anything was deployed. */
   retry?: boolean;
+  /** Started by a release train's execution for one environment of it (train.asl.json): a continuation of the same release. */
+  train?: TrainLeg;
 }
+
+/** One environment of a train member's release: which train execution runs it. */
+export interface TrainLeg {
+  name: string;
+  execution: string;
+}
+
+/** The trigger detail that marks a release as a train member's: a later leg of the same train execution continues it. */
+export const trainTriggerDetail = (leg: TrainLeg): string => `train ${leg.name} ${leg.execution}`;
 
 /**
  * The document the release state machine carries from the first state to the last. Every

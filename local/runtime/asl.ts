@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The ASL files: the one definition CDK deploys and the local runtime executes. */
 
-export type MachineName = 'release' | 'rollback';
+export type MachineName = 'release' | 'rollback' | 'train';
+export const MACHINE_NAMES: readonly MachineName[] = ['release', 'rollback', 'train'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const aslPath = (machine: MachineName) => join(root, 'state-machines', `${machine}.asl.json`);
 export const readAsl = (machine: MachineName) => readFileSync(aslPath(machine), 'utf8');

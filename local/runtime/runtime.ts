@@ -15,7 +15,7 @@ import { STEP_NAMES, placeholderOf } from '../../lambdas/steps.js';
 import { decideApproval, type ApprovalOutcome } from '../../lambdas/lib/approval-decision.js';
 import { approversOf, kindOf, type ApprovalKind } from '../../lambdas/lib/approval-kinds.js';
 import { evaluatePath } from '../../lambdas/lib/json-path.js';
-import { type MachineName, readAsl, substitute, taskStates, timestampWaits } from './asl.js';
+import { MACHINE_NAMES, type MachineName, readAsl, substitute, taskStates, timestampWaits } from './asl.js';
 import { DataDirBusy, LOCAL_ACCOUNT, LOCAL_REGION, startAwsServices, type LocalAwsServices } from './aws-services.js';
 import { FleetStateDamaged, LocalFleet } from './fleet.js';
 import { FleetMetrics } from './fleet-metrics.js';
@@ -40,7 +40,7 @@ export const localMachineArn = (machine: MachineName) => `arn:aws:states:${LOCAL
 
 /** The substitutions CloudFormation would apply, with local ARNs. */
 export function localSubstitutions(): Record<string, string> {
-  const subs: Record<string, string> = { EventBusName: LOCAL_BUS };
+  const subs: Record<string, string> = { EventBusName: LOCAL_BUS, ReleaseStateMachineArn: localMachineArn('release') };
   for (const step of STEP_NAMES) subs[placeholderOf(step)] = localFunctionArn(step);
   return subs;
 }
@@ -245,7 +245,7 @@ export class LocalRuntime {
     for (const step of STEP_NAMES) {
       lambdas.set(localFunctionArn(step), asLambda(`tagflow-${step}`, stepHandler(step, STEP_RUNS[step], () => this.deps) as never));
     }
-    for (const machine of ['release', 'rollback'] as const) {
+    for (const machine of MACHINE_NAMES) {
       if (!existsSync(aslPath(machine))) continue;
       const definition = JSON.parse(substitute(readAsl(machine), localSubstitutions()));
       this.machines.set(machine, new StateMachine(definition));
@@ -255,6 +255,7 @@ export class LocalRuntime {
         if (lambda) handlers[name] = lambda as (input: never) => Promise<unknown>;
         else if (resource === 'arn:aws:states:::events:putEvents') handlers[name] = ((input: { Entries: PutEvent[] }) => this.putEvents(input.Entries)) as never;
         else if (resource === 'arn:aws:states:::aws-sdk:sfn:stopExecution') handlers[name] = ((input: { ExecutionArn: string; Error?: string; Cause?: string }) => this.stopExecution(input.ExecutionArn, { ...(input.Error ? { error: input.Error } : {}), ...(input.Cause ? { cause: input.Cause } : {}) })) as never;
+        else if (resource === 'arn:aws:states:::states:startExecution.sync:2') handlers[name] = ((input: { StateMachineArn: string; Input: unknown; Name?: string }) => this.startExecutionSync(input)) as never;
         else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
           handlers[name] = ((input: { FunctionName: string; Payload: Record<string, unknown> }) => this.invokeAndWaitForToken(lambdas, input)) as never;
           this.callbackStates.set(machine, new Set([...(this.callbackStates.get(machine) ?? []), name]));
@@ -285,6 +286,23 @@ export class LocalRuntime {
       for (const listener of this.approvalListeners) listener({ kind, service: release.service, version: release.version, environment, executionArn, approvers, needed });
     }
     return result;
+  }
+
+  /**
+   * `states:startExecution.sync:2`: starts the named local machine and waits for it, answering
+   * as Step Functions does: its DescribeExecution with the output as JSON, or `States.TaskFailed`
+   * whose cause is that DescribeExecution (the child's Error and Cause in it).
+   */
+  private async startExecutionSync(input: { StateMachineArn: string; Input: unknown; Name?: string }): Promise<unknown> {
+    const machine = MACHINE_NAMES.find((m) => localMachineArn(m) === input.StateMachineArn);
+    if (!machine) throw Object.assign(new Error(`State Machine Does Not Exist: '${input.StateMachineArn}'`), { name: 'Sfn.StateMachineDoesNotExistException' });
+    const child = this.startExecution(machine, input.Input, input.Name ? { name: input.Name } : {});
+    const summary = await child.done;
+    const described = { ExecutionArn: summary.executionArn, StateMachineArn: input.StateMachineArn, Name: summary.name, Status: summary.status, StartDate: summary.startedAt, StopDate: summary.stoppedAt, Input: summary.input };
+    if (summary.status === 'SUCCEEDED') return { ...described, Output: summary.output ?? null };
+    const err = new Error(JSON.stringify({ ...described, ...(summary.error ? { Error: summary.error } : {}), ...(summary.cause ? { Cause: summary.cause } : {}) }));
+    err.name = 'States.TaskFailed';
+    throw err;
   }
 
   /** Calls `listener` each time a release starts waiting for a person (an emergency's approvers, a held canary's decision); returns the unsubscribe. */
@@ -466,7 +484,7 @@ export class LocalRuntime {
     const entry = this.registry.find(executionArn);
     if (entry) return entry.pid !== process.pid && (this.options.isProcessAlive ?? processAlive)(entry.pid) ? 'RUNNING' : 'ABORTED';
     const name = executionArn.split(':').pop() ?? '';
-    for (const machine of ['release', 'rollback'] as const) {
+    for (const machine of MACHINE_NAMES) {
       const file = join(this.options.dataDir, 'executions', `${machine}-${name}.json`);
       if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as ExecutionSummary).status;
     }

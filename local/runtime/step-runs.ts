@@ -19,6 +19,7 @@ import { run as rollbackStage } from '../../lambdas/rollback-stage/handler.js';
 import { run as smoke } from '../../lambdas/smoke/handler.js';
 import { run as testsGate } from '../../lambdas/tests-gate/handler.js';
 import { run as verifyApproval } from '../../lambdas/verify-approval/handler.js';
+import { run as train } from '../../lambdas/train/handler.js';
 import type { StepFn } from '../../lambdas/lib/step-handler.js';
 import type { StepName } from '../../lambdas/steps.js';
 
@@ -45,4 +46,5 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'normalise-rollback': normaliseRollback,
   'prepare-rollback': prepareRollback,
   rollback,
+  train,
 };

@@ -1,5 +1,6 @@
 import { decide } from '../decisions.js';
 import type { Deps } from '../ports.js';
+import { configVersionOf, releaseKindOf } from '../version.js';
 import type { OutcomeRecord, ReleaseContext, ReleaseOutcome, ReleaseRecord } from '../types.js';
 
 /** What happened to the attempt a duplicate trigger found: its outcome, or `in-progress` while it has none. */
@@ -83,6 +84,8 @@ export async function claim(ctx: ReleaseContext, deps: Pick<Deps, 'ledger' | 'cl
     startedAt: deps.clock.now().toISOString(),
     plan: ctx.plan.map((e) => e.name),
     configSnapshot: JSON.stringify(ctx.service),
+    // The version's shape says it (version.ts); Resolve artifact holds the manifest to the same.
+    ...(releaseKindOf(release.version) === 'config' ? { releaseKind: 'config' as const } : {}),
   };
   const result = await deps.ledger.claimRelease(record);
   if (!result.claimed) {
@@ -99,6 +102,20 @@ export async function claim(ctx: ReleaseContext, deps: Pick<Deps, 'ledger' | 'cl
       });
     }
     const earlier = await earlierAttempt(existing, deps);
+    // The next environment of a train member: its earlier leg (same train execution) succeeded.
+    if (release.train && existing.trigger.detail === release.trigger.detail && earlier.outcome === 'succeeded') {
+      const attempt = earlier.attempt + 1;
+      const previous = { attempt: earlier.attempt, executionId: existing.executionId, startedAt: existing.startedAt, outcome: earlier.outcome };
+      if (await deps.ledger.retryRelease({ ...record, attempt }, existing.executionId, previous)) {
+        await decide(deps, release, {
+          step: 'claim',
+          verdict: 'passed',
+          summary: `train ${release.train.name} continues the release to ${record.plan.join(' → ')} (leg ${attempt}; the earlier leg reached ${earlier.reached.join(', ') || 'nothing'})`,
+          evidence: { trigger: release.trigger, executionId: ctx.executionId, earlier: previous },
+        });
+        return { claimed: true, attempt };
+      }
+    }
     if (release.retry && earlier.retryable) {
       const attempt = earlier.attempt + 1;
       const previous = { attempt: earlier.attempt, executionId: existing.executionId, startedAt: existing.startedAt, outcome: earlier.outcome as ReleaseOutcome, ...(earlier.reason ? { reason: earlier.reason } : {}) };
@@ -121,7 +138,7 @@ export async function claim(ctx: ReleaseContext, deps: Pick<Deps, 'ledger' | 'cl
   await decide(deps, release, {
     step: 'claim',
     verdict: 'passed',
-    summary: `release claimed; plan ${record.plan.join(' → ')}`,
+    summary: `${record.releaseKind === 'config' ? `config release of ${configVersionOf(release.version)!.base} claimed` : 'release claimed'}; plan ${record.plan.join(' → ')}`,
     evidence: { trigger: release.trigger, executionId: ctx.executionId },
   });
   return { claimed: true };

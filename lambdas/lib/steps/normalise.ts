@@ -47,9 +47,19 @@ export function normalise({ input, executionId }: NormaliseInput, config: Pipeli
     executionId,
     release: request,
     service,
-    plan: planEnvironments(service, request.version, environments),
+    plan: request.train ? trainLegPlan(service, environments) : planEnvironments(service, request.version, environments),
     approvals: config.policy ? { approvers: config.policy.approvers, approvalTimeoutHours: config.policy.approvalTimeoutHours } : null,
   };
+}
+
+/** A train leg goes through exactly one environment: the train machine moves every member on together. */
+function trainLegPlan(service: ServiceConfig, requested: string[] | undefined): ServiceConfig['environments'] {
+  const env = requested?.length === 1 ? service.environments.find((e) => e.name === requested[0]) : undefined;
+  if (!env) {
+    const problem = `a train leg names exactly one of this service's environments ${JSON.stringify(service.environments.map((e) => e.name))}; got ${JSON.stringify(requested ?? null)}`;
+    throw new InvalidInput([{ field: 'environments', problem }], '{"service":"…","version":"…","environments":["staging"],"train":{"name":"…","execution":"…"}}');
+  }
+  return [env];
 }
 
 /** The environments to go through: all of them in order, a requested prefix, or up to the pre-release stop. */
