@@ -19,7 +19,8 @@ const END = '<!-- bench/cli-startup.ts: end -->';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, print: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
 
-const cases: { what: string; args: string[]; exit: number | 'any' }[] = [
+const cases: { what: string; args: string[]; exit: number | 'any'; script?: string }[] = [
+  { what: 'the floor: `node -e 0`, a Node process that does nothing', args: ['-e', '0'], exit: 0, script: '' },
   { what: '`tagflow --help`', args: ['--help'], exit: 0 },
   { what: 'unknown command (`tagflow statsu`)', args: ['statsu'], exit: 2 },
   { what: 'missing flag (`tagflow history`)', args: ['history'], exit: 2 },
@@ -34,7 +35,7 @@ for (const c of cases) {
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(ROOT, 'local', 'bin', 'tagflow.js'), ...c.args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, [...(c.script === '' ? [] : [join(ROOT, 'local', 'bin', 'tagflow.js')]), ...c.args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     ms.push(performance.now() - t0);
     if (c.exit !== 'any' && r.status !== c.exit) throw new Error(`${c.args.join(' ')}: exit ${r.status}, expected ${c.exit}: ${r.stderr}`);
   }
