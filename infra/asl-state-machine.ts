@@ -22,6 +22,8 @@ export interface AslStateMachineProps {
   functions: ReadonlyMap<string, IFunction>;
   /** The bus `${EventBusName}` stands for, and the one `events:putEvents` tasks may put to. */
   eventBus: IEventBus;
+  /** Other state machines the definition may name, by placeholder (`ReleaseStateMachineArn` → its ARN); the caller grants what it does with them. */
+  machines?: ReadonlyMap<string, string>;
   /** @default three months */
   logRetention?: RetentionDays;
 }
@@ -49,6 +51,11 @@ export class AslStateMachine extends Construct {
     for (const name of [...this.facts.placeholders].sort()) {
       if (name === 'EventBusName') {
         substitutions[name] = props.eventBus.eventBusName;
+        continue;
+      }
+      const machine = props.machines?.get(name);
+      if (machine !== undefined) {
+        substitutions[name] = machine;
         continue;
       }
       const fn = props.functions.get(name);

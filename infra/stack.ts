@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../lambdas/lib/config.js';
 import type { EventRule } from '../lambdas/lib/event-rules.js';
 import { placeholderOf, STEP_NAMES, type StepName } from '../lambdas/steps.js';
+import { ReleaseTrains } from './train.js';
 import { ApprovalFunction } from './approvals.js';
 import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
@@ -61,6 +62,8 @@ export class TagflowStack extends Stack {
   readonly functions = new Map<StepName, StepFunction>();
   readonly release: AslStateMachine;
   readonly rollback: AslStateMachine | undefined;
+  /** The release-train machine, when the config has trains. */
+  readonly trains: ReleaseTrains | undefined;
   readonly triggers: Triggers;
   readonly reconciler: Reconciler;
   readonly monitoring: Monitoring;
@@ -80,10 +83,13 @@ export class TagflowStack extends Stack {
     const files = {
       release: join(props.projectRoot, 'state-machines', 'release.asl.json'),
       rollback: join(props.projectRoot, 'state-machines', 'rollback.asl.json'),
+      train: join(props.projectRoot, 'state-machines', 'train.asl.json'),
     };
     const hasRollback = existsSync(files.rollback);
+    // The train machine only when the config has trains to run.
+    const hasTrains = Object.keys(props.config.trains ?? {}).length > 0 && existsSync(files.train);
     // Each function's timeout is the shortest Task timeout that calls it in either machine.
-    const taskTimeouts = [files.release, ...(hasRollback ? [files.rollback] : [])].map((f) => readAslFacts(f).taskTimeouts);
+    const taskTimeouts = [files.release, ...(hasRollback ? [files.rollback] : []), ...(hasTrains ? [files.train] : [])].map((f) => readAslFacts(f).taskTimeouts);
 
     const environment = {
       LEDGER_TABLE: this.ledger.table.tableName,
@@ -132,6 +138,8 @@ export class TagflowStack extends Stack {
       acknowledgeWildcardResource(this.rollback.machine.role, executions, 'Any execution of this stack\'s release machine: which one to stop is known only when the rollback runs.');
     }
 
+    this.trains = hasTrains ? new ReleaseTrains(this, 'Trains', { file: files.train, functions: byPlaceholder, eventBus: bus, release: this.release.machine }) : undefined;
+
     const machines = { release: this.release.machine, ...(this.rollback ? { rollback: this.rollback.machine } : {}) };
     // An execution that ends without its own Catch (stopped, timed out, States.Runtime) is reconciled.
     this.reconciler = new Reconciler(this, 'Reconciler', { projectRoot: props.projectRoot, machines: Object.values(machines), access, environment });
@@ -160,6 +168,7 @@ export class TagflowStack extends Stack {
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.machine.stateMachineArn });
     if (this.rollback) new CfnOutput(this, 'RollbackStateMachineArn', { value: this.rollback.machine.stateMachineArn });
+    if (this.trains) new CfnOutput(this, 'TrainStateMachineArn', { value: this.trains.train.machine.stateMachineArn, description: 'Start {"train":"NAME","version":"vX.Y.Z"} here' });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName, description: 'Put "Tag Pushed" events (source tagflow) here' });
     new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
   }
