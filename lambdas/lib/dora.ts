@@ -1,5 +1,6 @@
 import { nearestRank } from './percentile.js';
 import type { Decision, ReleaseRecord } from './types.js';
+import { releaseKindOf } from './version.js';
 
 /**
  * The four DORA figures of one service, read from the ledger's decisions: nothing is recorded
@@ -13,6 +14,10 @@ import type { Decision, ReleaseRecord } from './types.js';
  *   ledger knows no commit time) to production recording the version as known-good.
  * - Time to restore runs from the bad version taking traffic to the rollback being done: what
  *   users were exposed to, detection included.
+ * - Config-only releases (`v1.4.0-config.1`: the same code, new configuration) are counted
+ *   apart, in `config`: deployment frequency, lead time and change failure rate measure how
+ *   code is delivered, and a config recycle is not a delivery of code. Time to restore counts
+ *   every rollback of production, whatever broke it, since users were exposed either way.
  */
 
 export interface ReleaseHistory {
@@ -33,7 +38,18 @@ export interface DoraFigures {
   /** failed / deployments; null without deployments. */
   changeFailureRate: number | null;
   leadTimeMs: Summary | null;
+  /** From every rollback of production, code or config release alike. */
   timeToRestoreMs: Summary | null;
+  /** Config-only releases, counted apart from the code deployments above. */
+  config: ConfigFigures;
+}
+
+export interface ConfigFigures {
+  deployments: number;
+  succeeded: number;
+  failed: number;
+  /** failed / deployments; null without deployments. */
+  changeFailureRate: number | null;
 }
 
 export interface Summary {
@@ -50,12 +66,22 @@ export function doraFigures(service: string, environment: string, histories: Rel
   let deployments = 0;
   let failed = 0;
   let succeeded = 0;
+  const config: ConfigFigures = { deployments: 0, succeeded: 0, failed: 0, changeFailureRate: null };
   for (const { release, decisions } of histories) {
+    const isConfig = release.releaseKind === 'config' || releaseKindOf(release.version) === 'config';
     const here = decisions.filter((d) => d.environment === environment).sort((a, b) => a.at.localeCompare(b.at));
     const live = here.find(tookTraffic);
     if (!live || Date.parse(live.at) < from || Date.parse(live.at) > now.getTime()) continue;
-    deployments++;
     const restored = here.find((d) => d.step === 'rollback' && d.verdict === 'done' && d.at >= live.at);
+    if (isConfig) {
+      config.deployments++;
+      if (restored) {
+        config.failed++;
+        restores.push(Date.parse(restored.at) - Date.parse(live.at));
+      } else if (here.some((d) => d.step === 'record-stage' && d.verdict === 'passed')) config.succeeded++;
+      continue;
+    }
+    deployments++;
     if (restored) {
       failed++;
       restores.push(Date.parse(restored.at) - Date.parse(live.at));
@@ -78,6 +104,7 @@ export function doraFigures(service: string, environment: string, histories: Rel
     changeFailureRate: deployments > 0 ? failed / deployments : null,
     leadTimeMs: summary(leadTimes),
     timeToRestoreMs: summary(restores),
+    config: { ...config, changeFailureRate: config.deployments > 0 ? config.failed / config.deployments : null },
   };
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ArtifactIntegrityError, listIssues, type FieldIssue } from './errors.js';
+import { envIssues, kindIssues } from './config-release.js';
 import { fieldsOf, type Fields, type Rule } from './json-fields.js';
 import { isSafeRelativePath } from './keys.js';
 import type { BuildManifest, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
@@ -51,7 +52,8 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
     const f = fieldsOf(item, ['files', i], issues);
     return f ? [{ path: f.text('path', BUILD_PATH), size: f.count('size', `${COUNT} (bytes)`), sha256: f.text('sha256', SHA256) }] : [];
   });
-  return {
+  const config = configFields(raw as Record<string, unknown>, issues);
+  const manifest: BuildManifest = {
     service,
     version,
     commit,
@@ -61,7 +63,32 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
     ...(commits === undefined ? {} : { commits }),
     createdAt,
     files,
+    ...config,
   };
+  if (version) issues.push(...kindIssues(manifest));
+  return manifest;
+}
+
+/** A config release's `kind`, `base` and `env` (config-release.ts); absent on a code build. */
+function configFields(raw: Record<string, unknown>, issues: FieldIssue[]): Pick<BuildManifest, 'kind' | 'base' | 'env'> {
+  const out: Pick<BuildManifest, 'kind' | 'base' | 'env'> = {};
+  if (raw.kind !== undefined) {
+    if (raw.kind === 'config') out.kind = 'config';
+    else issues.push({ field: 'kind', problem: `expected "config" (a config-only release) or no kind (a code build), got ${JSON.stringify(raw.kind)?.slice(0, 40)}` });
+  }
+  if (raw.base !== undefined) {
+    if (typeof raw.base === 'string' && parseVersion(raw.base)) out.base = raw.base;
+    else issues.push({ field: 'base', problem: `expected the version of the build it ships, e.g. "${VERSION_EXAMPLE}", got ${JSON.stringify(raw.base)?.slice(0, 60)}` });
+  }
+  if (raw.env !== undefined) {
+    if (raw.env === null || typeof raw.env !== 'object' || Array.isArray(raw.env)) issues.push({ field: 'env', problem: 'expected an object of variable names to string values, e.g. {"GREETING":"hi"}' });
+    else {
+      const problems = envIssues(raw.env as Record<string, unknown>);
+      issues.push(...problems);
+      if (problems.length === 0) out.env = { ...(raw.env as Record<string, string>) };
+    }
+  }
+  return out;
 }
 
 export function parseManifest(raw: unknown, where: string): BuildManifest {
@@ -132,5 +159,6 @@ export function resolvedFrom(manifest: BuildManifest, manifestKey: string, image
     ...(manifest.entry ? { entry: manifest.entry } : {}),
     files: manifest.files,
     totalBytes: manifest.files.reduce((n, f) => n + f.size, 0),
+    ...(manifest.kind === 'config' && manifest.base ? { config: { base: manifest.base, env: manifest.env ?? {} } } : {}),
   };
 }

@@ -76,6 +76,20 @@ export interface BuildManifest {
   commits?: string[];
   createdAt: string;
   files: ManifestFile[];
+  /**
+   * A config-only release (`v1.4.0-config.1`): the same code as the build `base` (its files,
+   * copied in the build store, with their SHA-256 unchanged; the same commit and entry) run
+   * with `env`, the complete set of variables this configuration sets. Absent: a code build.
+   */
+  kind?: 'config';
+  base?: string;
+  env?: Record<string, string>;
+}
+
+/** What a config-only release changes: the variables its base build runs with. */
+export interface ConfigChange {
+  base: string;
+  env: Record<string, string>;
 }
 
 export interface ResolvedArtifact {
@@ -85,6 +99,8 @@ export interface ResolvedArtifact {
   entry?: string;
   files: ManifestFile[];
   totalBytes: number;
+  /** A config-only release: the build it ships again and the variables it sets. */
+  config?: ConfigChange;
 }
 
 export interface SuiteResult {
@@ -189,6 +205,11 @@ export interface ReleaseRecord {
   attempt?: number;
   /** The earlier attempts, oldest first. */
   attempts?: AttemptRecord[];
+  /**
+   * `config`: a config-only release (the code of its base build, new configuration); absent:
+   * new code. Not named `kind`: the ledger's items use that attribute for their own type.
+   */
+  releaseKind?: 'config';
 }
 
 export interface OutcomeRecord {

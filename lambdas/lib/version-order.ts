@@ -1,4 +1,4 @@
-import { parseVersion, type ParsedVersion } from './version.js';
+import { configVersionOf, parseVersion, type ParsedVersion } from './version.js';
 
 /**
  * Semver precedence of release versions (`v1.100.1` < `v1.101.0-rc.1` < `v1.101.0`), and
@@ -34,8 +34,15 @@ function comparePrerelease(a: string | undefined, b: string | undefined): number
   return 0;
 }
 
-/** Negative when `a` comes before `b`, 0 when they are the same release, positive after. */
+/**
+ * Negative when `a` comes before `b`, 0 when they are the same release, positive after. A config
+ * version (`v1.4.0-config.2`, version.ts) comes right after its base and its earlier revisions,
+ * before the base's next version: it is not a pre-release of its base.
+ */
 export function compareVersions(a: string, b: string): number {
+  const ca = configVersionOf(a);
+  const cb = configVersionOf(b);
+  if (ca || cb) return compareVersions(ca?.base ?? a, cb?.base ?? b) || (ca?.revision ?? 0) - (cb?.revision ?? 0);
   const x = parsed(a);
   const y = parsed(b);
   return x.major - y.major || x.minor - y.minor || x.patch - y.patch || comparePrerelease(x.prerelease, y.prerelease);

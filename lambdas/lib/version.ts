@@ -57,7 +57,41 @@ export function releaseVersionOf(tag: string): BuildId | undefined {
   return { version: tag.slice(0, tag.indexOf('+')), build: v.build };
 }
 
-export const isPrerelease = (raw: string): boolean => parseVersion(raw)?.prerelease !== undefined;
+/**
+ * A config-only release ships a build that was released before with new configuration: its
+ * version is the base build's version plus a config revision, `v1.4.0-config.1`,
+ * `v1.4.0-config.2` (N from 1, no leading zero). It parses as semver (pre-release `config.N`)
+ * but is no pre-release: it goes as far as its base would, and it is a version of its own (own
+ * release record, own manifest in the build store, own ledger history).
+ */
+const CONFIG_SUFFIX = /^(.+)-config\.([1-9]\d{0,8})$/;
+
+export interface ConfigVersion {
+  /** The version of the build whose code it ships. */
+  base: string;
+  revision: number;
+}
+
+/** The base build and config revision of a config version; undefined for any other version. */
+export function configVersionOf(raw: string): ConfigVersion | undefined {
+  const m = CONFIG_SUFFIX.exec(raw);
+  if (!m || !parseVersion(raw)) return undefined;
+  const base = parseVersion(m[1]!);
+  // The base is a plain release or pre-release version, never a build id or another config version.
+  if (!base || base.build !== undefined || CONFIG_SUFFIX.test(m[1]!)) return undefined;
+  return { base: m[1]!, revision: Number(m[2]) };
+}
+
+/** `code`: a build of new code; `config`: a build released before, with new configuration. */
+export type ReleaseKind = 'code' | 'config';
+
+export const releaseKindOf = (version: string): ReleaseKind => (configVersionOf(version) ? 'config' : 'code');
+
+/** A pre-release stops early in the plan; a config version is one when its base is. */
+export const isPrerelease = (raw: string): boolean => {
+  const config = configVersionOf(raw);
+  return parseVersion(config ? config.base : raw)?.prerelease !== undefined;
+};
 
 /** Why a string is not a version, phrased for a person who typed it. */
 export function versionProblem(raw: string): string | undefined {

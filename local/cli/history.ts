@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Ledger } from '../../lambdas/lib/ports.js';
+import { configVersionOf } from '../../lambdas/lib/version.js';
 import { nothingMatches } from './nothing-matches.js';
 import { bold, dim } from './progress.js';
 import { standingOf } from './release-standing.js';
@@ -24,7 +25,9 @@ export async function historyLines(ledger: Pick<Ledger, 'releases' | 'decisions'
     const decisions = await ledger.decisions(service, release.version);
     const current = outcome && outcome.executionId === release.executionId ? outcome : undefined;
     const standing = standingOf(current, decisions);
-    lines.push(bold(`${release.version}  ${standing.word}  ${dim(release.startedAt)}`));
+    // A config-only release says so, and what it ships: the code of its base build.
+    const kind = release.releaseKind === 'config' ? `config release of ${configVersionOf(release.version)?.base ?? '?'}  ` : '';
+    lines.push(bold(`${release.version}  ${kind}${standing.word}  ${dim(release.startedAt)}`));
     if (standing.word === 'rolled-back' && current?.outcome === 'succeeded') lines.push(`  ${standing.reason}`);
     for (const d of decisions) lines.push(`  ${dim(d.at)} ${d.step.padEnd(16)} ${(d.environment ?? '').padEnd(8)} ${d.verdict.padEnd(7)} ${d.summary}`);
   }

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { envIssues } from '../../lambdas/lib/config-release.js';
 import { buildFileKey, isSafeRelativePath, manifestKey, testReportKey } from '../../lambdas/lib/keys.js';
 import { parseManifest, parseTestReport, sha256Hex } from '../../lambdas/lib/manifest.js';
 import type { ObjectStore } from '../../lambdas/lib/ports.js';
 import type { BuildManifest, SuiteResult, TestReport } from '../../lambdas/lib/types.js';
+import { configVersionOf } from '../../lambdas/lib/version.js';
 
 /** What CI does for tagflow: upload a build with its manifest, and report test results. */
 
@@ -63,4 +65,68 @@ export async function reportTests(store: ObjectStore, bucket: string, service: s
   if (typeof problem === 'string') throw new Error(`CI results for ${service} at ${commit} are malformed (nothing uploaded): ${problem}`);
   await store.put({ bucket, key: testReportKey(service, commit) }, JSON.stringify(report, null, 2), 'application/json');
   return report;
+}
+
+export interface PublishConfig {
+  service: string;
+  /** The config version, `vX.Y.Z-config.N`: its base build's version plus a config revision. */
+  version: string;
+  /** The variables it sets (the whole configuration: a later revision lists them all again). */
+  env: Record<string, string>;
+  /** Extra files the configuration brings (e.g. a config file), beside the base build's code. */
+  files?: Record<string, string | Uint8Array>;
+}
+
+/**
+ * What CI does for a config-only release: its own build in the store, made of the base build's
+ * files (copied within the store, SHA-256 unchanged: the same code) and any config files, then
+ * a manifest `kind: "config"` naming the base and the variables. The base is read from the
+ * store and the manifest checked by the release's own parser before anything is uploaded.
+ */
+export async function publishConfig(store: ObjectStore, bucket: string, c: PublishConfig, now = new Date()): Promise<BuildManifest> {
+  const shape = configVersionOf(c.version);
+  if (!shape) throw new Error(`--version ${c.version} is not a config version: expected the base build's version plus "-config.N", e.g. v1.4.0-config.1 (nothing uploaded)`);
+  const baseKey = manifestKey(c.service, shape.base);
+  const raw = await store.get({ bucket, key: baseKey });
+  if (!raw) throw new Error(`no build of ${c.service} ${shape.base} at s3://${bucket}/${baseKey}: a config release ships a published build with new configuration (nothing uploaded)`);
+  const base = parseManifest(JSON.parse(Buffer.from(raw).toString('utf8')), `s3://${bucket}/${baseKey}`);
+  if (base.kind === 'config') throw new Error(`${shape.base} is itself a config release; base ${c.version} on a code build (nothing uploaded)`);
+  const extra = Object.entries(c.files ?? {}).map(([rel, content]) => ({ rel, bytes: typeof content === 'string' ? Buffer.from(content) : content }));
+  for (const f of extra) {
+    if (!isSafeRelativePath(f.rel)) throw new Error(`refusing config file ${f.rel}: not a plain relative path (nothing uploaded)`);
+    if (base.files.some((b) => b.path === f.rel)) throw new Error(`config file ${f.rel} would replace a file of the build ${shape.base}: a config release keeps the code as it is (nothing uploaded)`);
+  }
+  const manifest: BuildManifest = {
+    service: c.service,
+    version: c.version,
+    commit: base.commit,
+    ...(base.imageDigest ? { imageDigest: base.imageDigest } : {}),
+    ...(base.entry ? { entry: base.entry } : {}),
+    ...(base.commits ? { commits: base.commits } : {}),
+    createdAt: now.toISOString(),
+    files: [...base.files, ...extra.map((f) => ({ path: f.rel, size: f.bytes.byteLength, sha256: sha256Hex(f.bytes) }))],
+    kind: 'config',
+    base: shape.base,
+    env: { ...c.env },
+  };
+  parseManifest(manifest, `for ${c.service} ${c.version} (nothing uploaded)`);
+  for (const f of base.files) await store.copy({ bucket, key: buildFileKey(c.service, shape.base, f.path) }, { bucket, key: buildFileKey(c.service, c.version, f.path) });
+  for (const f of extra) await store.put({ bucket, key: buildFileKey(c.service, c.version, f.rel) }, f.bytes);
+  await store.put({ bucket, key: manifestKey(c.service, c.version) }, JSON.stringify(manifest, null, 2), 'application/json');
+  return manifest;
+}
+
+/** `KEY=VALUE` arguments (`--env`) as variables; a malformed one names itself. */
+export function parseEnvAssignments(assignments: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const a of assignments) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new Error(`--env ${JSON.stringify(a)}: expected NAME=VALUE, e.g. --env GREETING=hi`);
+    const name = a.slice(0, eq);
+    if (name in env) throw new Error(`--env ${name} is given twice`);
+    env[name] = a.slice(eq + 1);
+  }
+  const issues = envIssues(env, '--env');
+  if (issues.length) throw new Error(issues.map((i) => `${i.field} ${i.problem}`).join('; '));
+  return env;
 }

@@ -24,6 +24,11 @@ export interface ServiceEnv {
   service: string;
   environment: string;
   version: string;
+  /**
+   * The configuration variables this version runs with: a config-only release's `env`, {} for a
+   * code build. Per version, not `process.env`: versions of one fleet share a process.
+   */
+  vars: Readonly<Record<string, string>>;
   count(name: string, n?: number): void;
 }
 
@@ -41,6 +46,8 @@ interface VersionRecord {
   dir: string;
   entry: string;
   sha256: string;
+  /** A config release's variables (ServiceEnv.vars). */
+  env?: Record<string, string>;
 }
 
 export interface RequestSample {
@@ -237,7 +244,8 @@ export class LocalFleet implements DeployTarget {
       writeFileSync(path, bytes);
       if (file.path === entry) entrySha = file.sha256;
     }
-    return load({ version: req.version, dir, entry, sha256: entrySha });
+    const env = req.artifact.config?.env;
+    return load({ version: req.version, dir, entry, sha256: entrySha, ...(env ? { env } : {}) });
   }
 
   private async serve(service: string, environment: string, slot: Slot, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -264,7 +272,7 @@ export class LocalFleet implements DeployTarget {
         headers: Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
         ...(body ? { body } : {}),
       });
-      const response = await target.handler(request, { service, environment, version: target.version, count });
+      const response = await target.handler(request, { service, environment, version: target.version, vars: { ...target.record.env }, count });
       status = response.status;
       const headers: Record<string, string> = { 'x-tagflow-version': target.version };
       response.headers.forEach((value, name) => (headers[name] = value));

@@ -1,4 +1,5 @@
 import { type EnvironmentConfig, type ServiceConfig } from '../config.js';
+import { describeEnv } from '../config-release.js';
 import { targetFor } from '../targets.js';
 import { decide, emptyEnvironment } from '../decisions.js';
 import { DeployFailed, LockLost, TagflowError, errorMessage } from '../errors.js';
@@ -90,7 +91,7 @@ export async function deploy(input: DeployInput, deps: Pick<Deps, 'ledger' | 'ta
     step: 'deploy',
     environment: env,
     verdict: 'done',
-    summary: `${env} now serves ${release.version} (was ${before.version ?? 'nothing'})`,
+    summary: `${env} now serves ${release.version} (was ${before.version ?? 'nothing'})${input.artifact.config ? `: the code of ${input.artifact.config.base} with ${describeEnv(input.artifact.config.env)}` : ''}`,
     evidence: { ref, previousVersion: before.version, targetReportedPrevious: reportedPrevious, previousHealthy: before.healthy },
   });
   return { version: release.version, ...(before.version ? { previousVersion: before.version } : {}), ref };

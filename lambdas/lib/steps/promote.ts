@@ -35,7 +35,7 @@ export async function promote(input: PromoteInput, deps: Pick<Deps, 'store' | 'l
     step: 'promote',
     environment: env,
     verdict: 'passed',
-    summary: `copied ${artifact.files.length} files (${artifact.totalBytes} bytes) to s3://${to}/${prefix} and verified their SHA-256`,
+    summary: `copied ${artifact.files.length} files (${artifact.totalBytes} bytes) to s3://${to}/${prefix} and verified their SHA-256${artifact.config ? ` (config release: the code of ${artifact.config.base}, its own manifest)` : ''}`,
     evidence: { from: `s3://${from}/${artifact.manifestKey}`, to: `s3://${to}/${prefix}` },
   });
   return { bucket: to, prefix };

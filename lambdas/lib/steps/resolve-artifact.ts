@@ -1,10 +1,11 @@
 import { decide } from '../decisions.js';
-import { ArtifactIntegrityError, ArtifactNotFound } from '../errors.js';
+import { describeEnv, sameCodeProblems } from '../config-release.js';
+import { ArtifactIntegrityError, ArtifactNotFound, errorMessage } from '../errors.js';
 import { buildFileKey, manifestKey } from '../keys.js';
 import { describeMismatch, digest, parseManifest, resolvedFrom } from '../manifest.js';
 import { readJson } from '../store-json.js';
 import type { Deps, ObjectReader } from '../ports.js';
-import type { ManifestFile, ReleaseContext, ResolvedArtifact } from '../types.js';
+import type { BuildManifest, ManifestFile, ReleaseContext, ResolvedArtifact } from '../types.js';
 
 /** Reads each file as a stream and checks its size and SHA-256 against the manifest. */
 export async function verifyFiles(store: ObjectReader, bucket: string, files: ManifestFile[], keyOf: (path: string) => string, where: string): Promise<void> {
@@ -47,6 +48,8 @@ export async function resolveArtifact(
   if (release.imageDigest && manifest.imageDigest && manifest.imageDigest !== release.imageDigest)
     await fail(`the manifest's image digest ${manifest.imageDigest} differs from the pushed image ${release.imageDigest}`);
 
+  if (manifest.kind === 'config') await checkBase(manifest, deps, fail);
+
   try {
     await verifyFiles(deps.store, bucket, manifest.files, (p) => buildFileKey(release.service, release.version, p), 'build');
   } catch (err) {
@@ -55,11 +58,33 @@ export async function resolveArtifact(
   }
 
   const artifact = resolvedFrom(manifest, key, release.imageDigest);
+  const files = `${manifest.files.length} files (${artifact.totalBytes} bytes) match their SHA-256 in ${where}`;
   await decide(deps, release, {
     step: 'resolve-artifact',
     verdict: 'passed',
-    summary: `${manifest.files.length} files (${artifact.totalBytes} bytes) match their SHA-256 in ${where}`,
-    evidence: { manifest: where, commit: manifest.commit, build: manifest.build, imageDigest: artifact.imageDigest },
+    summary: artifact.config ? `config release: the code of ${artifact.config.base} with ${describeEnv(artifact.config.env)}; ${files}` : files,
+    evidence: { manifest: where, commit: manifest.commit, build: manifest.build, imageDigest: artifact.imageDigest, ...(artifact.config ? { kind: 'config', base: artifact.config.base, env: artifact.config.env } : {}) },
   });
   return artifact;
+}
+
+/**
+ * A config release ships its base build's code unchanged: the base's manifest must be there, a
+ * code build of the same service, and every one of its files must be in this manifest with the
+ * same SHA-256 (the bytes themselves are then verified with the rest).
+ */
+async function checkBase(manifest: BuildManifest, deps: { locations: Deps['locations']; store: ObjectReader }, fail: (summary: string) => Promise<never>): Promise<void> {
+  const bucket = deps.locations.artifactsBucket;
+  const base = manifest.base!;
+  const key = manifestKey(manifest.service, base);
+  const raw = await readJson(deps.store, { bucket, key });
+  if (!raw) await fail(`config release ${manifest.version} is based on ${base}, but there is no build manifest for ${base} at s3://${bucket}/${key}`);
+  let baseManifest: BuildManifest;
+  try {
+    baseManifest = parseManifest(raw!.ok ? raw!.value : null, `s3://${bucket}/${key}`);
+  } catch (err) {
+    return fail(`config release ${manifest.version}: the base build's manifest is unusable: ${errorMessage(err)}`);
+  }
+  const problems = sameCodeProblems(manifest, baseManifest);
+  if (problems.length > 0) await fail(`config release ${manifest.version} does not ship the code of ${base}: ${problems.join('; ')}`);
 }
