@@ -13,6 +13,7 @@ import {
 import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
 import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ReuseRequest } from '../lib/ports.js';
 import { fillNames } from '../lib/targets.js';
+import { codeAndConfiguration } from './lambda-config.js';
 import { call } from './transient.js';
 
 /**
@@ -138,7 +139,16 @@ export class LambdaAliasTarget implements DeployTarget {
     const current = await this.readAlias(fn, alias);
     const previousVersion = current?.FunctionVersion ? await this.tagflowVersionOf(fn, current.FunctionVersion) : undefined;
 
-    const { updated, ready } = target.imageRepository ? await this.updateImage(req, fn, target.imageRepository) : await this.updateZip(req, fn, target.artifact);
+    // The code, then the variables (a config release's, lambda-config.ts), in $LATEST.
+    const zip = target.imageRepository ? undefined : req.artifact.files.find((f) => f.path === target.artifact);
+    const { updated, ready } = await codeAndConfiguration({
+      lambda: this.lambda,
+      fn,
+      req,
+      ...(zip ? { zipSha256: hexToBase64(zip.sha256) } : {}),
+      updateCode: () => (target.imageRepository ? this.updateImage(req, fn, target.imageRepository) : this.updateZip(req, fn, target.artifact)),
+      waitUpdated: () => this.waitUpdated(fn),
+    });
 
     let published;
     try {

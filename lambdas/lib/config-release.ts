@@ -13,8 +13,8 @@ import { configVersionOf } from './version.js';
 
 /** A variable name both Lambda and a shell accept. */
 const ENV_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
-/** Lambda refuses to set its own reserved variables; refusing them here fails before any environment. */
-const RESERVED = /^(AWS_|LAMBDA_|_HANDLER$|_X_AMZN_TRACE_ID$|TZ$)/;
+/** Lambda refuses to set its own reserved variables (and TAGFLOW_ names tagflow keeps for itself, lambda-config.ts); refusing them here fails before any environment. */
+const RESERVED = /^(AWS_|LAMBDA_|TAGFLOW_|_HANDLER$|_X_AMZN_TRACE_ID$|TZ$)/;
 /** Lambda's limit for all of a function's variables together (names and values). */
 export const MAX_ENV_BYTES = 4096;
 
