@@ -11,6 +11,7 @@ import { publishBuild, reportTests } from './runtime/ci.js';
 import { LOCAL_LOCATIONS, LocalRuntime } from './runtime/runtime.js';
 import { STEP_RUNS } from './runtime/step-runs.js';
 import { sendRequests } from './runtime/traffic.js';
+import { DEMO_TRAIN, publishTrainBuilds, trainLines, withDemoTrain } from './demo-train.js';
 
 /**
  * `npm run demo`: CI publishes four builds of the demo service. v1.0.0 ships dev → staging →
@@ -19,7 +20,8 @@ import { sendRequests } from './runtime/traffic.js';
  * canary, where the judge fails it on the real requests of prod's users, and all
  * traffic returns to v1.0.0; v1.3.0 fixes v1.0.0's upstream timeouts and goes through the same
  * canary, is shown within its margins at each step and promoted step by step until prod serves
- * it alone.
+ * it alone. Last, the release train `shop` ships v2.0.0 of two services, catalog before cart in
+ * each environment (local/demo-train.ts).
  *
  * Each bake poll is a simulated minute of prod's users: PER_MINUTE real order reads through the
  * fleet's weighted router, answered before the judge looks (about a second here). A minute is a
@@ -39,7 +41,7 @@ const dataDir = join(root, '.tagflow', 'demo');
 const started = Date.now();
 
 rmSync(dataDir, { recursive: true, force: true });
-const config = loadConfigFile(configPath);
+const config = withDemoTrain(loadConfigFile(configPath));
 const prodCanary = config.services.demo?.environments.find((e) => e.name === 'prod')?.canary;
 if (!prodCanary) throw new Error(`${configPath}: the demo needs a canary in prod`);
 // Slow means over 20 ms here, about 7% of v1.0.0's reads (more on a busy machine), rather than
@@ -156,9 +158,16 @@ const afterBad = { version: rt.fleet.version('demo', 'prod'), canary: rt.fleet.c
 // v1.3.0 fails no order read (v1.0.0 fails 1%) and is as fast: it passes each step of the same canary and takes all of prod.
 const healthy = await canaryRelease('v1.3.0', 'console: start execution {"service":"demo","version":"v1.3.0"} (prod takes it as a canary)');
 
+const prodNow = { version: rt.fleet.version('demo', 'prod'), canary: rt.fleet.canary('demo', 'prod') };
+
+// A release train: one version of two services, in the configured order, environment by environment.
+await publishTrainBuilds(rt, root);
+const train = await follow((onEvent) => rt.startExecution('train', { train: DEMO_TRAIN.name, version: DEMO_TRAIN.version }, { onEvent }), `console: start execution {"train":"${DEMO_TRAIN.name}","version":"${DEMO_TRAIN.version}"} on the train machine`);
+const { lines: trainRows, inOrder } = await trainLines(rt, config);
+for (const line of trainRows) console.log(`  ${line}`);
+
 console.log('');
 for (const line of await statusTable(rt.deps.ledger, config, 'demo')) console.log(line);
-const prodNow = { version: rt.fleet.version('demo', 'prod'), canary: rt.fleet.canary('demo', 'prod') };
 await rt.close();
 
 const goodOk = good.status === 'SUCCEEDED';
@@ -183,6 +192,8 @@ console.log(
       : `${healthy.summary.status} ${healthy.summary.error ?? ''}: ${healthy.summary.cause ?? ''}; steps ${healthy.steps.map((s) => `${s.weight}% ${s.verdict}`).join(', ') || 'none judged'}; prod serves ${prodNow.version ?? 'nothing'}${prodNow.canary ? ` and a canary` : ''}`
   }`,
 );
+const trainOk = train.status === 'SUCCEEDED' && inOrder;
+console.log(`${trainOk ? green('✔') : red('✘')} train ${DEMO_TRAIN.name} ${DEMO_TRAIN.version}: ${trainOk ? `${DEMO_TRAIN.members.join(' then ')} in every environment, each environment only once both were known-good in the one before` : `${train.status} ${train.error ?? ''}: ${train.cause ?? ''}`}`);
 console.log(dim(`ledger: ${join(dataDir, 'ledger')} · events: ${join(dataDir, 'events.jsonl')} · ${((Date.now() - started) / 1000).toFixed(1)} s`));
 console.log(dim(`see every decision: npx tagflow history --service demo --config examples/tagflow.config.json --data-dir .tagflow/demo`));
-process.exit(goodOk && badOutcome && canaryOutcome && healthyOutcome ? 0 : 1);
+process.exit(goodOk && badOutcome && canaryOutcome && healthyOutcome && trainOk ? 0 : 1);

@@ -14,6 +14,8 @@ export interface CanaryTrafficPlan {
   waits?: Record<string, number>;
   /** What to tell the person at the start. */
   notices: string[];
+  /** Requests per simulated minute it sends to a running canary (absent when it sends none). */
+  rate?: number;
   /** Follows the execution's events: sends traffic while a canary of the plan runs, and only then. */
   attach(endpoint: (service: string, environment: string) => Promise<string>): CanaryTrafficFollower;
 }
@@ -62,6 +64,7 @@ export function canaryTrafficPlan(config: PipelineConfig, input: { service: stri
   const rate = opts.rate ?? DEFAULT_LOCAL_RATE;
   const poll = Math.min(...canaries.map((e) => e.canary.pollSeconds));
   return {
+    rate,
     waits: { 'Bake canary': Math.max(50, Math.round((poll / 60) * SIMULATED_MINUTE_MS)) },
     notices: [`--traffic: ${rate} requests per simulated minute to ${canaries.map((e) => e.name).join(', ')} (${paths(opts.paths)}); a simulated minute takes ${SIMULATED_MINUTE_MS / 1000} s, so a ${poll} s bake poll takes ${((poll / 60) * SIMULATED_MINUTE_MS) / 1000} s`],
     attach: (endpoint) => {

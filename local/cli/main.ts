@@ -12,7 +12,7 @@ import type { ApproveDeps } from './approve.js';
 import type { Backend, RunHandle } from './backend.js';
 import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, type ProgressEvent, progressPrinter, red, yellow } from './progress.js';
-import { canaryTrafficPlan, parseRate, SIMULATED_MINUTE_MS } from './canary-traffic.js';
+import { type CanaryTrafficPlan, canaryTrafficPlan, parseRate, SIMULATED_MINUTE_MS } from './canary-traffic.js';
 import { hostname, userInfo } from 'node:os';
 import { CliInputError, duplicateOf, errorReport, executionExitCode } from './cli-errors.js';
 import { readJsonFile } from './input-files.js';
@@ -284,22 +284,12 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       const traffic = canaryTrafficPlan(loadConfigFile(flags.config), input, { ...(rate !== undefined ? { rate } : {}), paths: flags['traffic-path'] ?? ['/'] });
       return on(async (b, rt) => {
         if (!rt) throw new Error('a local release needs the local runtime');
-        for (const notice of traffic.notices) console.log(yellow(`ℹ ${notice}`));
         const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
-        const sending = traffic.attach((service, environment) => rt.fleet.endpoint(service, environment));
         try {
-          const s = await follow(
-            (onEvent) => b.start('release', input, (e) => (sending.onEvent(e), onEvent(e))),
-            `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`,
-          );
-          return exitCodeOf(s);
+          const title = `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`;
+          return exitCodeOf(await withTraffic(rt, traffic, (observe) => follow((onEvent) => b.start('release', input, (e) => (observe(e), onEvent(e))), title)));
         } finally {
           off();
-          // What was really sent while each canary ran: a busy machine may fall short of the rate asked for, and the judge saw only this.
-          for (const t of await sending.stop()) {
-            const perMinute = Math.round((t.requests / Math.max(1, t.ms)) * SIMULATED_MINUTE_MS);
-            console.log(dim(`  traffic to ${t.environment}'s canary: ${t.requests} requests (${perMinute}/min of the ${rate}/min asked), ${t.failures} answered 5xx or not at all`));
-          }
         }
       }, traffic.waits ? { waits: traffic.waits } : {});
     }
@@ -324,32 +314,43 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       // Checked before anything starts; each backend keeps only what its bus takes (locally the runtime's clock and account apply where the file gives none).
       const { events, notes } = eventsFromFile(readJsonFile(need(flags, 'file'), 'event'), { now: new Date(), account: '000000000000', region: 'us-east-1' });
       for (const note of notes) console.log(yellow(`ℹ ${note}`));
-      return on(async (b) => {
+      // Locally, a release an event starts gets the canary traffic `local release` would send it.
+      const { mergedWaits, trafficForEvent } = await import('./event-traffic.js');
+      const plans = stack === undefined ? events.map((e) => trafficForEvent(loadConfigFile(flags.config), e)) : [];
+      const waits = mergedWaits(plans);
+      return on(async (b, rt) => {
         let worst = 0;
-        for (const event of events) worst = Math.max(worst, await sendOne(b, event));
+        const printer = progressPrinter((l) => console.log(l));
+        for (const [i, event] of events.entries()) worst = Math.max(worst, await withTraffic(rt, plans[i], (observe) => sendOne(b, event, (e) => (observe(e), printer(e)))));
         return worst;
-      });
+      }, waits ? { waits } : {});
     }
     case 'send-webhook': {
       const path = need(flags, 'file');
-      readJsonFile(path, 'webhook body'); // one line if it cannot be read or is not JSON
+      const parsed = readJsonFile(path, 'webhook body'); // one line if it cannot be read or is not JSON
       const body = readFileSync(path, 'utf8');
+      const { mergedWaits, trafficForWebhook } = await import('./event-traffic.js');
+      const plan = trafficForWebhook(loadConfigFile(flags.config), parsed);
+      const waits = mergedWaits([plan]);
       return on(async (_b, rt) => {
         if (!rt) throw new UsageError("send-webhook delivers to the local runtime; in AWS, GitHub posts to the stack's webhook URL");
         const { localWebhookDeps, sendWebhook } = await import('./send-webhook.js');
-        const d = await sendWebhook(await localWebhookDeps(rt, progressPrinter((l) => console.log(l))), body, need(flags, 'secret'), { event: flags.event, deliveryId: flags.delivery });
-        console.log(`${d.status < 300 ? green(String(d.status)) : red(String(d.status))} ${d.message} (X-GitHub-Event ${d.event}, X-GitHub-Delivery ${d.deliveryId})`);
-        if (d.unmatched) console.log(`no rule matched the event the receiver put; nothing started. ${d.unmatched}`);
-        // A 4xx is a delivery the receiver refused (a signature, a body): the input's fault.
-        let code = d.status >= 400 ? 2 : 0;
-        for (const { rule, execution } of d.started) {
-          console.log(bold(`▶ rule ${rule} started ${execution.executionArn}`));
-          const s = await execution.done;
-          console.log(describeOutcome(s));
-          code = Math.max(code, exitCodeOf(s));
-        }
-        return code;
-      });
+        const printer = progressPrinter((l) => console.log(l));
+        return withTraffic(rt, plan, async (observe) => {
+          const d = await sendWebhook(await localWebhookDeps(rt, (e) => (observe(e), printer(e))), body, need(flags, 'secret'), { event: flags.event, deliveryId: flags.delivery });
+          console.log(`${d.status < 300 ? green(String(d.status)) : red(String(d.status))} ${d.message} (X-GitHub-Event ${d.event}, X-GitHub-Delivery ${d.deliveryId})`);
+          if (d.unmatched) console.log(`no rule matched the event the receiver put; nothing started. ${d.unmatched}`);
+          // A 4xx is a delivery the receiver refused (a signature, a body): the input's fault.
+          let code = d.status >= 400 ? 2 : 0;
+          for (const { rule, execution } of d.started) {
+            console.log(bold(`▶ rule ${rule} started ${execution.executionArn}`));
+            const s = await execution.done;
+            console.log(describeOutcome(s));
+            code = Math.max(code, exitCodeOf(s));
+          }
+          return code;
+        });
+      }, waits ? { waits } : {});
     }
     case 'publish-build': {
       // Every flag checked against the folder before anything is uploaded (one line, exit 2).
@@ -390,8 +391,8 @@ function exitCodeOf(s: ExecutionSummary): number {
 }
 
 /** One event on the bus, and what it started, followed to the end. */
-async function sendOne(b: Backend, event: Record<string, unknown>): Promise<number> {
-  const result = await b.sendEvent(event, progressPrinter((l) => console.log(l)));
+async function sendOne(b: Backend, event: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<number> {
+  const result = await b.sendEvent(event, onEvent);
   if (result.kind === 'stack') {
     console.log(`put on bus ${result.bus} as event ${result.eventId}: the stack's rules start what matches (tagflow status, or the Step Functions console)`);
     return 0;
@@ -408,6 +409,25 @@ async function sendOne(b: Backend, event: Record<string, unknown>): Promise<numb
     code = Math.max(code, exitCodeOf(s));
   }
   return code;
+}
+
+/**
+ * On the local runtime, sends the plan's canary traffic while a canary runs (`observe` watches
+ * the execution's events for it), then says how much was really sent: a busy machine may fall
+ * short of the rate, and the judge saw only this.
+ */
+async function withTraffic<T>(rt: LocalRuntime | undefined, plan: CanaryTrafficPlan | undefined, fn: (observe: (e: ProgressEvent) => void) => Promise<T>): Promise<T> {
+  if (!rt || !plan) return fn(() => {});
+  for (const notice of plan.notices) console.log(yellow(`ℹ ${notice}`));
+  const sending = plan.attach((service, environment) => rt.fleet.endpoint(service, environment));
+  try {
+    return await fn((e) => sending.onEvent(e));
+  } finally {
+    for (const t of await sending.stop()) {
+      const perMinute = Math.round((t.requests / Math.max(1, t.ms)) * SIMULATED_MINUTE_MS);
+      console.log(dim(`  traffic to ${t.environment}'s canary: ${t.requests} requests (${perMinute}/min of the ${plan.rate ?? 0}/min asked), ${t.failures} answered 5xx or not at all`));
+    }
+  }
 }
 
 /**

@@ -15,6 +15,13 @@ describe('version order', () => {
     expect(compareVersions('v1.100.1+build.7', 'v1.100.1')).toBe(0);
     expect(lineOf('v1.100.1')).toBe('1.100');
   });
+
+  it('puts a config version after its base and earlier revisions, before the next patch: a config release of the live build takes nothing back', () => {
+    const sorted = ['v1.100.1', 'v1.100.0-config.10', 'v1.100.0', 'v1.100.0-config.2', 'v1.100.0-rc.1'].sort(compareVersions);
+    expect(sorted).toEqual(['v1.100.0-rc.1', 'v1.100.0', 'v1.100.0-config.2', 'v1.100.0-config.10', 'v1.100.1']);
+    expect(checkTarget({ version: 'v1.100.0-config.1', environment: 'prod', order: ORDER, running: [run('prod', 'v1.100.0')] })).toEqual({ verdict: 'ok' });
+    expect(checkTarget({ version: 'v1.100.0-config.1', environment: 'prod', order: ORDER, running: [run('prod', 'v1.100.0-config.2')] })).toMatchObject({ verdict: 'regression' });
+  });
 });
 
 describe('the environment being entered', () => {

@@ -4,12 +4,15 @@ import { parseManifest, parseTestReport } from '../manifest.js';
 import type { Deps, ObjectReader } from '../ports.js';
 import { readJson } from '../store-json.js';
 import type { BuildManifest, ReleaseRequest } from '../types.js';
+import { configVersionOf } from '../version.js';
 
 /**
  * The facts hotfix-order.ts judges, read when the policy step enters an environment: what each
  * environment of the service runs (the ledger), the release's fix (its CI results' `fixes`, else
  * its commit) and the `commits` of the newer lines' builds (their manifests). Manifests and CI
  * results are read only when a newer line runs somewhere, so an ordinary release reads nothing.
+ * A config-only release (`v1.100.0-config.1`) ships no new code, so it has no fix to look for:
+ * only the environment's order applies to it.
  */
 
 export type HotfixDeps = Pick<Deps, 'ledger' | 'locations'> & { store: ObjectReader };
@@ -51,7 +54,7 @@ export async function hotfixFacts(release: ReleaseRequest, environment: string, 
   ]);
   const target = checkTarget({ version: release.version, environment, order, running });
   const newer = newerLines(release.version, running);
-  if (target.verdict === 'skip' || newer.length === 0) return { target };
+  if (target.verdict === 'skip' || newer.length === 0 || configVersionOf(release.version)) return { target };
   const builds = await Promise.all(
     newer.map(async (n): Promise<NewerBuild> => {
       const m = await manifestOf(deps, release.service, n.version);
