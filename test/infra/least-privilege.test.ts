@@ -7,13 +7,13 @@ import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
 import { APPROVALS_RESERVED_CONCURRENCY } from '../../infra/approvals.js';
 import { aslPutEvents, readAslPutEvents } from '../../infra/event-grants.js';
 import type { TagflowStack } from '../../infra/stack.js';
-import { DEPLOY_ACTIONS, IMAGE_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
+import { DEPLOY_ACTIONS, IMAGE_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STAGE_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
 import { list, flat, type Json, type Statement } from '../support/template.js';
 
 /**
  * Least privilege in the synthesised template (bundling skipped; cdk-nag runs in stack.test.ts):
  * each function's role against STEP_ACCESS, PutEvents conditioned on what each role puts, the
- * public functions' reserved concurrency, the alerts topic every alarm notifies, and CI's policy.
+ * public functions' reserved concurrency, the alerts topic every alarm notifies, CI's policy and the CLI's.
  */
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -62,9 +62,10 @@ function expectedActions(a: StepAccess): string[] {
   if (a.artifacts?.length || a.environments) ['s3:ListBucket', 's3:GetObject'].forEach((x) => out.add(x));
   if (a.environments === 'read-write' || a.reports) out.add('s3:PutObject');
   if (a.targets?.includes('deploy')) DEPLOY_ACTIONS.forEach((x) => out.add(x));
+  if (a.targets?.includes('stage')) STAGE_ACTIONS.forEach((x) => out.add(x));
   if (a.targets?.includes('shift')) SHIFT_ACTIONS.forEach((x) => out.add(x));
   if (a.targets?.includes('invoke')) INVOKE_ACTIONS.forEach((x) => out.add(x));
-  if (a.targets?.includes('deploy') && a.environments) IMAGE_ACTIONS.forEach((x) => out.add(x));
+  if ((a.targets?.includes('deploy') || a.targets?.includes('stage')) && a.environments) IMAGE_ACTIONS.forEach((x) => out.add(x));
   if (a.metrics) METRICS_ACTIONS.forEach((x) => out.add(x));
   if (a.events?.length) out.add('events:PutEvents');
   return [...out].sort();
@@ -86,6 +87,13 @@ describe('each function\'s role is its row of STEP_ACCESS', () => {
     expect(actionsOf(statementsOf('shift-canary')).filter((a) => a.startsWith('ecr:'))).toEqual([]);
     expect(actionsOf(statementsOf('judge-canary')).filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:GetMetricData']);
     expect(allStatements().flatMap((s) => list(s.Action)).filter((a) => a === 'cloudwatch:GetMetricStatistics')).toEqual([]);
+  });
+
+  it('pre-traffic may publish and invoke a version but never move the alias (issue 15): its version takes no traffic', () => {
+    const lambda = actionsOf(statementsOf('pre-traffic')).filter((a) => a.startsWith('lambda:'));
+    expect(lambda).toEqual(expect.arrayContaining(['lambda:PublishVersion', 'lambda:UpdateFunctionCode', 'lambda:InvokeFunction']));
+    expect(lambda).not.toContain('lambda:UpdateAlias');
+    expect(lambda).not.toContain('lambda:CreateAlias');
   });
 
   it('the webhook reads its secret, puts Tag Pushed, and reads and writes delivery records only (DELIVERY# keys)', () => {
@@ -197,5 +205,43 @@ describe('CI uploader policy', () => {
     expect(text).not.toContain(idOf(stack.ledger.table));
     expect(policy.Properties.Roles ?? policy.Properties.Users ?? policy.Properties.Groups).toBeUndefined();
     expect(outputs.CiUploaderPolicyArn!.Value).toEqual({ Ref: policyId });
+  });
+});
+
+/** The release managers' policy (`CliPolicyArn`): what `tagflow … --stack` calls, and no write to the ledger (freezes go through the approval URL). */
+describe('the CLI policy', () => {
+  const statements = () => {
+    const id = stack.getLogicalId(stack.cliAccess.policy.node.defaultChild as never);
+    return resources[id]!.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
+  };
+  const bySid = (sid: string) => statements().find((s) => s.Sid === sid)!;
+  const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
+
+  it('is an output, for release managers to attach', () => {
+    expect(outputs.CliPolicyArn!.Value).toEqual(ref(stack.cliAccess.policy as never));
+  });
+
+  it('grants exactly what the stack backend calls', () => {
+    const actions = statements().flatMap((s) => list(s.Action)).sort();
+    expect(actions).toEqual([
+      'cloudformation:DescribeStacks',
+      'cloudwatch:GetMetricData',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'events:PutEvents',
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:StartExecution',
+    ]);
+  });
+
+  it('writes nothing to the ledger, and puts only tagflow events', () => {
+    const writes = statements().filter((s) => list(s.Action).some((a) => /^dynamodb:(Put|Update|Delete|Batch|Transact)/.test(a)));
+    expect(writes).toEqual([]);
+    expect(bySid('PutTriggerEvents').Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['tagflow'], 'events:detail-type': ['Tag Pushed'] }, Null: { 'events:source': 'false', 'events:detail-type': 'false' } });
+  });
+
+  it('starts only this stack\'s two machines', () => {
+    expect(list(bySid('StartExecutions').Resource)).toEqual([ref(stack.release.machine as never), ref(stack.rollback!.machine as never)]);
   });
 });
