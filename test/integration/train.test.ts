@@ -14,6 +14,7 @@ const TRAINS = {
   ordered: { services: ['ord-a', 'ord-b', 'ord-c'], order: { prod: [['ord-c'], ['ord-a', 'ord-b']] }, maxConcurrency: 2 },
   stops: { services: ['stop-a', 'stop-b', 'stop-c'] },
   goes: { services: ['go-a', 'go-b', 'go-c'], continueOnFailure: { staging: true } },
+  twice: { services: ['twice-a', 'twice-b'] },
 };
 
 let h: Harness;
@@ -111,9 +112,26 @@ describe('release trains, end to end', () => {
     for (const m of TRAINS.goes.services) expect(await live(m, 'prod')).toBeUndefined();
   });
 
+  it('a second train execution of a version every member already serves deploys nothing: each leg is a duplicate, each member known-good', async () => {
+    for (const m of TRAINS.twice.services) await h.publish('v3.0.0', { service: m });
+    expect((await train('twice', 'v3.0.0')).status).toBe('SUCCEEDED');
+    const again = await train('twice', 'v3.0.0');
+    expect(again.status).toBe('SUCCEEDED');
+    const legOutputs = again.history.filter((e) => e.type === 'StateExited' && (e as { state?: { name: string } }).state?.name === 'Member released').map((e) => (e as { state: { output: { output: { claim: { claimed: boolean; reason: string } } } } }).state.output.output.claim);
+    expect(legOutputs).toHaveLength(6);
+    for (const claim of legOutputs) expect(claim).toMatchObject({ claimed: false, reason: expect.stringMatching(/^DUPLICATE: twice-[ab]@v3\.0\.0 was already started/) });
+    expect((await h.rt.deps.ledger.getRelease('twice-a', 'v3.0.0'))?.attempt).toBe(3);
+  });
+
+  it('a train leg names exactly one environment', async () => {
+    const s = await h.rt.startExecution('release', { service: 'twice-b', version: 'v3.0.1', environments: ['dev', 'staging'], train: { name: 'twice', execution: 'x' } }).done;
+    expect([s.status, s.error]).toEqual(['FAILED', 'InvalidInput']);
+    expect(s.cause).toMatch(/^environments: a train leg names exactly one of this service's environments \["dev","staging","prod"\]; got \["dev","staging"\]/);
+  });
+
   it('an unknown train fails at the first state, naming the field', async () => {
     const s = await train('nope', 'v1.0.0');
     expect([s.status, s.error]).toEqual(['FAILED', 'InvalidInput']);
-    expect(s.cause).toMatch(/train: no train "nope" in the pipeline config; configured trains: ordered, stops, goes/);
+    expect(s.cause).toMatch(/train: no train "nope" in the pipeline config; configured trains: ordered, stops, goes, twice/);
   });
 });
