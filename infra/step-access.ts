@@ -13,6 +13,8 @@ import { acknowledgeWildcardResource } from './nag.js';
  * What each step touches, read off its core in `lambdas/lib/steps/`. A `Record` over
  * `StepName`, so a new step does not type-check until someone decides its access.
  */
+export type TargetUse = 'deploy' | 'stage' | 'shift' | 'invoke';
+
 export interface StepAccess {
   /** The ledger table: every user of it reads and writes (decisions, records, locks). */
   ledger?: true;
@@ -24,11 +26,12 @@ export interface StepAccess {
    * The config's lambda-alias targets (`lambda-alias-target.ts`, `lambda-invoker.ts`):
    * `deploy` publishes code and moves the alias, reading the promoted zip from the environments
    * bucket (Lambda fetches `S3Key` with the caller's permissions); `shift` only moves the
-   * alias's weights (`setCanaryWeight`); `invoke` calls the alias for `invoke` smoke checks.
+   * alias's weights (`setCanaryWeight`); `invoke` calls the alias for `invoke` smoke checks;
+   * `stage` publishes a version as `deploy` does but cannot move the alias (pre-traffic checks).
    * A rollback does both `deploy` and `invoke`: it moves the alias back (to a published version,
    * or from the promoted copy), then smoke-tests.
    */
-  targets?: readonly ('deploy' | 'shift' | 'invoke')[];
+  targets?: readonly TargetUse[];
   /**
    * CloudWatch metrics of the lambda-alias targets, for the canary judge (GetMetricData, which
    * supports no resource-level permissions). Granted only when the config has such targets.
@@ -62,6 +65,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'verify-approval': { ledger: true, config: true },
   'acquire-lock': { ledger: true },
   promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
+  // Installs the new version without moving the alias (LambdaAliasTarget.stage), then invokes that version for the checks.
+  'pre-traffic': { ledger: true, environments: 'read', targets: ['stage', 'invoke'] },
   deploy: { ledger: true, environments: 'read', targets: ['deploy'] },
   // Starts the canary (or deploys all at once when there is no baseline): new code from the promoted copy.
   'start-canary': { ledger: true, environments: 'read', targets: ['deploy'] },
@@ -92,6 +97,8 @@ export const DEPLOY_ACTIONS = [
   'lambda:CreateAlias',
   'lambda:UpdateAlias',
 ];
+/** LambdaAliasTarget.stage: DEPLOY_ACTIONS but the alias's; a version it publishes takes no traffic. */
+export const STAGE_ACTIONS = DEPLOY_ACTIONS.filter((a) => a !== 'lambda:CreateAlias' && a !== 'lambda:UpdateAlias');
 /** LambdaAliasTarget.setCanaryWeight (and reuse): UpdateAlias, nothing else. */
 export const SHIFT_ACTIONS = ['lambda:UpdateAlias'];
 /** Deploying an image-packaged function: the caller must be able to pull the image it names. */
@@ -106,8 +113,8 @@ export const ALARM_TAG_ACTIONS = ['cloudwatch:ListTagsForResource'];
 export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
 
 /** The Lambda actions on the targets for these uses, without repeats. */
-export function targetActions(uses: readonly ('deploy' | 'shift' | 'invoke')[]): string[] {
-  const actions = [...(uses.includes('deploy') ? DEPLOY_ACTIONS : []), ...(uses.includes('shift') ? SHIFT_ACTIONS : []), ...(uses.includes('invoke') ? INVOKE_ACTIONS : [])];
+export function targetActions(uses: readonly TargetUse[]): string[] {
+  const actions = [...(uses.includes('deploy') ? DEPLOY_ACTIONS : []), ...(uses.includes('stage') ? STAGE_ACTIONS : []), ...(uses.includes('shift') ? SHIFT_ACTIONS : []), ...(uses.includes('invoke') ? INVOKE_ACTIONS : [])];
   return [...new Set(actions)];
 }
 
@@ -172,8 +179,8 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   }
 
   // UpdateFunctionCode with an ImageUri needs the caller to read that image. The steps that
-  // update code are the deploying ones that read the promoted copy (shift-canary moves weights only).
-  if (access.targets?.includes('deploy') && access.environments && res.imageRepositoryArns.length) {
+  // update code are the deploying and staging ones that read the promoted copy (shift-canary moves weights only).
+  if ((access.targets?.includes('deploy') || access.targets?.includes('stage')) && access.environments && res.imageRepositoryArns.length) {
     add(new PolicyStatement({ actions: IMAGE_ACTIONS, resources: [...res.imageRepositoryArns] }));
   }
 

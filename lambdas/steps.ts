@@ -13,6 +13,7 @@ export const STEP_NAMES = [
   'verify-approval',
   'acquire-lock',
   'promote',
+  'pre-traffic',
   'deploy',
   'start-canary',
   'judge-canary',

@@ -10,8 +10,8 @@ import {
   type FunctionConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { ArtifactIntegrityError, DeployFailed } from '../lib/errors.js';
-import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ReuseRequest } from '../lib/ports.js';
+import { ArtifactIntegrityError, DeployFailed, TagflowError } from '../lib/errors.js';
+import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ReuseRequest, StagedVersion } from '../lib/ports.js';
 import { fillNames } from '../lib/targets.js';
 import { codeAndConfiguration } from './lambda-config.js';
 import { call } from './transient.js';
@@ -69,9 +69,25 @@ export class LambdaAliasTarget implements DeployTarget {
     return { ref: req.ref };
   }
 
+  /**
+   * Publishes the new version and leaves the alias where it is: the version takes no traffic
+   * until `deploy`/`startCanary` get its number as `staged`. Checks invoke it by that number
+   * (the qualified ARN `function:N`). Lambda's own refusals become DeployFailed, so they do
+   * not read as the version failing to start.
+   */
+  async stage(req: DeployRequest): Promise<StagedVersion> {
+    try {
+      const { version } = await this.publish(req);
+      return { ref: version, qualifier: version };
+    } catch (err) {
+      if (err instanceof TagflowError) throw err;
+      throw new DeployFailed(`publishing ${req.version} to ${this.names(req).fn} without traffic failed: ${errText(err)}`);
+    }
+  }
+
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const { fn, alias } = this.names(req);
-    const { current, previousVersion, version } = await this.publish(req);
+    const { current, previousVersion, version } = await this.install(req);
     if (!current) {
       await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));
     } else {
@@ -88,7 +104,7 @@ export class LambdaAliasTarget implements DeployTarget {
   async startCanary(req: DeployRequest, weightPercent: number): Promise<DeployResult & { baselineRef?: string }> {
     const weight = checkWeight(weightPercent);
     const { fn, alias } = this.names(req);
-    const { current, previousVersion, version } = await this.publish(req);
+    const { current, previousVersion, version } = await this.install(req);
     if (!current?.FunctionVersion) {
       await call(`Lambda CreateAlias ${fn}:${alias}`, () => this.lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version })));
       return { ref: version };
@@ -129,6 +145,16 @@ export class LambdaAliasTarget implements DeployTarget {
       if (errName(err) !== 'PreconditionFailedException') throw err;
       throw new DeployFailed(`alias ${fn}:${alias} changed since tagflow read it; ${consequence}: ${errText(err)}`);
     }
+  }
+
+  /** The version to move traffic to: the staged one (already published and checked), or a new one published now. */
+  private async install(req: DeployRequest): Promise<{ current?: AliasConfiguration; previousVersion?: string; version: string }> {
+    if (req.staged === undefined) return this.publish(req);
+    if (!/^\d+$/.test(req.staged)) throw new DeployFailed(`the staged handle of ${req.version} is ${JSON.stringify(req.staged)}, not a Lambda version number`);
+    const { fn, alias } = this.names(req);
+    const current = await this.readAlias(fn, alias);
+    const previousVersion = current?.FunctionVersion ? await this.tagflowVersionOf(fn, current.FunctionVersion) : undefined;
+    return { ...(current ? { current } : {}), ...(previousVersion ? { previousVersion } : {}), version: req.staged };
   }
 
   /** New code from the promoted copy, checked against the manifest, published as an immutable version. */

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { APPROVAL_KEYS, approvalIssues, environmentApprovalSchema } from './approval-config.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { environmentNameIssues, policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
+import { preTrafficIssues } from './pre-traffic-config.js';
 import { TRAIN_KEYS, trainIssues, trainsSchema } from './train-config.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
@@ -159,6 +160,8 @@ const environment = z.strictObject({
   endpoint: z.string().url().optional(),
   target: target.optional(),
   smoke: z.array(smokeCheck).default([]),
+  /** Checks on the new version before it takes any traffic (pre-traffic-config.ts); absent: none. */
+  preTraffic: z.array(smokeCheck).optional(),
   /** Alarm names whose ALARM state rolls this environment back. */
   alarms: z.array(z.string().min(1)).default([]),
   /** Shift traffic in steps, judged against the baseline after each (absent: all at once). */
@@ -225,7 +228,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path[0] === 'trains') return path.length === 2 ? TRAIN_KEYS : [];
   if (path[0] === 'policy') return path.length === 1 ? KNOWN_KEYS.policy! : path[1] === 'windows' ? KNOWN_KEYS.window! : path[1] === 'freezes' ? KNOWN_KEYS.freeze! : [];
   if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
-  if (names.includes('smoke')) return KNOWN_KEYS.smoke!;
+  if (names.includes('smoke') || names.includes('preTraffic')) return KNOWN_KEYS.smoke!;
   if (names.at(-1) === 'canary') return KNOWN_KEYS.canary!;
   if (names.at(-1) === 'approval') return KNOWN_KEYS.approval!;
   if (names.at(-1) === 'customMetrics') return KNOWN_KEYS.customMetric!;
@@ -278,6 +281,7 @@ function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
   issues.push(...sharedTriggerIssues(raw));
   if (config.trains) issues.push(...trainIssues(config.trains, config.services));
   issues.push(...holdIssues(config));
+  issues.push(...preTrafficIssues(config.services));
   issues.push(...approvalIssues(config.services, config.policy !== undefined));
   // Every service's environment names, also of services wrong elsewhere: no false "no such environment".
   const services = isObject(raw) && isObject(raw.services) ? Object.values(raw.services) : [];

@@ -122,6 +122,11 @@ export interface DeployRequest {
   /** Where the promoted bytes live for this environment. */
   location: { bucket: string; prefix: string };
   artifact: ResolvedArtifact;
+  /**
+   * The handle `stage` returned for this version (pre-traffic checks passed on it): the target
+   * moves traffic to that staged version instead of installing the build again.
+   */
+  staged?: string;
 }
 
 /** A version the target served before, named by the handle it returned then (`DeployResult.ref`). */
@@ -150,8 +155,28 @@ export interface DeployTarget {
   startCanary?(req: DeployRequest, weightPercent: number): Promise<DeployResult & { baselineRef?: string }>;
   /** Moves the canary's share of traffic; 100 makes the canary the live version with all traffic. */
   setCanaryWeight?(req: CanaryWeightRequest, weightPercent: number): Promise<void>;
+  /**
+   * Installs `req.version` where it can be called directly but takes no traffic (Lambda: a
+   * published version, the alias untouched; locally: the version's own server). Pre-traffic
+   * checks call it there; `deploy`/`startCanary` with `staged` then move traffic to it.
+   * A TagflowError keeps its meaning (DeployFailed, ArtifactIntegrityError, …); any other
+   * error means the version itself could not start (e.g. its entry module threw on load).
+   */
+  stage?(req: DeployRequest): Promise<StagedVersion>;
+  /** Drops a staged version that will take no traffic (its checks failed); a no-op where nothing runs. */
+  discard?(req: ReuseRequest): Promise<void>;
   /** Base URL smoke checks use, when the target serves HTTP itself (the local fleet). */
   endpoint?(service: string, environment: string): Promise<string | undefined>;
+}
+
+/** A version installed beside the live one, taking no traffic, and how checks reach it. */
+export interface StagedVersion {
+  /** Its handle (a Lambda version number; locally the version), as `DeployResult.ref`. */
+  ref: string;
+  /** Base URL that reaches this version alone, for http checks (the local fleet). */
+  endpoint?: string;
+  /** Qualifier that invokes this version alone, for invoke checks (a Lambda version number). */
+  qualifier?: string;
 }
 
 /** The two arms of a canary in one environment: the new version and the live (baseline) one. */

@@ -20,6 +20,8 @@ export interface SmokeContext {
   version: string;
   endpoint?: string;
   target: TargetConfig;
+  /** Invoke this qualifier instead of the target's alias (a staged version, for pre-traffic checks). */
+  qualifier?: string;
   http: HttpProbe;
   invoker?: FunctionInvoker;
   clock: Clock;
@@ -59,7 +61,7 @@ async function httpAttempt(check: HttpCheck, ctx: SmokeContext): Promise<Omit<Ch
 async function invokeAttempt(check: InvokeCheck, ctx: SmokeContext): Promise<Omit<CheckResult, 'name' | 'attempts'>> {
   if (ctx.target.type !== 'lambda-alias') return { passed: false, reason: `an "invoke" check needs a lambda-alias target; environment ${ctx.environment} uses ${ctx.target.type}` };
   if (!ctx.invoker) return { passed: false, reason: 'no Lambda invoker is configured' };
-  const res = await ctx.invoker.invoke({ functionName: fillNames(ctx.target.functionName, ctx), qualifier: ctx.target.alias, payload: check.payload, timeoutMs: check.maxLatencyMs * 2 });
+  const res = await ctx.invoker.invoke({ functionName: fillNames(ctx.target.functionName, ctx), qualifier: ctx.qualifier ?? ctx.target.alias, payload: check.payload, timeoutMs: check.maxLatencyMs * 2 });
   if (res.functionError) return { passed: false, latencyMs: res.latencyMs, reason: `the function returned an error: ${res.functionError}` };
   if (res.latencyMs > check.maxLatencyMs) return { passed: false, latencyMs: res.latencyMs, reason: `invoke took ${res.latencyMs} ms, budget ${check.maxLatencyMs} ms` };
   const problem = judgeBody(check, res.payload);

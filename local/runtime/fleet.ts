@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ArtifactIntegrityError } from '../../lambdas/lib/errors.js';
 import { sha256Hex } from '../../lambdas/lib/manifest.js';
-import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ObjectStore } from '../../lambdas/lib/ports.js';
+import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ObjectStore, ReuseRequest, StagedVersion } from '../../lambdas/lib/ports.js';
 
 /**
  * The local service fleet: each service+environment is an HTTP server on loopback. It serves
@@ -62,6 +62,8 @@ export interface RequestSample {
 interface Slot {
   live?: Loaded;
   canary?: Loaded & { weight: number };
+  /** A version loaded for pre-traffic checks on its own server, taking none of the environment's traffic. */
+  staged?: Loaded & { server: Server; endpoint: string };
   /** When traffic last moved (ms since epoch, high resolution), for measuring rollbacks. */
   switchedAt?: number;
   server?: Server;
@@ -167,11 +169,48 @@ export class LocalFleet implements DeployTarget {
     return slot.endpoint;
   }
 
+  /**
+   * Loads the new version (its entry module runs, so one that throws on load fails here) and
+   * serves it alone on its own loopback port, apart from the environment's endpoint: the
+   * pre-traffic checks call it there while the live version keeps every request.
+   */
+  async stage(req: DeployRequest): Promise<StagedVersion> {
+    const slot = this.slot(`${req.service}/${req.environment}`);
+    await this.dropStaged(slot);
+    const loaded = await this.fetchVersion(req);
+    const server = createServer((r, res) => void respond(loaded, req.service, req.environment, r, res));
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    slot.staged = { ...loaded, server, endpoint };
+    return { ref: req.version, endpoint };
+  }
+
+  async discard(req: ReuseRequest): Promise<void> {
+    const slot = this.slot(`${req.service}/${req.environment}`);
+    if (slot.staged?.version === req.ref) await this.dropStaged(slot);
+  }
+
+  /** The staged version when traffic moves to it (its own server stops), or the build loaded now. */
+  private async takeStaged(req: DeployRequest, slot: Slot): Promise<Loaded> {
+    const staged = slot.staged;
+    if (req.staged === undefined || staged?.version !== req.staged) return this.fetchVersion(req);
+    await this.dropStaged(slot);
+    return { version: staged.version, handler: staged.handler, record: staged.record };
+  }
+
+  private async dropStaged(slot: Slot): Promise<void> {
+    const staged = slot.staged;
+    if (!staged) return;
+    delete slot.staged;
+    await closeServer(staged.server);
+  }
+
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const key = `${req.service}/${req.environment}`;
     const slot = this.slot(key);
     const previousVersion = slot.live?.version;
-    slot.live = await this.fetchVersion(req);
+    slot.live = await this.takeStaged(req, slot);
     delete slot.canary;
     slot.switchedAt = now();
     this.writeState(key, slot);
@@ -182,7 +221,7 @@ export class LocalFleet implements DeployTarget {
     const key = `${req.service}/${req.environment}`;
     const slot = this.slot(key);
     if (!slot.live) return this.deploy(req); // nothing live: no baseline to compare with
-    slot.canary = { ...(await this.fetchVersion(req)), weight: checkWeight(weightPercent) };
+    slot.canary = { ...(await this.takeStaged(req, slot)), weight: checkWeight(weightPercent) };
     this.writeState(key, slot);
     return { ref: req.version, baselineRef: slot.live.version, previousVersion: slot.live.version };
   }
@@ -205,16 +244,7 @@ export class LocalFleet implements DeployTarget {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.slots.values()].map((s) =>
-        s.server
-          ? new Promise<void>((r) => {
-              s.server!.closeAllConnections();
-              s.server!.close(() => r());
-            })
-          : undefined,
-      ),
-    );
+    await Promise.all([...this.slots.values()].flatMap((s) => [s.server ? closeServer(s.server) : undefined, this.dropStaged(s)]));
     for (const s of this.slots.values()) {
       delete s.server;
       delete s.endpoint;
@@ -251,43 +281,43 @@ export class LocalFleet implements DeployTarget {
   private async serve(service: string, environment: string, slot: Slot, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = now();
     const target = slot.canary && this.random() * 100 < slot.canary.weight ? slot.canary : slot.live;
-    let status = 500;
-    let custom: Record<string, number> | undefined;
-    const count = (name: string, n = 1) => {
-      if (!Number.isFinite(n) || n < 0) throw new Error(`count(${JSON.stringify(name)}, ${n}): the count must be a finite number ≥ 0`);
-      custom ??= {};
-      custom[name] = (custom[name] ?? 0) + n;
-    };
-    try {
-      if (!target) {
-        status = 503;
-        res.writeHead(503, { 'content-type': 'text/plain' }).end(`nothing is deployed to ${service} ${environment}`);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const body = chunks.length && req.method !== 'GET' && req.method !== 'HEAD' ? Buffer.concat(chunks) : undefined;
-      const request = new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`, {
-        method: req.method ?? 'GET',
-        headers: Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
-        ...(body ? { body } : {}),
-      });
-      const response = await target.handler(request, { service, environment, version: target.version, vars: { ...target.record.env }, count });
-      status = response.status;
-      const headers: Record<string, string> = { 'x-tagflow-version': target.version };
-      response.headers.forEach((value, name) => (headers[name] = value));
-      res.writeHead(response.status, headers);
-      res.end(Buffer.from(await response.arrayBuffer()));
-    } catch (err) {
-      status = 500;
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`the service threw: ${(err as Error).message}`);
-    } finally {
-      if (target) {
-        slot.samples.push({ at: started, version: target.version, status, latencyMs: now() - started, ...(custom ? { custom } : {}) });
-        if (slot.samples.length > MAX_SAMPLES) slot.samples.splice(0, slot.samples.length - MAX_SAMPLES);
-      }
+    if (!target) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(`nothing is deployed to ${service} ${environment}`);
+      return;
     }
+    const { status, custom } = await respond(target, service, environment, req, res);
+    slot.samples.push({ at: started, version: target.version, status, latencyMs: now() - started, ...(custom ? { custom } : {}) });
+    if (slot.samples.length > MAX_SAMPLES) slot.samples.splice(0, slot.samples.length - MAX_SAMPLES);
+  }
+}
+
+/** One request to one loaded version: the web-standard handler's answer, or 500 when it throws. */
+async function respond(target: Loaded, service: string, environment: string, req: IncomingMessage, res: ServerResponse): Promise<{ status: number; custom?: Record<string, number> }> {
+  let custom: Record<string, number> | undefined;
+  const count = (name: string, n = 1) => {
+    if (!Number.isFinite(n) || n < 0) throw new Error(`count(${JSON.stringify(name)}, ${n}): the count must be a finite number ≥ 0`);
+    custom ??= {};
+    custom[name] = (custom[name] ?? 0) + n;
+  };
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = chunks.length && req.method !== 'GET' && req.method !== 'HEAD' ? Buffer.concat(chunks) : undefined;
+    const request = new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`, {
+      method: req.method ?? 'GET',
+      headers: Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
+      ...(body ? { body } : {}),
+    });
+    const response = await target.handler(request, { service, environment, version: target.version, vars: { ...target.record.env }, count });
+    const headers: Record<string, string> = { 'x-tagflow-version': target.version };
+    response.headers.forEach((value, name) => (headers[name] = value));
+    res.writeHead(response.status, headers);
+    res.end(Buffer.from(await response.arrayBuffer()));
+    return { status: response.status, ...(custom ? { custom } : {}) };
+  } catch (err) {
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`the service threw: ${(err as Error).message}`);
+    return { status: 500, ...(custom ? { custom } : {}) };
   }
 }
 
@@ -300,6 +330,13 @@ export class FleetStateDamaged extends Error {
   ) {
     super(`the local fleet's state ${path} is damaged (${why}): the local services serve nothing until the next release or rollback into them, which moves the file to ${path}.damaged; status and history still work from the ledger`);
   }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
 }
 
 function checkWeight(weight: number): number {

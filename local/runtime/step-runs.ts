@@ -10,6 +10,7 @@ import { run as normaliseRollback } from '../../lambdas/normalise-rollback/handl
 import { run as prepareRollback } from '../../lambdas/prepare-rollback/handler.js';
 import { run as rollback } from '../../lambdas/rollback/handler.js';
 import { run as promote } from '../../lambdas/promote/handler.js';
+import { run as preTraffic } from '../../lambdas/pre-traffic/handler.js';
 import { run as recordOutcome } from '../../lambdas/record-outcome/handler.js';
 import { run as recordStage } from '../../lambdas/record-stage/handler.js';
 import { run as releaseLock } from '../../lambdas/release-lock/handler.js';
@@ -34,6 +35,7 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'verify-approval': verifyApproval,
   'acquire-lock': acquireLock,
   promote,
+  'pre-traffic': preTraffic,
   deploy,
   'start-canary': startCanary,
   'judge-canary': judgeCanary,

@@ -340,13 +340,15 @@ describe('IAM', () => {
     // Moving the canary's weight is UpdateAlias only (test/infra/least-privilege.test.ts).
     expect(lambdaActions('shift-canary')).toEqual(['lambda:UpdateAlias']);
     expect(lambdaActions('smoke')).toEqual(['lambda:InvokeFunction']);
+    // Pre-traffic checks publish the new version and invoke it, but cannot move the alias (issue 15).
+    expect(lambdaActions('pre-traffic')).toEqual([...deploy.filter((a) => !a.endsWith('Alias') || a === 'lambda:GetAlias'), 'lambda:InvokeFunction'].sort());
     // A rollback moves the alias back, then smoke-tests the version it restored.
     expect(lambdaActions('rollback-stage')).toEqual([...deploy, 'lambda:InvokeFunction'].sort());
     expect(lambdaActions('rollback')).toEqual([...deploy, 'lambda:InvokeFunction'].sort());
-    for (const step of ['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke']) {
+    for (const step of ['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke', 'pre-traffic']) {
       for (const action of lambdaActions(step)) expect(resourcesFor(statementsOf(step), action), `${step} ${action}`).toEqual(expected);
     }
-    for (const step of STEP_NAMES.filter((s) => !['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke'].includes(s))) {
+    for (const step of STEP_NAMES.filter((s) => !['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke', 'pre-traffic'].includes(s))) {
       expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')), step).toEqual([]);
     }
   });
@@ -354,7 +356,7 @@ describe('IAM', () => {
   it('lets the steps that update code pull images only from the repository of the image-packaged target', () => {
     // prod of checkout is packaged as an image in 111122223333.dkr.ecr.eu-west-1.amazonaws.com/{service}.
     const repository = 'arn:<AWS::Partition>:ecr:eu-west-1:111122223333:repository/checkout';
-    const updatesCode = ['deploy', 'start-canary', 'rollback-stage', 'rollback'];
+    const updatesCode = ['deploy', 'start-canary', 'rollback-stage', 'rollback', 'pre-traffic'];
     for (const step of updatesCode) {
       expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('ecr:')).sort(), step).toEqual(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
       expect(resourcesFor(statementsOf(step), 'ecr:BatchGetImage'), step).toEqual([repository]);

@@ -8,7 +8,7 @@ import type { JudgeConfig } from '../judge/types.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import type { ArmMetrics, CanaryArms, Deps, MetricsSource } from '../ports.js';
 import type { CanaryState, LatencyThresholds, ReleaseContext, ReleaseRequest } from '../types.js';
-import { shiftTo, type DeployInput } from './deploy.js';
+import { shiftTo, stagedOf, type DeployInput } from './deploy.js';
 
 /**
  * The canary loop's steps. The state machine runs: start → (bake → judge)* → shift → … until
@@ -66,7 +66,7 @@ export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' 
   if (!state.version || !state.healthy || !adapter.startCanary) {
     // Nothing healthy to compare with (a first release): there is no baseline, so no canary.
     const why = !state.version ? 'nothing is live yet' : !state.healthy ? `the live ${state.version} is not known-good` : `target ${target.type} cannot split traffic`;
-    await shiftTo({ state, version: release.version, holder: input.executionId, releaseId: input.releaseId, service: input.service, environment: input.environment, artifact: input.artifact, location: input.promoted }, deps);
+    await shiftTo({ state, version: release.version, holder: input.executionId, releaseId: input.releaseId, service: input.service, environment: input.environment, artifact: input.artifact, location: input.promoted, ...stagedOf(input) }, deps);
     await decide(deps, release, { step: 'canary', environment: env, verdict: 'skipped', summary: `no canary in ${env}: ${why}; all traffic to ${release.version}` });
     return { mode: 'full', weight: 100, version: release.version };
   }
@@ -74,7 +74,7 @@ export async function startCanary(input: DeployInput, deps: Pick<Deps, 'ledger' 
   const weight = cfg.steps[0]!;
   let result;
   try {
-    result = await adapter.startCanary({ service: release.service, environment: env, version: release.version, target, location: input.promoted, artifact: input.artifact }, weight);
+    result = await adapter.startCanary({ service: release.service, environment: env, version: release.version, target, location: input.promoted, artifact: input.artifact, ...stagedOf(input) }, weight);
   } catch (err) {
     throw err instanceof Error && err.name !== 'Error' ? err : new DeployFailed(`starting the canary of ${release.version} in ${env} failed: ${(err as Error).message}`);
   }

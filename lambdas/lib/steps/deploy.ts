@@ -5,6 +5,7 @@ import { decide, emptyEnvironment } from '../decisions.js';
 import { DeployFailed, LockLost, TagflowError, errorMessage } from '../errors.js';
 import type { Deps } from '../ports.js';
 import type { EnvironmentState, ReleaseRequest, ResolvedArtifact } from '../types.js';
+import type { PreTrafficOutput } from './pre-traffic.js';
 import type { Promoted } from './promote.js';
 
 export interface DeployInput {
@@ -15,6 +16,8 @@ export interface DeployInput {
   environment: EnvironmentConfig;
   artifact: ResolvedArtifact;
   promoted: Promoted;
+  /** The pre-traffic step's result: traffic moves to the version it staged and checked. */
+  preTraffic?: PreTrafficOutput;
 }
 
 export interface DeployOutput {
@@ -40,6 +43,8 @@ export async function shiftTo(
     artifact: ResolvedArtifact | (() => Promise<ResolvedArtifact>);
     location: Promoted;
     ref?: string;
+    /** The handle of a version staged (and checked) for this release: traffic moves to it. */
+    staged?: string;
   },
   deps: Pick<Deps, 'ledger' | 'targets' | 'clock'>,
 ): Promise<{ state: EnvironmentState; ref: string; reportedPrevious?: string }> {
@@ -54,6 +59,7 @@ export async function shiftTo(
         ...names,
         location: { bucket: args.location.bucket, prefix: args.location.prefix },
         artifact: typeof args.artifact === 'function' ? await args.artifact() : args.artifact,
+        ...(args.staged ? { staged: args.staged } : {}),
       }));
   } catch (err) {
     // Named errors keep their names: DependencyUnavailable is retried by the state machine,
@@ -84,7 +90,7 @@ export async function deploy(input: DeployInput, deps: Pick<Deps, 'ledger' | 'ta
   if (before.lockHolder !== input.executionId) throw new LockLost(`${env} of ${release.service} is not locked by this execution (holder: ${before.lockHolder ?? 'none'}); refusing to deploy`);
 
   const { ref, reportedPrevious } = await shiftTo(
-    { state: before, version: release.version, holder: input.executionId, releaseId: input.releaseId, service: input.service, environment: input.environment, artifact: input.artifact, location: input.promoted },
+    { state: before, version: release.version, holder: input.executionId, releaseId: input.releaseId, service: input.service, environment: input.environment, artifact: input.artifact, location: input.promoted, ...stagedOf(input) },
     deps,
   );
   await decide(deps, release, {
@@ -96,3 +102,6 @@ export async function deploy(input: DeployInput, deps: Pick<Deps, 'ledger' | 'ta
   });
   return { version: release.version, ...(before.version ? { previousVersion: before.version } : {}), ref };
 }
+
+/** The staged handle a deploy or canary start takes over from the pre-traffic step, if it staged one. */
+export const stagedOf = (input: Pick<DeployInput, 'preTraffic'>): { staged?: string } => (input.preTraffic?.staged ? { staged: input.preTraffic.staged.ref } : {});
