@@ -72,3 +72,9 @@ export function sameCodeProblems(config: BuildManifest, base: BuildManifest): st
 
 /** "GREETING, LOG_LEVEL" or "no variables": what a config release sets, for summaries. */
 export const describeEnv = (env: Record<string, string>): string => (Object.keys(env).length ? `variables ${Object.keys(env).sort().join(', ')}` : 'no variables');
+
+/** `--config-only` (or a person's check) on a version: why it is not a config version, with what to type instead. */
+export function configOnlyProblem(version: string): string | undefined {
+  if (configVersionOf(version)) return undefined;
+  return `${JSON.stringify(version)} is not a config version: a config-only release is named after the build it ships plus a config revision, e.g. ${/^v\d+\.\d+\.\d+$/.test(version) ? `${version}-config.1` : 'v1.4.0-config.1'} (publish it first with its variables)`;
+}
