@@ -61,7 +61,7 @@ describe('dot releases and hotfix ordering', () => {
   beforeAll(async () => {
     h = await startHarness({
       config: demoConfig({
-        services: { fixed: null, lacking: null, behind: prodOnly, forced: prodOnly },
+        services: { fixed: null, lacking: null, twice: null, behind: prodOnly, forced: prodOnly },
         // Always open (no windows, no freezes): only the hotfix checks hold a release here.
         policy: { approvers: ['alice', 'bob', 'carol'], githubLogins: { alice: 'alice-gh' } },
       }),
@@ -123,6 +123,32 @@ describe('dot releases and hotfix ordering', () => {
     const entered = statesEntered(s.history);
     const lock = entered.lastIndexOf('Acquire environment lock');
     expect(entered.slice(lock - 5, lock)).toEqual(['Deploy policy', 'Prepare approval request', 'Request approval', 'Verify approval', 'Promotion approval']);
+  });
+
+  it('asks once per release: acknowledged in dev, prod (same evidence, same execution) goes without asking again', async () => {
+    const service = 'twice';
+    await newerLineInStaging(h, service, [sha('feature')]);
+    // dev back on the older line, so the dot release deploys there too.
+    const back = await h.rt.startExecution('rollback', { service, environment: 'dev', reason: 'dev tests the 1.100 hotfix', toVersion: 'v1.100.0' }).done;
+    expect(back.status, back.cause).toBe('SUCCEEDED');
+    expect(await running(h, service)).toEqual({ dev: 'v1.100.0', staging: 'v1.101.0', prod: 'v1.100.0' });
+    await ci(h, service, 'v1.100.1', { fixes: [FIX] });
+    const asked: ApprovalRequested[] = [];
+    const off = h.rt.onApprovalRequested((r) => {
+      if (r.service !== service) return;
+      asked.push(r);
+      void h.rt.approve(r, 'bob');
+    });
+    const s = await release(h, { service, version: 'v1.100.1' });
+    off();
+
+    expect(s.status, s.cause).toBe('SUCCEEDED');
+    expect(asked.map((r) => [r.kind, r.environment])).toEqual([['hotfix-order', 'dev']]);
+    expect(await running(h, service)).toEqual({ dev: 'v1.100.1', staging: 'v1.101.0', prod: 'v1.100.1' });
+    const decisions = await hotfixDecisions(h, service, 'v1.100.1');
+    expect(decisions.map((d) => [d.environment, d.verdict])).toEqual([['dev', 'waiting'], ['staging', 'skipped'], ['prod', 'passed']]);
+    expect(decisions[2]!.summary).toContain(`v1.101.0 lacks ${FIX.slice(0, 12)} (staging)`);
+    expect(decisions[2]!.summary).toMatch(/acknowledged by bob in dev$/);
   });
 
   it('refuses v1.99.4 into a prod at v1.100.0 with VersionRegression, naming prod and its version; nothing is deployed', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lambdas/adapters/json-logger.js';
 import { parseConfig } from '../../lambdas/lib/config.js';
 import { manifestKey, testReportKey } from '../../lambdas/lib/keys.js';
-import type { Ledger } from '../../lambdas/lib/ports.js';
+import type { ApprovalKey, ApprovalRecord, Ledger } from '../../lambdas/lib/ports.js';
 import { checkPolicy } from '../../lambdas/lib/steps/check-policy.js';
 import type { Decision, EnvironmentState } from '../../lambdas/lib/types.js';
 
@@ -18,7 +18,7 @@ const PATCH = sha('patch');
 const MONDAY_10 = '2026-06-01T08:00:00Z'; // 10:00 in Berlin: prod is open
 const SATURDAY = '2026-06-06T08:00:00Z'; // prod is closed
 
-function run(opts: { now?: string; approvers?: string[]; emergency?: boolean; newerCommits?: string[]; prodRuns?: string; version?: string; noPolicy?: boolean }) {
+function run(opts: { now?: string; approvers?: string[]; emergency?: boolean; newerCommits?: string[]; prodRuns?: string; version?: string; noPolicy?: boolean; earlier?: Partial<ApprovalRecord> }) {
   const config = parseConfig({
     services: { api: { environments: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }] } },
     ...(opts.noPolicy
@@ -53,6 +53,13 @@ function run(opts: { now?: string; approvers?: string[]; emergency?: boolean; ne
       stream: async () => undefined,
     },
     locations: { artifactsBucket: 'artifacts', environmentsBucket: 'environments' },
+    // An acknowledgement given in dev earlier, when the test says so.
+    approvals: {
+      get: async (k: ApprovalKey) =>
+        opts.earlier && k.environment === 'dev' && k.kind === 'hotfix-order'
+          ? ({ service: 'api', version, environment: 'dev', kind: 'hotfix-order', executionId: 'x', status: 'approved', approvals: [{ approver: 'bob', at: MONDAY_10 }], reason: '', ...opts.earlier } as ApprovalRecord)
+          : undefined,
+    },
     clock: { now: () => new Date(opts.now ?? MONDAY_10), sleep: async () => {} },
     log: silentLogger,
   };
@@ -76,6 +83,16 @@ describe('check-policy and the hotfix order', () => {
     const unknown = await run({}).result;
     expect(unknown).toMatchObject({ action: 'approve', kind: 'hotfix-order' });
     expect(unknown.reason).toContain('cannot tell whether v1.101.0 (staging) holds it: its build manifest lists no commits');
+  });
+
+  it('does not ask again in prod what was acknowledged in dev by this execution for the same evidence', async () => {
+    const evidence = `v1.101.0 lacks ${FIX.slice(0, 12)} (staging)`;
+    const { result, decisions } = run({ newerCommits: [sha('newer')], earlier: { reason: `${evidence}. Checked the fix CI reported for v1.100.1 (${FIX.slice(0, 12)}); when that line reaches prod the fix would be gone again. One of alice, bob must acknowledge it within 2 h` } });
+    expect(await result).toMatchObject({ action: 'go' });
+    expect(decisions.find((d) => d.step === 'hotfix-order')!.summary).toMatch(/acknowledged by bob in dev$/);
+    // Another execution's acknowledgement, or one of other evidence, is not this one's.
+    expect(await run({ newerCommits: [sha('newer')], earlier: { executionId: 'y', reason: evidence } }).result).toMatchObject({ action: 'approve', kind: 'hotfix-order' });
+    expect(await run({ newerCommits: [sha('newer')], earlier: { reason: 'v1.101.0 lacks 0123456789ab (staging)' } }).result).toMatchObject({ action: 'approve', kind: 'hotfix-order' });
   });
 
   it('asks the acknowledgement even without a policy, and refuses when nobody could give it', async () => {

@@ -27,6 +27,7 @@ function run(nowIso: string, opts: { emergency?: boolean; approvers?: string[]; 
     // Nothing else runs anywhere: the hotfix check reads no build.
     store: { get: async () => undefined, stream: async () => undefined },
     locations: { artifactsBucket: 'artifacts', environmentsBucket: 'environments' },
+    approvals: { get: async () => undefined },
     clock: { now: () => new Date(nowIso), sleep: async () => {} },
     log: silentLogger,
   };

@@ -5,7 +5,7 @@ import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import { approversOf } from '../approval-kinds.js';
 import { REQUIRED_APPROVALS } from '../policy-constants.js';
 import { evaluatePolicy, UNCONFIGURED_POLICY, withLedgerFreezes } from '../policy.js';
-import type { Deps } from '../ports.js';
+import type { ApprovalStore, Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
 import { hotfixFacts, type HotfixDeps, type HotfixFacts } from './hotfix-evidence.js';
 
@@ -67,7 +67,7 @@ export interface CheckPolicyInput {
 
 const HOUR_MS = 3_600_000;
 
-export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'> & HotfixDeps): Promise<PolicyCheck> {
+export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'> & HotfixDeps & { approvals: Pick<ApprovalStore, 'get'> }): Promise<PolicyCheck> {
   const { release } = input;
   const env = input.stage.environment.name;
   const config = await deps.config();
@@ -157,7 +157,7 @@ interface HotfixOutcome {
  * Runs the hotfix check and records its decision (step `hotfix-order`); refuses a regression
  * that no emergency overrides, and an unconfirmed order that nobody could acknowledge.
  */
-async function hotfixOrder(input: CheckPolicyInput, order: string[], deps: Pick<Deps, 'ledger' | 'clock'> & HotfixDeps, approvers: string[]): Promise<HotfixOutcome> {
+async function hotfixOrder(input: CheckPolicyInput, order: string[], deps: Pick<Deps, 'ledger' | 'clock'> & HotfixDeps & { approvals: Pick<ApprovalStore, 'get'> }, approvers: string[]): Promise<HotfixOutcome> {
   const { release } = input;
   const env = input.stage.environment.name;
   const facts: HotfixFacts = await hotfixFacts(release, env, order, deps);
@@ -169,7 +169,10 @@ async function hotfixOrder(input: CheckPolicyInput, order: string[], deps: Pick<
     await record('skipped', target.reason);
     return { skip: { action: 'skip', reason: target.reason } };
   }
-  const unconfirmed = lines?.verdict === 'unconfirmed' ? lines.reason : undefined;
+  let unconfirmed = lines?.verdict === 'unconfirmed' ? lines.reason : undefined;
+  // Acknowledged in an earlier environment of this execution for the same evidence: not asked again.
+  const acknowledged = unconfirmed ? await acknowledgedEarlier(deps, input, order.slice(0, order.indexOf(env)), unconfirmed) : undefined;
+  if (acknowledged) unconfirmed = undefined;
   if (target.verdict === 'regression') {
     const enough = new Set(approvers).size >= REQUIRED_APPROVALS;
     if (!release.emergency || !enough) {
@@ -185,7 +188,7 @@ async function hotfixOrder(input: CheckPolicyInput, order: string[], deps: Pick<
   }
   if (!lines) return {};
   if (!unconfirmed) {
-    await record('passed', lines.reason);
+    await record('passed', acknowledged ? `${lines.reason}; acknowledged ${acknowledged}` : lines.reason);
     return {};
   }
   if (approvers.length === 0) {
@@ -195,6 +198,23 @@ async function hotfixOrder(input: CheckPolicyInput, order: string[], deps: Pick<
   }
   await record('waiting', `${unconfirmed}; waiting for one of ${approvers.join(', ')} to acknowledge it`);
   return { unconfirmed };
+}
+
+/**
+ * Who acknowledged this same evidence earlier in this execution, and where ("by bob in dev"): a
+ * hotfix-order request approved there, or an emergency whose approvers approved it with the
+ * evidence in its request. Undefined when nobody did, or the evidence changed since.
+ */
+async function acknowledgedEarlier(deps: { approvals: Pick<ApprovalStore, 'get'> }, input: CheckPolicyInput, earlier: string[], evidence: string): Promise<string | undefined> {
+  const { service, version } = input.release;
+  for (const environment of earlier) {
+    for (const kind of ['hotfix-order', 'emergency'] as const) {
+      const r = await deps.approvals.get({ service, version, environment, kind });
+      const covers = kind === 'hotfix-order' ? r?.reason.startsWith(evidence) : r?.closed?.includes(evidence);
+      if (r && covers && r.status === 'approved' && r.executionId === input.executionId) return `by ${r.approvals.map((a) => a.approver).join(' and ')} in ${environment}`;
+    }
+  }
+  return undefined;
 }
 
 /** The environment's `approval`, from the deployed config like the policy (absent: no sign-off). */
