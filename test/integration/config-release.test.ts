@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doraFigures } from '../../lambdas/lib/dora.js';
@@ -19,7 +20,7 @@ const plain = (lines: string[]) => lines.map((l) => l.replace(/\u001b\[\d+m/g, '
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ config: demoConfig({ services: ['recycled', 'misconfigured', 'tampered', 'counted'] }) });
+  h = await startHarness({ config: demoConfig({ services: ['recycled', 'misconfigured', 'tampered', 'counted', 'alarmed', 'unpublished'] }) });
 });
 afterAll(async () => h?.close());
 
@@ -36,6 +37,14 @@ async function liveBase(service: string): Promise<void> {
 async function served(service: string, environment: string, path: string): Promise<{ version: string | null; body: Record<string, unknown> }> {
   const res = await fetch(`${await h.rt.fleet.endpoint(service, environment)}${path}`);
   return { version: res.headers.get('x-tagflow-version'), body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The sample alarm event, for the service's prod alarm (`SERVICE-prod-errors`). */
+function alarm(service: string) {
+  const e = JSON.parse(readFileSync(join(ROOT, 'examples', 'events', 'alarm-state-alarm.json'), 'utf8')) as { resources: string[]; detail: { alarmName: string } };
+  e.detail.alarmName = e.detail.alarmName.replace(/^demo-/, `${service}-`);
+  e.resources = e.resources.map((arn) => arn.replace(/:alarm:demo-/, `:alarm:${service}-`));
+  return e;
 }
 
 describe('config-only release', () => {
@@ -113,5 +122,34 @@ describe('config-only release', () => {
     const d = doraFigures(service, 'prod', histories, h.rt.deps.clock.now(), 7);
     expect(d).toMatchObject({ deployments: 1, succeeded: 1, failed: 0 });
     expect(d.config).toMatchObject({ deployments: 1, succeeded: 1, failed: 0, changeFailureRate: 0 });
+  });
+
+  it('an alarm after a config release rolls production back to the previous configuration of the same code', async () => {
+    const service = 'alarmed';
+    await liveBase(service);
+    await publishConfig(h.rt.deps.store, bucket, { service, version: 'v1.0.0-config.1', env: { GREETING: 'hi' } });
+    expect((await release(service, 'v1.0.0-config.1')).status).toBe('SUCCEEDED');
+    await publishConfig(h.rt.deps.store, bucket, { service, version: 'v1.0.0-config.2', env: { GREETING: 'hey' } });
+    expect((await release(service, 'v1.0.0-config.2')).status).toBe('SUCCEEDED');
+    expect((await served(service, 'prod', '/config')).body.vars).toEqual({ GREETING: 'hey' });
+
+    const { started } = h.rt.sendEvent(alarm(service));
+    expect(started.map((s) => s.rule)).toEqual(['alarm-to-rollback']);
+    expect((await started[0]!.execution.done).status).toBe('SUCCEEDED');
+    expect(await h.rt.deps.ledger.getEnvironment(service, 'prod')).toMatchObject({ version: 'v1.0.0-config.1', healthy: true });
+    expect(await served(service, 'prod', '/config')).toEqual({ version: 'v1.0.0-config.1', body: { version: 'v1.0.0-config.1', vars: { GREETING: 'hi' } } });
+  });
+
+  it('CI cannot publish a config release of a build that is not there, or under a version that is no config version', async () => {
+    const service = 'unpublished';
+    await expect(publishConfig(h.rt.deps.store, bucket, { service, version: 'v3.0.0-config.1', env: {} })).rejects.toThrow(/no build of unpublished v3\.0\.0 at s3:\/\/.*nothing uploaded/);
+    await h.publish('v3.0.0', { service, dir: CONFIG_APP });
+    await expect(publishConfig(h.rt.deps.store, bucket, { service, version: 'v3.0.1', env: {} })).rejects.toThrow(/--version v3\.0\.1 is not a config version/);
+    await expect(publishConfig(h.rt.deps.store, bucket, { service, version: 'v3.0.0-config.1', env: { AWS_REGION: 'x' } })).rejects.toThrow(/env\.AWS_REGION: is reserved/);
+    await expect(publishConfig(h.rt.deps.store, bucket, { service, version: 'v3.0.0-config.1', env: {}, files: { 'app.mjs': 'x' } })).rejects.toThrow(/config file app\.mjs would replace a file of the build v3\.0\.0/);
+    expect(await h.rt.deps.store.get({ bucket, key: manifestKey(service, 'v3.0.0-config.1') })).toBeUndefined();
+    // A config file beside the code is listed with its own hash.
+    const m = await publishConfig(h.rt.deps.store, bucket, { service, version: 'v3.0.0-config.1', env: { GREETING: 'hi' }, files: { 'config/app.json': '{"greeting":"hi"}' } });
+    expect(m.files.map((f) => f.path)).toEqual(['app.mjs', 'config/app.json']);
   });
 });
