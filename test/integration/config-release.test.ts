@@ -20,7 +20,7 @@ const plain = (lines: string[]) => lines.map((l) => l.replace(/\u001b\[\d+m/g, '
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ config: demoConfig({ services: ['recycled', 'misconfigured', 'tampered', 'counted', 'alarmed', 'unpublished'] }) });
+  h = await startHarness({ config: demoConfig({ services: ['recycled', 'misconfigured', 'tampered', 'counted', 'alarmed', 'unpublished', 'moved-on'] }) });
 });
 afterAll(async () => h?.close());
 
@@ -151,5 +151,19 @@ describe('config-only release', () => {
     // A config file beside the code is listed with its own hash.
     const m = await publishConfig(h.rt.deps.store, bucket, { service, version: 'v3.0.0-config.1', env: { GREETING: 'hi' }, files: { 'config/app.json': '{"greeting":"hi"}' } });
     expect(m.files.map((f) => f.path)).toEqual(['app.mjs', 'config/app.json']);
+  });
+
+  it('refuses a config release of a build older than what an environment runs: it would take the code back', async () => {
+    const service = 'moved-on';
+    await liveBase(service);
+    await h.publish('v1.1.0', { service, dir: CONFIG_APP });
+    expect((await release(service, 'v1.1.0')).status).toBe('SUCCEEDED');
+    await publishConfig(h.rt.deps.store, bucket, { service, version: 'v1.0.0-config.1', env: { GREETING: 'hi' } });
+
+    const run = await release(service, 'v1.0.0-config.1');
+    expect(run).toMatchObject({ status: 'FAILED', error: 'VersionRegression' });
+    expect(run.cause).toContain('dev runs v1.1.0');
+    expect(h.rt.fleet.version(service, 'dev')).toBe('v1.1.0');
+    expect(await h.promotedAnywhere(service, 'v1.0.0-config.1')).toEqual([]);
   });
 });

@@ -135,4 +135,22 @@ describe('LambdaAliasTarget, config release', () => {
     expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionConfigurationCommand);
     expect(lambdaMock).toHaveReceivedCommandWith(PublishVersionCommand, { RevisionId: 'after-first-update' });
   });
+
+  it('an image function gets the base image again by its digest, then the variables', async () => {
+    const DIGEST = `sha256:${'a'.repeat(64)}`;
+    const IMAGE = `111122223333.dkr.ecr.eu-west-1.amazonaws.com/api@${DIGEST}`;
+    lambda({ code: 'a'.repeat(64), vars: {} });
+    lambdaMock
+      .on(GetFunctionCommand)
+      .resolvesOnce({ Configuration: { LastUpdateStatus: 'Successful', RevisionId: 'after-first-update' }, Code: { ResolvedImageUri: IMAGE } })
+      .resolves({ Configuration: { LastUpdateStatus: 'Successful', RevisionId: 'after-second-update' }, Code: { ResolvedImageUri: IMAGE } });
+    const req = request('v1.4.0-config.1', { GREETING: 'hi' });
+    req.target = { type: 'lambda-alias', functionName: '{service}-{environment}', alias: 'live', artifact: 'function.zip', imageRepository: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/{service}' };
+    req.artifact = { ...req.artifact, imageDigest: DIGEST, files: [], totalBytes: 0 };
+    await target.deploy(req);
+
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, { FunctionName: FN, ImageUri: IMAGE });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateFunctionConfigurationCommand, { Environment: { Variables: { GREETING: 'hi', TAGFLOW_CONFIG_VARS: 'GREETING' } }, RevisionId: 'after-first-update' });
+    expect(lambdaMock).toHaveReceivedCommandWith(PublishVersionCommand, { Description: 'tagflow v1.4.0-config.1', RevisionId: 'after-second-update' });
+  });
 });
