@@ -170,6 +170,8 @@ export class LocalRuntime {
   private readonly overrides = new Map<MachineName, Record<string, (input: never) => Promise<unknown>>>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly byArn = new Map<string, ExecutionHandle>();
+  /** The `.sync` children a parent execution waits for: stopping the parent stops them, as in Step Functions. */
+  private readonly childrenOf = new Map<string, Set<ExecutionHandle>>();
   private readonly timestampWaits = new Map<MachineName, Map<string, string>>();
   private readonly taskTokens = new LocalTaskTokens();
   private readonly approvalListeners = new Set<(request: ApprovalRequested) => void>();
@@ -297,6 +299,13 @@ export class LocalRuntime {
     const machine = MACHINE_NAMES.find((m) => localMachineArn(m) === input.StateMachineArn);
     if (!machine) throw Object.assign(new Error(`State Machine Does Not Exist: '${input.StateMachineArn}'`), { name: 'Sfn.StateMachineDoesNotExistException' });
     const child = this.startExecution(machine, input.Input, input.Name ? { name: input.Name } : {});
+    // The interpreter does not say which execution runs this task; a train's leg names its train execution.
+    const parent = (input.Input as { train?: { execution?: unknown } } | null)?.train?.execution;
+    if (typeof parent === 'string') {
+      const siblings = this.childrenOf.get(parent) ?? new Set<ExecutionHandle>();
+      this.childrenOf.set(parent, siblings.add(child));
+      void child.done.finally(() => siblings.delete(child));
+    }
     const summary = await child.done;
     const described = { ExecutionArn: summary.executionArn, StateMachineArn: input.StateMachineArn, Name: summary.name, Status: summary.status, StartDate: summary.startedAt, StopDate: summary.stoppedAt, Input: summary.input };
     if (summary.status === 'SUCCEEDED') return { ...described, Output: summary.output ?? null };
@@ -441,6 +450,7 @@ export class LocalRuntime {
       abort: (why) => {
         stop ??= why ?? {};
         execution.abort();
+        for (const child of this.childrenOf.get(executionArn) ?? []) child.abort({ error: 'States.Aborted', cause: `its parent execution ${executionArn} was stopped` });
       },
       kill: () => {
         killed = true;
@@ -452,6 +462,7 @@ export class LocalRuntime {
     void done.finally(() => {
       this.running.delete(done);
       this.byArn.delete(executionArn);
+      this.childrenOf.delete(executionArn);
       this.taskTokens.forget(executionArn);
     });
     return handle;

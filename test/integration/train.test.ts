@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type PipelineConfig } from '../../lambdas/lib/config.js';
 import { trainKey } from '../../lambdas/lib/train.js';
 import { trainStatus } from '../../local/cli/train-status.js';
-import { BAD_DIR, demoConfig, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { BAD_DIR, demoConfig, prodOf, startHarness, statesEntered, type Harness, type RawService } from '../support/harness.js';
+import type { ApprovalRequested } from '../../local/runtime/runtime.js';
 
 /**
  * Release trains through the real train.asl.json, whose members' legs are the real
@@ -133,5 +134,35 @@ describe('release trains, end to end', () => {
     const s = await train('nope', 'v1.0.0');
     expect([s.status, s.error]).toEqual(['FAILED', 'InvalidInput']);
     expect(s.cause).toMatch(/train: no train "nope" in the pipeline config; configured trains: ordered, stops, goes, twice/);
+  });
+});
+
+describe('stopping a train', () => {
+  let g: Harness;
+  beforeAll(async () => {
+    // Prod of halt-a waits for a person: the leg is still running when the train is stopped.
+    const gated = (svc: RawService) => void (prodOf(svc).approval = { from: ['alice'] });
+    const base = demoConfig({ services: { 'halt-a': gated }, policy: { githubLogins: { alice: 'alice-gh' } } });
+    g = await startHarness({ config: parseConfig({ ...base, trains: { halted: { services: ['halt-a'] } } }) });
+  });
+  afterAll(async () => g?.close());
+
+  it('stops the member release it is waiting for, as Step Functions does with .sync children, and that release is reconciled', async () => {
+    await g.publish('v1.0.0', { service: 'halt-a' });
+    const asked = new Promise<ApprovalRequested>((resolve) => {
+      const off = g.rt.onApprovalRequested((r) => (off(), resolve(r)));
+    });
+    const run = g.rt.startExecution('train', { train: 'halted', version: 'v1.0.0' });
+    const request = await asked;
+    expect(request).toMatchObject({ service: 'halt-a', environment: 'prod', kind: 'promotion' });
+    const leg = g.rt.runningExecutions().find((e) => e.executionArn === request.executionArn)!;
+    expect(leg).toBeDefined();
+    run.abort({ error: 'Stopped', cause: 'by hand' });
+    const [train, child] = await Promise.all([run.done, leg.done]);
+    expect(train.status).toBe('ABORTED');
+    expect(child.status).toBe('ABORTED');
+    expect(child.cause).toBe(`its parent execution ${run.executionArn} was stopped`);
+    expect((await g.rt.deps.ledger.getOutcome('halt-a', 'v1.0.0'))?.outcome).toBe('aborted');
+    expect(g.rt.runningExecutions()).toEqual([]);
   });
 });
