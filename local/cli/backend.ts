@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
+import type { ServingReader } from '../../lambdas/lib/drift.js';
 import type { FreezeFlags } from '../../lambdas/lib/freezes.js';
 import type { Executions, Ledger, LedgerFreeze, MetricsSource, ObjectStore } from '../../lambdas/lib/ports.js';
 import type { TargetConfig } from '../../lambdas/lib/config.js';
@@ -37,6 +38,8 @@ export interface Backend {
   readonly artifactsBucket: string;
   /** The metrics a canary is judged on, for `plan`'s live traffic. */
   metrics(target: TargetConfig): MetricsSource;
+  /** What a target really serves, for `drift`. */
+  serving(target: TargetConfig): ServingReader;
   /** The approvals endpoint (`ApprovalUrl`), where the backend has one. */
   readonly approvalUrl?: string;
   now(): Date;

@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import { freeze, unfreeze } from '../../lambdas/lib/freezes.js';
 import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
+import { FleetServing } from '../runtime/fleet-serving.js';
 import type { LocalRuntime } from '../runtime/runtime.js';
 import type { Backend } from './backend.js';
 
@@ -14,6 +15,7 @@ export function localBackend(rt: LocalRuntime, config: PipelineConfig, actor: st
     store: rt.deps.store,
     artifactsBucket,
     metrics: (target) => rt.deps.metrics(target),
+    serving: () => new FleetServing(rt.fleet),
     notices: [...rt.warnings.map((w) => `⚠ ${w}`), ...describeRecovered(rt.recovered)],
     now: () => rt.clock.now(),
     declareFreeze: (flags) => freeze(rt.deps.ledger, config, flags, rt.clock.now(), actor),

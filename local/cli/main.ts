@@ -242,6 +242,17 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         }
       }, { share: 'attach' });
     }
+    case 'drift':
+      return on(async (b) => {
+        const [{ detectDrift }, { driftLines }] = await Promise.all([import('../../lambdas/lib/drift.js'), import('./drift.js')]);
+        const config = flags.service ? { ...b.config, services: Object.fromEntries(Object.entries(b.config.services).filter(([name]) => name === flags.service)) } : b.config;
+        if (flags.service && !config.services[flags.service]) throw new UsageError(`--service ${flags.service}: no such service in the config; services: ${Object.keys(b.config.services).join(', ')}`);
+        const report = await detectDrift(config, { ledger: b.ledger, reader: (t) => b.serving(t), now: b.now() });
+        for (const line of driftLines(report)) console.log(line);
+        console.log(dim(b.where));
+        // 1 when something drifted, as a failed check; 0 when all that could be compared agrees.
+        return report.drifted.length ? 1 : 0;
+      }, { share: 'attach' });
     case 'report': {
       const service = need(flags, 'service');
       const version = need(flags, 'version');

@@ -5,6 +5,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -135,6 +136,7 @@ describe('tagflow --stack', () => {
       s3: new S3Client({ region: REGION, credentials }),
       eventbridge: new EventBridgeClient({ region: REGION, credentials }),
       cloudwatch: new CloudWatchClient({ region: REGION, credentials }),
+      lambda: new LambdaClient({ region: REGION, credentials }),
     });
   });
   afterAll(async () => {

@@ -2,10 +2,12 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CloudWatchMetrics } from '../../../lambdas/adapters/cloudwatch-metrics.js';
 import { DynamoDbLedger } from '../../../lambdas/adapters/dynamodb-ledger.js';
+import { LambdaAliasServing } from '../../../lambdas/adapters/lambda-alias-serving.js';
 import { S3Store } from '../../../lambdas/adapters/s3-store.js';
 import { SfnExecutions } from '../../../lambdas/adapters/sfn-executions.js';
 import type { PipelineConfig, TargetConfig } from '../../../lambdas/lib/config.js';
@@ -26,6 +28,7 @@ export interface AwsClients {
   s3: S3Client;
   eventbridge: EventBridgeClient;
   cloudwatch: CloudWatchClient;
+  lambda: LambdaClient;
 }
 
 export interface StackTarget {
@@ -45,6 +48,7 @@ export function awsClients(target: StackTarget): AwsClients {
     s3: new S3Client(common),
     eventbridge: new EventBridgeClient(common),
     cloudwatch: new CloudWatchClient(common),
+    lambda: new LambdaClient(common),
   };
 }
 
@@ -65,6 +69,7 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
   const where = await stackLocations(clients.cloudformation, target.stack, region);
   const ledger = new DynamoDbLedger(clients.dynamodb, where.ledgerTable);
   const metrics = new CloudWatchMetrics(clients.cloudwatch);
+  const serving = new LambdaAliasServing(clients.lambda);
   const guard = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => Promise.reject(describeAwsError(err, what, region)));
   const signing = opts.signing ?? defaultSigning(target);
   /** Freezes in AWS go through the approval URL, whose function records the verified signer. */
@@ -84,6 +89,7 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
     store: new S3Store(clients.s3),
     artifactsBucket: where.artifactsBucket,
     // As the deployed judge picks its source (lambdas/adapters/aws/metrics.ts): CloudWatch for Lambda aliases.
+    serving: () => serving,
     metrics: (target: TargetConfig): MetricsSource => {
       if (target.type === 'lambda-alias') return metrics;
       throw new Error(`canary metrics for "${target.type}" targets come from the local runtime; in AWS use "lambda-alias"`);
