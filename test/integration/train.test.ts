@@ -118,7 +118,7 @@ describe('release trains, end to end', () => {
     expect((await train('twice', 'v3.0.0')).status).toBe('SUCCEEDED');
     const again = await train('twice', 'v3.0.0');
     expect(again.status).toBe('SUCCEEDED');
-    const legOutputs = again.history.filter((e) => e.type === 'StateExited' && (e as { state?: { name: string } }).state?.name === 'Member released').map((e) => (e as { state: { output: { output: { claim: { claimed: boolean; reason: string } } } } }).state.output.output.claim);
+    const legOutputs = again.history.filter((e) => e.type === 'StateExited' && (e as { state?: { name: string } }).state?.name === 'Member released').map((e) => (e as unknown as { state: { output: { output: { claim: { claimed: boolean; reason: string } } } } }).state.output.output.claim);
     expect(legOutputs).toHaveLength(6);
     for (const claim of legOutputs) expect(claim).toMatchObject({ claimed: false, reason: expect.stringMatching(/^DUPLICATE: twice-[ab]@v3\.0\.0 was already started/) });
     expect((await h.rt.deps.ledger.getRelease('twice-a', 'v3.0.0'))?.attempt).toBe(3);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import aslValidator from 'asl-validator';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { substitute, taskStates } from '../../local/runtime/asl.js';
 
@@ -11,8 +11,8 @@ const definition = JSON.parse(substitute(readFileSync(file, 'utf8'), {
 }));
 
 describe('train.asl.json', () => {
-  it('is valid ASL once its two substitutions are filled', () => {
-    expect(aslValidator(structuredClone(definition))).toMatchObject({ isValid: true, errors: [] });
+  it('is valid ASL once its two substitutions are filled, as the interpreter (and CloudFormation) sees it', () => {
+    expect(() => new StateMachine(structuredClone(definition))).not.toThrow();
   });
 
   it('runs its members only as release-machine executions it waits for, and conducts with the train step', () => {
