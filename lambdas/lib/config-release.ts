@@ -26,7 +26,7 @@ export function envIssues(env: Record<string, unknown>, field = 'env'): FieldIss
   let bytes = 0;
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name)) issues.push({ field: `${field}.${name}`, problem: 'a variable name is a letter then letters, digits or "_" (at most 128)' });
-    else if (RESERVED.test(name)) issues.push({ field: `${field}.${name}`, problem: 'is reserved by the Lambda runtime; choose another name' });
+    else if (RESERVED.test(name)) issues.push({ field: `${field}.${name}`, problem: name.startsWith('TAGFLOW_') ? 'is reserved by tagflow (it lists the variables a config release set); choose another name' : 'is reserved by the Lambda runtime; choose another name' });
     if (typeof value !== 'string') issues.push({ field: `${field}.${name}`, problem: `expected a string value, got ${value === null ? 'null' : typeof value}; quote numbers and booleans` });
     else bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
   }

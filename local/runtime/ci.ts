@@ -126,7 +126,7 @@ export function parseEnvAssignments(assignments: string[]): Record<string, strin
     if (name in env) throw new Error(`--env ${name} is given twice`);
     env[name] = a.slice(eq + 1);
   }
-  const issues = envIssues(env, '--env');
-  if (issues.length) throw new Error(issues.map((i) => `${i.field} ${i.problem}`).join('; '));
+  const issues = envIssues(env);
+  if (issues.length) throw new Error(issues.map((i) => `--env ${i.field === 'env' ? '(all of them)' : i.field.slice('env.'.length)}: ${i.problem}`).join('; '));
   return env;
 }
