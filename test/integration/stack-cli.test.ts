@@ -386,6 +386,29 @@ describe('tagflow --stack', () => {
     }
   });
 
+  it('drift compares each Lambda alias with the deployed ledger, naming both versions', async () => {
+    const api = { target: { type: 'lambda-alias', functionName: 'api-{environment}', alias: 'live' }, environments: [{ name: 'prod' }] };
+    writeFileSync(configFile, JSON.stringify({ services: { api } }));
+    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:release:seed-api';
+    const lock = await h.rt.deps.ledger.acquireLock('api', 'prod', holder, Date.now(), 60_000);
+    if (!lock.acquired) throw new Error('lock');
+    await h.rt.deps.ledger.putEnvironment({ ...lock.state, version: 'v2.0.0', refs: { 'v1.9.0': '11', 'v2.0.0': '12' }, goodVersions: ['v2.0.0', 'v1.9.0'], healthy: true }, holder);
+    await h.rt.deps.ledger.releaseLock('api', 'prod', holder);
+    const lambda = mockClient(LambdaClient);
+    try {
+      lambda.on(GetAliasCommand, { FunctionName: 'api-prod', Name: 'live' }).resolves({ AliasArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:api-prod:live`, Name: 'live', FunctionVersion: '12' });
+      expect((await cli('drift', '--stack', STACK, '--region', REGION)).code).toBe(0);
+      // Someone moved the alias back to version 11 and sent 5% to version 13 in the console.
+      lambda.on(GetAliasCommand, { FunctionName: 'api-prod', Name: 'live' }).resolves({ Name: 'live', FunctionVersion: '11', RoutingConfig: { AdditionalVersionWeights: { '13': 0.05 } } });
+      const r = await cli('drift', '--stack', STACK, '--region', REGION);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('✗ api prod drifted: the ledger has v2.0.0 (12); it serves v1.9.0 (11) with 13, which no release recorded here at 5%');
+    } finally {
+      lambda.restore();
+      writeFileSync(configFile, JSON.stringify(demoConfig()));
+    }
+  });
+
   it('start-execution, publish-build, report-tests and report work on the stack too', async () => {
     const input = join(dir, 'input.json');
     writeFileSync(input, JSON.stringify({ service: 'demo', version: 'v2.0.2' }));
