@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Ledger } from '../../lambdas/lib/ports.js';
 import { trainEnvironments } from '../../lambdas/lib/train-config.js';
+import { nothingMatches } from './nothing-matches.js';
 
 /**
  * `tagflow status --train NAME`: every member's version per environment, as the ledger says
@@ -8,7 +9,7 @@ import { trainEnvironments } from '../../lambdas/lib/train-config.js';
  */
 export async function trainStatus(ledger: Pick<Ledger, 'environments'>, config: PipelineConfig, train: string): Promise<string[]> {
   const t = config.trains?.[train];
-  if (!t) throw new Error(`no train "${train}" in the pipeline config; configured trains: ${Object.keys(config.trains ?? {}).join(', ') || '(none)'}`);
+  if (!t) throw nothingMatches('--train', train, Object.keys(config.trains ?? {}), 'train', 'in the config');
   const envs = trainEnvironments(t, config.services);
   const width = Math.max(...t.services.map((s) => s.length));
   const lines = [`train ${train}: ${envs.join(' → ')}`];
@@ -25,5 +26,11 @@ export async function trainStatus(ledger: Pick<Ledger, 'environments'>, config: 
   return lines;
 }
 
-/** The train machine's input for `tagflow local release --train NAME --version V`. */
-export const trainInput = (train: string, version: string): { train: string; version: string } => ({ train, version });
+/**
+ * The train machine's input for `tagflow local release --train NAME --version V`, checked as
+ * the machine's first step checks it (an unknown train exits 2 before anything starts).
+ */
+export function trainInput(config: PipelineConfig, train: string, version: string): { train: string; version: string } {
+  if (!config.trains?.[train]) throw nothingMatches('--train', train, Object.keys(config.trains ?? {}), 'train', 'in the config');
+  return { train, version };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type PipelineConfig } from '../../lambdas/lib/config.js';
 import { trainKey } from '../../lambdas/lib/train.js';
-import { trainStatus } from '../../local/cli/train-status.js';
+import { trainInput, trainStatus } from '../../local/cli/train-status.js';
 import { BAD_DIR, demoConfig, prodOf, startHarness, statesEntered, type Harness, type RawService } from '../support/harness.js';
 import type { ApprovalRequested } from '../../local/runtime/runtime.js';
 
@@ -128,6 +128,12 @@ describe('release trains, end to end', () => {
     const s = await h.rt.startExecution('release', { service: 'twice-b', version: 'v3.0.1', environments: ['dev', 'staging'], train: { name: 'twice', execution: 'x' } }).done;
     expect([s.status, s.error]).toEqual(['FAILED', 'InvalidInput']);
     expect(s.cause).toMatch(/^environments: a train leg names exactly one of this service's environments \["dev","staging","prod"\]; got \["dev","staging"\]/);
+  });
+
+  it('status --train of an unknown train says which trains there are', async () => {
+    await expect(trainStatus(h.rt.deps.ledger, config, 'stop')).rejects.toThrow('--train stop: no such train; did you mean --train stops? (trains in the config: ordered, stops, goes, twice)');
+    expect(() => trainInput(config, 'orderd', 'v1.0.0')).toThrow('--train orderd: no such train; did you mean --train ordered?');
+    expect(trainInput(config, 'ordered', 'v1.0.0')).toEqual({ train: 'ordered', version: 'v1.0.0' });
   });
 
   it('an unknown train fails at the first state, naming the field', async () => {
