@@ -377,8 +377,10 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'report-tests': {
       const service = need(flags, 'service');
       const commit = need(flags, 'commit');
-      const problem = (await import('./publish-validate.js')).commitProblem(commit);
-      if (problem) throw new UsageError(problem);
+      const { commitList, commitProblem } = await import('./publish-validate.js');
+      const problems = [commitProblem(commit)].filter((p): p is string => p !== undefined);
+      const fixes = commitList('fixes', flags.fixes, problems);
+      if (problems.length) throw new UsageError(problems.join('; '));
       // commands.json checked each is NAME:PASSED:FAILED and that there is at least one.
       const suites = (flags.suite ?? []).map((s) => {
         const [name = '', passed, failed] = s.split(':');
@@ -386,7 +388,7 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       });
       return on(async (b) => {
         const { reportTests } = await import('../runtime/ci.js');
-        await reportTests(b.store, b.artifactsBucket, service, commit, suites);
+        await reportTests(b.store, b.artifactsBucket, service, commit, suites, new Date(), fixes);
         console.log(`reported ${suites.length} suites for ${service} at ${commit.slice(0, 12)}`);
         return 0;
       });

@@ -59,6 +59,7 @@ export function progressPrinter(write: (line: string) => void) {
         const policy = (e.state?.output as { stage?: { policy?: { action?: string; reason?: string; until?: string } } } | undefined)?.stage?.policy;
         if (e.state?.name === 'Check deploy policy' && policy?.action === 'wait') write(`    ${yellow('⏸')} ${policy.reason} ${dim('(simulated locally: the clock jumps there)')}`);
         if (e.state?.name === 'Check deploy policy' && policy?.action === 'approve') write(`    ${yellow('⏸')} ${policy.reason}`);
+        if (e.state?.name === 'Check deploy policy' && policy?.action === 'skip') write(`    ${dim('↷')} ${policy.reason}`);
         const canary = (e.state?.output as { stage?: { canary?: { next?: string; weight?: number; hold?: { reason?: string } } } } | undefined)?.stage?.canary;
         if (e.state?.name === 'Judge canary' && canary?.next === 'hold') write(`    ${yellow('⏸')} held at ${canary.weight}%: ${canary.hold?.reason ?? 'inconclusive at the bake bound'}`);
         break;

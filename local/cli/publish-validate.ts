@@ -29,6 +29,17 @@ export interface PublishFlags {
   entry?: string | undefined;
   build?: string | undefined;
   imageDigest?: string | undefined;
+  /** Comma-separated full SHAs: the commits the build contains. */
+  commits?: string | undefined;
+}
+
+/** `--commits a,b` / `--fixes a,b`: full SHAs, each checked; the problems name the flag. */
+export function commitList(flag: string, text: string | undefined, problems: string[]): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((c) => c.trim()).filter(Boolean);
+  if (list.length === 0) problems.push(`--${flag}: expected full commit SHAs separated by commas, e.g. --${flag} $(git rev-list -n 50 --no-merges HEAD | paste -sd,)`);
+  for (const c of list) if (commitProblem(c)) problems.push(`--${flag} ${c.slice(0, 80)}: expected a full 40-character lower-case hex commit SHA`);
+  return list;
 }
 
 /** Why a commit is not what the tests gate and the manifest match on (the full SHA), or undefined. */
@@ -87,6 +98,7 @@ export function validatePublishBuild(flags: PublishFlags, config?: PipelineConfi
   }
   if (flags.build !== undefined && !/^[\w.-]{1,64}$/.test(flags.build)) problems.push(`--build ${JSON.stringify(flags.build.slice(0, 80))}: expected a build id of letters, digits, ".", "_" or "-", e.g. --build 456`);
 
+  const commits = commitList('commits', flags.commits, problems);
   if (dir !== undefined) problems.push(...folderProblems(dir, flags.entry));
   else if (flags.entry !== undefined && !isSafeRelativePath(flags.entry)) problems.push(entryPathProblem(flags.entry));
 
@@ -99,6 +111,7 @@ export function validatePublishBuild(flags: PublishFlags, config?: PipelineConfi
     ...(flags.entry ? { entry: flags.entry } : {}),
     ...(flags.build ? { build: flags.build } : {}),
     ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
+    ...(commits ? { commits } : {}),
   };
 }
 

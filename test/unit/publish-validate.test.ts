@@ -36,6 +36,13 @@ const refusal = (flags: Parameters<typeof validatePublishBuild>[0]) => {
 };
 
 describe('publish-build flags', () => {
+  it('takes --commits as full SHAs, refusing a short one by name', () => {
+    const b = 'b'.repeat(40);
+    expect(validatePublishBuild({ ...good, commits: `${SHA}, ${b}` }, config).commits).toEqual([SHA, b]);
+    expect(refusal({ ...good, commits: `${SHA},abc123` })).toEqual(['--commits abc123: expected a full 40-character lower-case hex commit SHA']);
+    expect(refusal({ ...good, commits: ' , ' })[0]).toMatch(/^--commits: expected full commit SHAs separated by commas/);
+  });
+
   it('passes a good build through, image digest and build id included', () => {
     const digest = `sha256:${'b'.repeat(64)}`;
     expect(validatePublishBuild({ ...good, build: '456', imageDigest: digest }, config)).toEqual({ ...good, build: '456', imageDigest: digest });
