@@ -160,7 +160,7 @@ export class TagflowStack extends Stack {
     // One line per release event on the ReleaseNotifications topic; Slack with -c slackWorkspaceId=… -c slackChannelId=….
     const slack = slackChannelFrom((key) => this.node.tryGetContext(key));
     new ReleaseNotifications(this, 'ReleaseNotifications', { bus, ...(slack ? { slack } : {}) });
-    this.cliAccess = new CliAccess(this, 'CliAccess', { table: this.ledger.table, bus, machines: Object.values(machines), rules: props.eventRules });
+    this.cliAccess = new CliAccess(this, 'CliAccess', { table: this.ledger.table, bus, machines: [...Object.values(machines), ...(this.trains ? [this.trains.train.machine] : [])], rules: props.eventRules });
 
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.storage.artifacts.bucketName, description: 'CI uploads builds/<service>/<version>/ and ci/<service>/<commit>.json here' });
     new CfnOutput(this, 'EnvironmentsBucketName', { value: this.storage.environments.bucketName, description: 'Promoted copies, under <environment>/<service>/<version>/' });

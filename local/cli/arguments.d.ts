@@ -5,6 +5,8 @@ export interface CommandSpec {
   flags: string[];
   /** Flag → example value, for the message when it is missing. */
   required?: Record<string, string>;
+  /** Groups of flags of which exactly one must be given (e.g. --service or --train). */
+  oneOf?: string[][];
   /** The one positional argument it takes, e.g. NAME. */
   positional?: string;
 }

@@ -65,6 +65,10 @@ export function checkArguments(argv) {
   const allowed = new Set([...SPEC.common, ...command.flags]);
   const stray = Object.keys(values).filter((f) => !allowed.has(f));
   if (stray.length) return { ok: false, message: `${name} does not take ${stray.map((f) => `--${f}`).join(', ')}; it takes ${command.flags.map((f) => `--${f}`).join(', ') || 'no flags of its own'}` };
+  for (const group of command.oneOf ?? []) {
+    const given = group.filter((flag) => values[flag] !== undefined);
+    if (given.length !== 1) return { ok: false, message: `${name} takes ${given.length ? 'only one' : 'one'} of ${group.map((f) => `--${f}`).join(' or ')}${given.length ? `, not ${given.map((f) => `--${f}`).join(' and ')}` : ''}` };
+  }
   const missing = Object.entries(command.required ?? {}).filter(([flag]) => values[flag] === undefined || values[flag] === '');
   if (missing.length) return { ok: false, message: missing.map(([flag, example]) => `--${flag} is required, e.g. --${flag} ${example}`).join('; ') };
   const bad = Object.entries(values).flatMap(([flag, value]) => (typeof value === 'boolean' ? [] : [value].flat().flatMap((v) => valueProblem(flag, v) ?? [])));

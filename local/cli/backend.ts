@@ -6,7 +6,7 @@ import type { TargetConfig } from '../../lambdas/lib/config.js';
 import type { ExecutionSummary } from '../runtime/runtime.js';
 import type { ProgressEvent } from './progress.js';
 
-export type MachineName = 'release' | 'rollback';
+export type MachineName = 'release' | 'rollback' | 'train';
 
 /** An execution a command started, followed to its end. */
 export interface RunHandle {

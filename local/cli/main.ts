@@ -9,6 +9,7 @@ import type { ApprovalRequested, ExecutionSummary, LocalRuntime } from '../runti
 import type { AwsClients, StackTarget } from './aws/stack-backend.js';
 import type { FollowOptions } from './aws/sfn-progress.js';
 import type { ApproveDeps } from './approve.js';
+import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Backend, RunHandle } from './backend.js';
 import { loadConfigFile } from './config-file.js';
 import { bold, describeOutcome, dim, green, type ProgressEvent, progressPrinter, red, yellow } from './progress.js';
@@ -199,6 +200,12 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
   switch (group) {
     case 'status':
       return on(async (b) => {
+        if (flags.train) {
+          const { trainStatus } = await import('./train-status.js');
+          for (const line of await trainStatus(b.ledger, b.config, flags.train)) console.log(line);
+          console.log(dim(b.where));
+          return 0;
+        }
         const { statusTable } = await import('./status.js');
         for (const line of await statusTable(b.ledger, b.config, flags.service, { executions: b.executions, now: b.now() })) console.log(line);
         console.log(dim(b.where));
@@ -274,6 +281,24 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'plan':
       return planCommand(flags, env, stack);
     case 'release': {
+      if (flags.train) {
+        // A train: one execution of the train machine, which releases each member per environment in the configured order.
+        const { trainInput, trainStatus } = await import('./train-status.js');
+        const input = trainInput(loadConfigFile(flags.config), flags.train, need(flags, 'version'));
+        for (const flag of ['traffic', 'traffic-path'] as const) if (flags[flag] !== undefined) throw new UsageError(`--${flag} applies to a release of one service; a train's canaries are judged on the traffic they get`);
+        if (stack !== undefined && flags.approve !== undefined) throw new UsageError('--approve is a local convenience; against a stack, each approver runs tagflow approve with their own credentials');
+        const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+        return on(async (b, rt) => {
+          const off = rt?.onApprovalRequested((request) => void approveAs(rt, request, approvers));
+          try {
+            const s = await follow((onEvent) => b.start('train', input, onEvent), `release train ${input.train} ${input.version}${stack ? ` on ${b.where}` : ''}`);
+            for (const line of await trainStatus(b.ledger, b.config, input.train)) console.log(line);
+            return exitCodeOf(s);
+          } finally {
+            off?.();
+          }
+        });
+      }
       const input = {
         service: need(flags, 'service'),
         version: need(flags, 'version'),
@@ -315,9 +340,9 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       return on(async (b) => exitCodeOf(await follow((onEvent) => b.start('rollback', input, onEvent), `rollback ${input.service} ${input.environment}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'start-execution': {
-      const machine = need(flags, 'machine') as 'release' | 'rollback';
+      const machine = need(flags, 'machine') as 'release' | 'rollback' | 'train';
       const input = readJsonFile(need(flags, 'input'), 'input');
-      if (stack !== undefined) await validateInput(machine, input);
+      if (stack !== undefined) await validateInput(machine, input, loadConfigFile(flags.config));
       return on(async (b) => exitCodeOf(await follow((onEvent) => b.start(machine, input, onEvent), `start-execution ${machine}${stack ? ` on ${b.where}` : ''}`)));
     }
     case 'send-event': {
@@ -447,10 +472,11 @@ async function withTraffic<T>(rt: LocalRuntime | undefined, plan: CanaryTrafficP
  * Before anything is sent to a stack, the input passes the same validation the state machine's
  * first state applies (a bad one would otherwise start, and fail, an execution).
  */
-async function validateInput(machine: 'release' | 'rollback', input: unknown): Promise<void> {
+async function validateInput(machine: 'release' | 'rollback' | 'train', input: unknown, config?: PipelineConfig): Promise<void> {
   try {
     if (machine === 'release') (await import('../../lambdas/lib/input.js')).parseManualRelease(input);
-    else (await import('../../lambdas/lib/rollback-input.js')).parseManualRollback(input);
+    else if (machine === 'rollback') (await import('../../lambdas/lib/rollback-input.js')).parseManualRollback(input);
+    else (await import('../../lambdas/lib/train.js')).parseTrainInput(input, config!);
   } catch (err) {
     throw new UsageError(`the ${machine} input is not valid, so nothing was started: ${(err as Error).message}`);
   }

@@ -409,6 +409,25 @@ describe('tagflow --stack', () => {
     }
   });
 
+  it('release --train starts the deployed train machine; a stack without trains says so', async () => {
+    const TRAIN_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:TrainStateMachine9A8B7C6D-Tr1`;
+    writeFileSync(configFile, JSON.stringify({ ...demoConfig({ services: ['web', 'api'] }), trains: { shop: { services: ['web', 'api'] } } }));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:TrainStateMachine9A8B7C6D-Tr1:t1`, startDate: new Date() });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 3, previousEventId: 2, timestamp: new Date(), type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: '{}' } }] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'x', stateMachineArn: TRAIN_ARN, status: 'SUCCEEDED', output: '{}', startDate: new Date(), stopDate: new Date() });
+    try {
+      await expect(cli('release', '--stack', STACK, '--region', REGION, '--train', 'shop', '--version', 'v2.0.0')).rejects.toThrow(`stack ${STACK} has no train state machine (output TrainStateMachineArn: its config has no trains)`);
+      cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs([{ OutputKey: 'TrainStateMachineArn', OutputValue: TRAIN_ARN }]));
+      const r = await cli('release', '--stack', STACK, '--region', REGION, '--train', 'shop', '--version', 'v2.0.0');
+      expect(r.code).toBe(0);
+      const start = sfn.commandCalls(StartExecutionCommand).at(-1)!.args[0].input;
+      expect(start.stateMachineArn).toBe(TRAIN_ARN);
+      expect(JSON.parse(start.input!)).toEqual({ train: 'shop', version: 'v2.0.0' });
+    } finally {
+      writeFileSync(configFile, JSON.stringify(demoConfig()));
+    }
+  });
+
   it('start-execution, publish-build, report-tests and report work on the stack too', async () => {
     const input = join(dir, 'input.json');
     writeFileSync(input, JSON.stringify({ service: 'demo', version: 'v2.0.2' }));

@@ -36,7 +36,7 @@ describe('argument errors', () => {
     [['local', 'relase', '--service', 'x'], 'unknown command "local relase"; did you mean "local release"?'],
     [['local', 'status'], 'unknown command "local status"; did you mean "status"?'],
     [['status', '--servce', 'checkout'], 'unknown flag --servce; did you mean --service?'],
-    [['status', '--version', 'v1.0.0'], 'status does not take --version; it takes --service'],
+    [['status', '--version', 'v1.0.0'], 'status does not take --version; it takes --service, --train'],
     [['history'], '--service is required, e.g. --service checkout'],
     [['local', 'rollback', '--service', 'checkout'], '--environment is required, e.g. --environment prod; --reason is required, e.g. --reason "error rate up since v2.4.0"'],
     [['unfreeze'], 'unfreeze needs the NAME, e.g. tagflow unfreeze inc-4211'],

@@ -136,8 +136,8 @@ function defaultSigning(target: StackTarget): ApproveDeps {
 const defaultName = (machine: MachineName) => `tagflow-cli-${machine}-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
 
 async function startExecution(sfn: SFNClient, where: StackLocations, machine: MachineName, input: unknown, onEvent: (e: ProgressEvent) => void, opts: StackBackendOptions): Promise<RunHandle> {
-  const stateMachineArn = machine === 'release' ? where.releaseMachineArn : where.rollbackMachineArn;
-  if (!stateMachineArn) throw new StackProblem(`stack ${where.stackName} has no rollback state machine (output RollbackStateMachineArn)`);
+  const stateMachineArn = { release: where.releaseMachineArn, rollback: where.rollbackMachineArn, train: where.trainMachineArn }[machine];
+  if (!stateMachineArn) throw new StackProblem(`stack ${where.stackName} has no ${machine} state machine (output ${machine === 'train' ? 'TrainStateMachineArn: its config has no trains' : 'RollbackStateMachineArn'})`);
   const name = (opts.executionName ?? defaultName)(machine, input);
   const res = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
   const executionArn = res.executionArn!;

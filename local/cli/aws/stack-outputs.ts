@@ -7,6 +7,8 @@ export interface StackLocations {
   ledgerTable: string;
   releaseMachineArn: string;
   rollbackMachineArn?: string;
+  /** Only when the deployed config has trains. */
+  trainMachineArn?: string;
   eventBusName: string;
   artifactsBucket: string;
   approvalUrl?: string;
@@ -39,6 +41,7 @@ export async function stackLocations(cfn: CloudFormationClient, stackName: strin
     ledgerTable: outputs.LedgerTableName!,
     releaseMachineArn: outputs.ReleaseStateMachineArn!,
     ...(outputs.RollbackStateMachineArn ? { rollbackMachineArn: outputs.RollbackStateMachineArn } : {}),
+    ...(outputs.TrainStateMachineArn ? { trainMachineArn: outputs.TrainStateMachineArn } : {}),
     eventBusName: outputs.EventBusName!,
     artifactsBucket: outputs.ArtifactsBucketName!,
     ...(outputs.ApprovalUrl ? { approvalUrl: outputs.ApprovalUrl } : {}),
