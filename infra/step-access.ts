@@ -92,6 +92,8 @@ export const DEPLOY_ACTIONS = [
   'lambda:GetAlias',
   'lambda:GetFunctionConfiguration',
   'lambda:UpdateFunctionCode',
+  // A config-only release: the same code with new environment variables (lambda-config.ts).
+  'lambda:UpdateFunctionConfiguration',
   'lambda:GetFunction',
   'lambda:PublishVersion',
   'lambda:CreateAlias',

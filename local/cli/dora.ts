@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import { doraFigures, type Summary } from '../../lambdas/lib/dora.js';
 import type { Ledger } from '../../lambdas/lib/ports.js';
+import { configReleasesLine } from './dora-config.js';
 import { bold, dim } from './progress.js';
 
 /** `tagflow dora`: the four DORA figures of each service's last environment (production), from the ledger. */
@@ -16,6 +17,7 @@ export async function doraReport(ledger: Ledger, config: PipelineConfig, now: Da
     lines.push(`  lead time             ${span(d.leadTimeMs)}${dim('  tag or start → known-good in ' + environment)}`);
     lines.push(`  change failure rate   ${d.changeFailureRate === null ? '-' : `${round(100 * d.changeFailureRate)}% (${d.failed} of ${d.deployments} rolled back)`}`);
     lines.push(`  time to restore       ${span(d.timeToRestoreMs)}${dim('  bad version live → rollback done')}`);
+    lines.push(configReleasesLine(d));
   }
   return lines;
 }

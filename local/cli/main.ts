@@ -26,7 +26,7 @@ class UsageError extends CliInputError {}
 
 type FlagName = keyof (typeof SPEC_JSON)['options'];
 /** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
-type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' ? string[] : K extends 'retry' | 'help' | 'notify' ? boolean : string };
+type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' | 'env' ? string[] : K extends 'retry' | 'help' | 'notify' | 'config-only' ? boolean : string };
 
 /** A flag commands.json requires (checkArguments has refused its absence, with an example). */
 function need(flags: Flags, name: keyof Flags): string {
@@ -307,6 +307,11 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         ...(flags.emergency !== undefined ? { emergency: { reason: flags.emergency } } : {}),
         ...(flags.retry ? { retry: true } : {}),
       };
+      if (flags['config-only']) {
+        // Said up front: a config release ships the live build's code again with the variables of vX.Y.Z-config.N.
+        const problem = (await import('../../lambdas/lib/config-release.js')).configOnlyProblem(input.version);
+        if (problem) throw new UsageError(`--config-only: --version ${problem}`);
+      }
       if (stack !== undefined) {
         for (const flag of ['approve', 'traffic', 'traffic-path'] as const) {
           if (flags[flag] !== undefined) throw new UsageError(`--${flag} is a local convenience; against a stack, ${flag === 'approve' ? 'each approver runs tagflow approve with their own credentials' : 'the canary is judged on the real traffic'}`);
@@ -396,6 +401,15 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         const { publishBuild } = await import('../runtime/ci.js');
         const m = await publishBuild(b.store, b.artifactsBucket, build);
         console.log(`published ${m.service} ${m.version}: ${m.files.length} files, commit ${m.commit.slice(0, 12)} (s3://${b.artifactsBucket})`);
+        return 0;
+      });
+    }
+    case 'publish-config': {
+      const { configFromFlags, publishConfigCommand } = await import('./publish-config.js');
+      const f = { service: flags.service, version: flags.version, env: flags.env, file: flags.file };
+      configFromFlags(f); // every flag checked before the runtime starts (exit 2)
+      return on(async (b) => {
+        console.log(await publishConfigCommand(f, b));
         return 0;
       });
     }

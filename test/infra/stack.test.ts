@@ -333,7 +333,7 @@ describe('IAM', () => {
     // checkout-{environment} for dev and staging; prod names a full ARN; demo's {service}-{environment}.
     const targets = [fn('checkout-dev'), fn('checkout-staging'), 'arn:aws:lambda:eu-west-1:111122223333:function:checkout-live', fn('demo-dev'), fn('demo-qa')];
     const expected = targets.flatMap((a) => [a, `${a}:*`]).sort();
-    const deploy = ['lambda:CreateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:UpdateFunctionCode'];
+    const deploy = ['lambda:CreateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration'];
     const lambdaActions = (step: string) => actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')).sort();
     expect(lambdaActions('deploy')).toEqual(deploy);
     expect(lambdaActions('start-canary')).toEqual(deploy);

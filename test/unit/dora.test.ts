@@ -72,6 +72,7 @@ describe('tagflow dora', () => {
       '  lead time             median 60 min, p90 60 min (1)  tag or start → known-good in prod',
       '  change failure rate   50% (1 of 2 rolled back)',
       '  time to restore       median 4 min, p90 4 min (1)  bad version live → rollback done',
+      '  config releases       0 (same code, new configuration; not counted above)',
     ]);
   });
 });
