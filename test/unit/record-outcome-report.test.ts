@@ -80,3 +80,22 @@ describe('record-outcome writes the release report', () => {
     expect(w.logged[0]!.data).toMatchObject({ reason: 'ProvisionedThroughputExceededException' });
   });
 });
+
+describe('record-outcome says where a dot release was passed by', () => {
+  const skipped = (environment: string): Decision => ({ releaseId: 'api@v1.4.0', service: 'api', version: 'v1.4.0', at: '2026-11-30T10:00:01.000Z', step: 'hotfix-order', environment, verdict: 'skipped', summary: `${environment} runs v1.5.0` });
+  const withDecisions = (list: Decision[]) => {
+    const w = world(async () => {});
+    (w.deps.ledger as unknown as { decisions: () => Promise<Decision[]> }).decisions = async () => list;
+    return w;
+  };
+
+  it('names the environments passed by beside those it reached', async () => {
+    const w = withDecisions([skipped('staging'), ...decisions]);
+    expect((await recordOutcome(input, w.deps)).reason).toBe('v1.4.0 is live in dev; passed by staging, which run a newer line');
+  });
+
+  it('says it was deployed nowhere when every environment of its plan was passed by', async () => {
+    const w = withDecisions([skipped('dev'), skipped('staging')]);
+    expect((await recordOutcome(input, w.deps)).reason).toBe("v1.4.0 was deployed nowhere: passed by dev, staging, which run a newer line, and no environment it is for was in this release's plan");
+  });
+});

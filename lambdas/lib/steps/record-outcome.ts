@@ -33,7 +33,14 @@ export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 
   const rollbackFailed = input.failure ? decisions.filter(failedRollback).at(-1) : undefined;
 
   let outcome: ReleaseOutcome = 'succeeded';
-  let reason = `${release.version} is live in ${reached.join(', ') || '(no environment)'}`;
+  // A dot release passes by environments that run a newer line (hotfix-order.ts): say so, and say it when that was every one.
+  const passedBy = [...new Set(decisions.filter((d) => d.verdict === 'skipped' && d.environment).map((d) => d.environment!))].filter((e) => !reached.includes(e));
+  const by = passedBy.length ? `passed by ${passedBy.join(', ')}, which run a newer line` : '';
+  let reason = reached.length
+    ? `${release.version} is live in ${reached.join(', ')}${by ? `; ${by}` : ''}`
+    : by
+      ? `${release.version} was deployed nowhere: ${by}, and no environment it is for was in this release's plan`
+      : `${release.version} is live in (no environment)`;
   let error: string | undefined;
   if (input.failure) {
     const f = describeFailure(input.failure);
