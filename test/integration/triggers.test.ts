@@ -14,23 +14,24 @@ const SECRET = 's3cret';
 let h: Harness;
 beforeAll(async () => {
   // `paged`: a copy of demo whose prod alarm is paged-prod-errors, for the alarm test's own releases.
-  h = await startHarness({ config: demoConfig({ services: ['paged'] }) });
+  // Each test that releases has its own service (trg-*), so no test's release is older or newer than another's, whatever the order.
+  h = await startHarness({ config: demoConfig({ services: ['paged', 'trg-gh', 'trg-cc', 'trg-img', 'trg-ecr'] }) });
 });
 afterAll(async () => h?.close());
 
-const releasesOf = async (version: string) => (await h.rt.deps.ledger.releases('demo')).filter((r) => r.release.version === version);
+const releasesOf = async (version: string, service: string) => (await h.rt.deps.ledger.releases(service)).filter((r) => r.release.version === version);
 
 describe('triggers', () => {
   it('a signed GitHub tag push becomes a Tag Pushed event that starts one release', async () => {
-    const body = webhook('github-push-tag').replaceAll('v1.0.0', 'v4.0.0').replaceAll('1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', commitOf('v4.0.0'));
-    await h.publish('v4.0.0');
+    const body = webhook('github-push-tag').replaceAll('v1.0.0', 'v4.0.0').replaceAll('1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', commitOf('v4.0.0')).replaceAll('acme/demo', 'acme/trg-gh');
+    await h.publish('v4.0.0', { service: 'trg-gh' });
     const received = receiveWebhook({ headers: { 'x-hub-signature-256': sign(body, SECRET), 'x-github-event': 'push' }, body }, SECRET, h.rt.options.config);
     expect(received.status).toBe(202);
     const { started } = h.rt.sendEvent({ source: received.event!.Source, 'detail-type': received.event!.DetailType, detail: received.event!.Detail });
     expect(started.map((s) => s.rule)).toEqual(['tag-pushed']);
     expect((await started[0]!.execution.done).status).toBe('SUCCEEDED');
-    expect(await releasesOf('v4.0.0')).toHaveLength(1);
-    expect((await releasesOf('v4.0.0'))[0]!.release.commit).toBe(commitOf('v4.0.0'));
+    expect(await releasesOf('v4.0.0', 'trg-gh')).toHaveLength(1);
+    expect((await releasesOf('v4.0.0', 'trg-gh'))[0]!.release.commit).toBe(commitOf('v4.0.0'));
   });
 
   it('a forged GitHub signature puts nothing on the bus', () => {
@@ -49,30 +50,33 @@ describe('triggers', () => {
     e.detail.referenceName = 'v4.1.0';
     e.detail.referenceFullName = 'refs/tags/v4.1.0';
     e.detail.commitId = commitOf('v4.1.0');
-    await h.publish('v4.1.0');
+    e.detail.repositoryName = 'trg-cc';
+    await h.publish('v4.1.0', { service: 'trg-cc' });
     const { started } = h.rt.sendEvent(e);
     expect(started.map((s) => s.rule)).toEqual(['codecommit-tag-created']);
     const s = await started[0]!.execution.done;
     expect(s.status).toBe('SUCCEEDED');
-    expect((await releasesOf('v4.1.0'))[0]!.release.trigger).toEqual({ kind: 'codecommit-tag', detail: 'demo' });
+    expect((await releasesOf('v4.1.0', 'trg-cc'))[0]!.release.trigger).toEqual({ kind: 'codecommit-tag', detail: 'trg-cc' });
   });
 
   it('a tag push and an image push of one version run one release, which learns the image digest', async () => {
-    await h.publish('v4.2.0');
+    await h.publish('v4.2.0', { service: 'trg-img' });
     const tag = event('tag-pushed');
     tag.detail.tag = 'v4.2.0';
     tag.detail.commit = commitOf('v4.2.0');
+    tag.detail.repository = 'acme/trg-img';
     const image = event('ecr-image-push');
     image.detail['image-tag'] = 'v4.2.0';
+    image.detail['repository-name'] = 'trg-img';
     const a = h.rt.sendEvent(tag);
     const b = h.rt.sendEvent(image);
     expect(b.started.map((s) => s.rule)).toEqual(['ecr-image-pushed']);
     const runs = await Promise.all([a.started[0]!.execution.done, b.started[0]!.execution.done]);
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(runs.filter((r) => statesEntered(r.history).includes('Duplicate ignored'))).toHaveLength(1);
-    const [only] = await releasesOf('v4.2.0');
+    const [only] = await releasesOf('v4.2.0', 'trg-img');
     expect(only!.release.imageDigest).toBe(image.detail['image-digest']);
-    expect((await h.rt.deps.ledger.decisions('demo', 'v4.2.0')).filter((d) => d.step === 'deploy')).toHaveLength(3);
+    expect((await h.rt.deps.ledger.decisions('trg-img', 'v4.2.0')).filter((d) => d.step === 'deploy')).toHaveLength(3);
   });
 
   it('a failed ECR push and an alarm going to OK match no rule, and say why', () => {
@@ -150,20 +154,21 @@ describe('triggers', () => {
   });
 
   it('an image push of a build checks the commit its tag names against the build manifest', async () => {
-    await h.publish('v4.3.0');
-    await h.publish('v4.4.0');
+    await h.publish('v4.3.0', { service: 'trg-ecr' });
+    await h.publish('v4.4.0', { service: 'trg-ecr' });
     const imageOf = (tag: string) => {
       const image = event('ecr-image-push');
       image.detail['image-tag'] = tag;
+      image.detail['repository-name'] = 'trg-ecr';
       return image;
     };
     const wrong = await h.rt.sendEvent(imageOf('v4.3.0-build.7-fffffff')).started[0]!.execution.done;
     expect(wrong).toMatchObject({ status: 'FAILED', error: 'ArtifactIntegrityError' });
     expect(wrong.cause).toContain(`the build id names commit fffffff but the build was made from commit ${commitOf('v4.3.0').slice(0, 12)}`);
-    expect(await h.promotedAnywhere('demo', 'v4.3.0')).toEqual([]);
+    expect(await h.promotedAnywhere('trg-ecr', 'v4.3.0')).toEqual([]);
 
     const right = await h.rt.sendEvent(imageOf(`v4.4.0-build.8-${commitOf('v4.4.0').slice(0, 7)}`)).started[0]!.execution.done;
     expect(right.status).toBe('SUCCEEDED');
-    expect((await releasesOf('v4.4.0'))[0]!.release).toMatchObject({ version: 'v4.4.0', trigger: { kind: 'image-push', detail: `demo (v4.4.0-build.8-${commitOf('v4.4.0').slice(0, 7)})` } });
+    expect((await releasesOf('v4.4.0', 'trg-ecr'))[0]!.release).toMatchObject({ version: 'v4.4.0', trigger: { kind: 'image-push', detail: `trg-ecr (v4.4.0-build.8-${commitOf('v4.4.0').slice(0, 7)})` } });
   });
 });

@@ -12,6 +12,7 @@ import {
   ResourceNotFoundException,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -62,6 +63,7 @@ function lambdaAnswers() {
   lambdaMock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: b64 });
   lambdaMock.on(GetFunctionCommand).resolves({ Configuration: { LastUpdateStatus: 'Successful', RevisionId: 'r2' } });
   lambdaMock.on(PublishVersionCommand).resolves({ Version: '7', CodeSha256: b64 });
+  lambdaMock.on(UpdateFunctionConfigurationCommand).resolves({ RevisionId: 'r3', LastUpdateStatus: 'Successful' });
   lambdaMock.on(UpdateAliasCommand).resolves({});
   lambdaMock.on(CreateAliasCommand).resolves({});
 }
@@ -90,6 +92,8 @@ describe('STEP_ACCESS is what the steps call', () => {
     await run(() => target.deploy(deployRequest), true);
     await run(() => target.startCanary(deployRequest, 10));
     await run(() => target.startCanary(deployRequest, 10), true);
+    // A config-only release: the same code with new variables (lambda-config.ts).
+    await run(() => target.deploy({ ...deployRequest, version: 'v1.4.0-config.1', artifact: { ...deployRequest.artifact, config: { base: 'v1.4.0', env: { GREETING: 'hi' } } } }));
     // The update waiter polls GetFunction, which the SDK sends as GetFunctionCommand.
     expect([...seen].sort()).toEqual([...DEPLOY_ACTIONS].sort());
     for (const step of ['deploy', 'start-canary', 'rollback-stage', 'rollback'] as const) expect(STEP_ACCESS[step].targets, step).toContain('deploy');
