@@ -33,7 +33,8 @@ export function withDemoTrain(config: PipelineConfig): PipelineConfig {
 export async function publishTrainBuilds(rt: LocalRuntime, root: string): Promise<void> {
   for (const [i, service] of DEMO_TRAIN.members.entries()) {
     const commit = `5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708${i}`;
-    await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service, version: DEMO_TRAIN.version, commit, dir: join(root, 'examples', 'demo-service', 'v1.3.0'), entry: 'app.mjs', build: '1' });
+    const changes = [{ sha: commit, subject: `feat(${service}): ${service} ${DEMO_TRAIN.version} for the ${DEMO_TRAIN.name} train`, author: 'Ada Lovelace', date: '2026-11-02T10:00:00.000Z' }];
+    await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service, version: DEMO_TRAIN.version, commit, changes, dir: join(root, 'examples', 'demo-service', 'v1.3.0'), entry: 'app.mjs', build: '1' });
     await reportTests(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, commit, [{ name: 'unit', passed: 42, failed: 0 }, { name: 'integration', passed: 7, failed: 0 }]);
   }
 }

@@ -12,6 +12,7 @@ import { LOCAL_LOCATIONS, LocalRuntime } from './runtime/runtime.js';
 import { STEP_RUNS } from './runtime/step-runs.js';
 import { sendRequests } from './runtime/traffic.js';
 import { DEMO_TRAIN, publishTrainBuilds, trainLines, withDemoTrain } from './demo-train.js';
+import { demoChanges } from './demo-changes.js';
 
 /**
  * `npm run demo`: CI publishes four builds of the demo service. v1.0.0 ships dev → staging →
@@ -75,8 +76,10 @@ const builds = [
   { version: 'v1.2.0', commit: '3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f' },
   { version: 'v1.3.0', commit: '4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70' },
 ];
+// Each build lists the commits up to its tag (local/demo-changes.ts): its release's notes.
+const changes = demoChanges(builds);
 for (const b of builds) {
-  await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service: 'demo', ...b, dir: join(root, 'examples', 'demo-service', b.version), entry: 'app.mjs', build: '1' });
+  await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service: 'demo', ...b, changes: changes.get(b.version)!, dir: join(root, 'examples', 'demo-service', b.version), entry: 'app.mjs', build: '1' });
   await reportTests(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, 'demo', b.commit, [
     { name: 'unit', passed: 42, failed: 0 },
     { name: 'integration', passed: 7, failed: 0 },
@@ -196,4 +199,5 @@ const trainOk = train.status === 'SUCCEEDED' && inOrder;
 console.log(`${trainOk ? green('✔') : red('✘')} train ${DEMO_TRAIN.name} ${DEMO_TRAIN.version}: ${trainOk ? `${DEMO_TRAIN.members.join(' then ')} in every environment, each environment only once both were known-good in the one before` : `${train.status} ${train.error ?? ''}: ${train.cause ?? ''}`}`);
 console.log(dim(`ledger: ${join(dataDir, 'ledger')} · events: ${join(dataDir, 'events.jsonl')} · ${((Date.now() - started) / 1000).toFixed(1)} s`));
 console.log(dim(`see every decision: npx tagflow history --service demo --config examples/tagflow.config.json --data-dir .tagflow/demo`));
+console.log(dim(`what v1.3.0 brought prod since v1.0.0: npx tagflow notes --service demo --version v1.3.0 --config examples/tagflow.config.json --data-dir .tagflow/demo`));
 process.exit(goodOk && badOutcome && canaryOutcome && healthyOutcome && trainOk ? 0 : 1);

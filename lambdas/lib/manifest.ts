@@ -3,7 +3,7 @@ import { ArtifactIntegrityError, listIssues, type FieldIssue } from './errors.js
 import { envIssues, kindIssues } from './config-release.js';
 import { fieldsOf, type Fields, type Rule } from './json-fields.js';
 import { isSafeRelativePath } from './keys.js';
-import type { BuildManifest, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
+import type { BuildManifest, ChangeEntry, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
 import { parseVersion, VERSION_EXAMPLE } from './version.js';
 
 /**
@@ -36,6 +36,39 @@ function commitList(fields: Fields, name: string, raw: unknown, issues: FieldIss
   });
 }
 
+/** Bounds of a manifest's `changes` (release-notes.ts): a subject is one line of a commit message. */
+export const MAX_CHANGES = 1000;
+export const MAX_SUBJECT = 300;
+const ONE_LINE = /^[^\u0000-\u001f\u007f]+$/;
+const SUBJECT: Rule = { test: (v) => v.trim().length > 0 && v.length <= MAX_SUBJECT && ONE_LINE.test(v), expect: `the commit's subject line, not empty, at most ${MAX_SUBJECT} characters, no control characters` };
+const AUTHOR: Rule = { test: (v) => v.length > 0 && v.length <= 200 && ONE_LINE.test(v), expect: 'the author\'s name, at most 200 characters, no control characters' };
+const DATE: Rule = { test: (v) => !Number.isNaN(Date.parse(v)), expect: 'an ISO 8601 time, as git log %aI gives' };
+
+/** A manifest's `changes`: the commits since the previous release, each checked; absent stays absent. */
+function changeList(fields: Fields, raw: unknown, issues: FieldIssue[]): ChangeEntry[] | undefined {
+  if ((raw as Record<string, unknown>).changes === undefined) return undefined;
+  const items = fields.list('changes', 'commits ({"sha","subject","author"?,"date"?})');
+  if (items.length > MAX_CHANGES) issues.push({ field: 'changes', problem: `lists ${items.length} commits, at most ${MAX_CHANGES}; list those since the previous release tag (git log PREV..TAG)` });
+  return items.slice(0, MAX_CHANGES).flatMap((item, i): ChangeEntry[] => {
+    const c = fieldsOf(item, ['changes', i], issues);
+    if (!c) return [];
+    const sha = c.text('sha', COMMIT);
+    const subject = c.text('subject', SUBJECT);
+    const author = c.optionalText('author', AUTHOR);
+    const date = c.optionalText('date', DATE);
+    return [{ sha, subject, ...(author === undefined ? {} : { author }), ...(date === undefined ? {} : { date }) }];
+  });
+}
+
+/** What is wrong with a list of changes by the manifest's rules (`publish-build --changes-file` checks before uploading). */
+export function changeIssues(changes: readonly ChangeEntry[]): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const raw = { changes };
+  const fields = fieldsOf(raw, [], issues);
+  if (fields) changeList(fields, raw, issues);
+  return issues;
+}
+
 function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undefined {
   const m = fieldsOf(raw, [], issues);
   if (!m) return undefined;
@@ -47,6 +80,7 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
   const imageDigest = m.optionalText('imageDigest', IMAGE_DIGEST);
   const entry = m.optionalText('entry', BUILD_PATH);
   const commits = commitList(m, 'commits', raw, issues);
+  const changes = changeList(m, raw, issues);
   const createdAt = m.text('createdAt', TIME);
   const files = m.list('files', 'files', 'a build lists at least one file').flatMap((item, i): ManifestFile[] => {
     const f = fieldsOf(item, ['files', i], issues);
@@ -61,6 +95,7 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
     ...(imageDigest === undefined ? {} : { imageDigest }),
     ...(entry === undefined ? {} : { entry }),
     ...(commits === undefined ? {} : { commits }),
+    ...(changes === undefined ? {} : { changes }),
     createdAt,
     files,
     ...config,

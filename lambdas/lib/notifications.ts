@@ -88,8 +88,9 @@ export const NOTIFICATIONS: readonly Notification[] = [
     event: 'release succeeded',
     pattern: tagflow('Release Succeeded'),
     title: 'Release succeeded',
-    line: '<service> <version> released: <reason>',
-    paths: detailPaths('service', 'version', 'reason'),
+    // The notes as counts only ("3 changes: 1 feat, 2 fix", release-notes.ts notesSummary): commit subjects may hold quotes; the report lists them.
+    line: '<service> <version> released: <reason> (<notes>)',
+    paths: { ...detailPaths('service', 'version', 'reason'), notes: '$.detail.notes.summary' },
   },
   {
     name: 'notify-release-failed',

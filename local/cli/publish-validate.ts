@@ -1,7 +1,10 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import { isSafeRelativePath } from '../../lambdas/lib/keys.js';
+import { changeIssues } from '../../lambdas/lib/manifest.js';
+import { CHANGE_LOG_FORMAT, parseChangeLog } from '../../lambdas/lib/release-notes.js';
+import type { ChangeEntry } from '../../lambdas/lib/types.js';
 import { closest } from '../../lambdas/lib/validation.js';
 import { releaseVersionOf, SERVICE_PATTERN, versionProblem } from '../../lambdas/lib/version.js';
 import type { PublishBuild } from '../runtime/ci.js';
@@ -31,6 +34,30 @@ export interface PublishFlags {
   imageDigest?: string | undefined;
   /** Comma-separated full SHAs: the commits the build contains. */
   commits?: string | undefined;
+  /** A file of `git log --format='%H%x09%an%x09%aI%x09%s' PREV..TAG` lines (`-`: standard input): the release's notes. */
+  changesFile?: string | undefined;
+}
+
+/** `--changes-file F`: the commits since the previous tag, checked by the manifest's rules; the problems name the flag. */
+export function changesFromFile(file: string | undefined, problems: string[], read: (file: string) => string = (f) => readFileSync(f === '-' ? 0 : f, 'utf8')): ChangeEntry[] | undefined {
+  if (file === undefined) return undefined;
+  const how = `git log --format='${CHANGE_LOG_FORMAT}' PREV..TAG > ${file === '-' ? 'changes.tsv' : file}`;
+  let text: string;
+  try {
+    text = read(file);
+  } catch (err) {
+    problems.push(`--changes-file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); write it with ${how}`);
+    return undefined;
+  }
+  try {
+    const changes = parseChangeLog(text, `--changes-file ${file}`);
+    const issues = changeIssues(changes);
+    problems.push(...issues.slice(0, 5).map((i) => `--changes-file ${file}: ${i.field}: ${i.problem}`));
+    return changes;
+  } catch (err) {
+    problems.push(`${(err as Error).message}; write it with ${how}`);
+    return undefined;
+  }
 }
 
 /** `--commits a,b` / `--fixes a,b`: full SHAs, each checked; the problems name the flag. */
@@ -99,6 +126,7 @@ export function validatePublishBuild(flags: PublishFlags, config?: PipelineConfi
   if (flags.build !== undefined && !/^[\w.-]{1,64}$/.test(flags.build)) problems.push(`--build ${JSON.stringify(flags.build.slice(0, 80))}: expected a build id of letters, digits, ".", "_" or "-", e.g. --build 456`);
 
   const commits = commitList('commits', flags.commits, problems);
+  const changes = changesFromFile(flags.changesFile, problems);
   if (dir !== undefined) problems.push(...folderProblems(dir, flags.entry));
   else if (flags.entry !== undefined && !isSafeRelativePath(flags.entry)) problems.push(entryPathProblem(flags.entry));
 
@@ -112,6 +140,7 @@ export function validatePublishBuild(flags: PublishFlags, config?: PipelineConfi
     ...(flags.build ? { build: flags.build } : {}),
     ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
     ...(commits ? { commits } : {}),
+    ...(changes ? { changes } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { envIssues } from '../../lambdas/lib/config-release.js';
 import { buildFileKey, isSafeRelativePath, manifestKey, testReportKey } from '../../lambdas/lib/keys.js';
 import { parseManifest, parseTestReport, sha256Hex } from '../../lambdas/lib/manifest.js';
 import type { ObjectStore } from '../../lambdas/lib/ports.js';
-import type { BuildManifest, SuiteResult, TestReport } from '../../lambdas/lib/types.js';
+import type { BuildManifest, ChangeEntry, SuiteResult, TestReport } from '../../lambdas/lib/types.js';
 import { configVersionOf } from '../../lambdas/lib/version.js';
 
 /** What CI does for tagflow: upload a build with its manifest, and report test results. */
@@ -26,6 +26,8 @@ export interface PublishBuild {
   imageDigest?: string;
   /** The commits the build contains, newest first (`git rev-list <tag>`): lets a later dot release of an older line see whether this build holds its fix. */
   commits?: string[];
+  /** The commits since the previous release tag, newest first (`git log PREV..TAG`): the release's notes (release-notes.ts). */
+  changes?: ChangeEntry[];
 }
 
 /**
@@ -48,6 +50,7 @@ export async function publishBuild(store: ObjectStore, bucket: string, b: Publis
     ...(b.imageDigest ? { imageDigest: b.imageDigest } : {}),
     ...(b.entry ? { entry: b.entry } : {}),
     ...(b.commits ? { commits: b.commits } : {}),
+    ...(b.changes ? { changes: b.changes } : {}),
     createdAt: now.toISOString(),
     files: files.map((f) => ({ path: f.rel, size: f.bytes.byteLength, sha256: sha256Hex(f.bytes) })),
   };

@@ -37,7 +37,7 @@ describe('tagflow local release --notify', () => {
     const lines = r.out.filter((l) => l.startsWith('demo v1.0.0'));
     expect(lines[0]).toMatch(/^demo v1\.0\.0: release started/);
     expect(lines.filter((l) => /promoted/i.test(l))).toHaveLength(3);
-    expect(lines.at(-1)).toBe('demo v1.0.0 released: v1.0.0 is live in dev, staging, prod');
+    expect(lines.at(-1)).toBe('demo v1.0.0 released: v1.0.0 is live in dev, staging, prod (no changes listed)');
     // The final line comes before the outcome line the CLI prints at the end.
     expect(r.out.indexOf(lines.at(-1)!)).toBeLessThan(r.out.findIndex((l) => l.startsWith('✔ SUCCEEDED')));
 

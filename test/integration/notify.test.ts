@@ -35,7 +35,7 @@ describe('--notify', () => {
       'told v1.0.0 promoted to dev: smoke tests passed',
       'told v1.0.0 promoted to staging: smoke tests passed',
       'told v1.0.0 promoted to prod: smoke tests passed',
-      'told v1.0.0 released: v1.0.0 is live in dev, staging, prod',
+      'told v1.0.0 released: v1.0.0 is live in dev, staging, prod (no changes listed)',
     ]);
   });
 

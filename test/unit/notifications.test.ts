@@ -133,8 +133,8 @@ describe('the release notifications', () => {
   });
 
   it('publish a Chatbot custom notification whose description is the line', () => {
-    const [r] = renderNotifications(bus('Release Succeeded', { service: 'api', version: 'v2', reason: 'live in prod' }), (n) => ({ ruleName: n.name, ruleArn: 'arn' }));
-    expect(JSON.parse(r!.message)).toEqual({ version: '1.0', source: 'custom', content: { title: 'tagflow: Release succeeded', description: 'api v2 released: live in prod' } });
+    const [r] = renderNotifications(bus('Release Succeeded', { service: 'api', version: 'v2', reason: 'live in prod', notes: { count: 2, summary: '2 changes: 1 feat, 1 fix' } }), (n) => ({ ruleName: n.name, ruleArn: 'arn' }));
+    expect(JSON.parse(r!.message)).toEqual({ version: '1.0', source: 'custom', content: { title: 'tagflow: Release succeeded', description: 'api v2 released: live in prod (2 changes: 1 feat, 1 fix)' } });
   });
 
   it('match nothing from other sources or detail-types', () => {

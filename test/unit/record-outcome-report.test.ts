@@ -48,7 +48,7 @@ describe('record-outcome writes the release report', () => {
     const puts: { loc: ObjectLocation; body: string; contentType?: string | undefined }[] = [];
     const w = world(async (loc, body, contentType) => void puts.push({ loc, body: String(body), contentType }));
     const out = await recordOutcome(input, w.deps);
-    expect(out).toEqual({ outcome: 'succeeded', reason: 'v1.4.0 is live in dev', environments: ['dev'], report: 's3://acme-artifacts/reports/api/v1.4.0.html' });
+    expect(out).toEqual({ outcome: 'succeeded', reason: 'v1.4.0 is live in dev', environments: ['dev'], report: 's3://acme-artifacts/reports/api/v1.4.0.html', notes: { count: 0, summary: 'no changes listed' } });
     expect(puts).toHaveLength(1);
     expect(puts[0]!.loc).toEqual({ bucket: 'acme-artifacts', key: 'reports/api/v1.4.0.html' });
     expect(puts[0]!.contentType).toBe('text/html; charset=utf-8');

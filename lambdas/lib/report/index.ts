@@ -1,4 +1,5 @@
 import type { Ledger } from '../ports.js';
+import type { ReleaseNotes } from '../release-notes.js';
 import { renderReport } from './render.js';
 
 export { renderReport } from './render.js';
@@ -13,8 +14,8 @@ export async function readReleaseData(ledger: Pick<Ledger, 'getRelease' | 'getOu
   return { release, outcome, decisions };
 }
 
-/** The release's report as one HTML page, or undefined when the ledger has no such release. */
-export async function releaseReport(ledger: Pick<Ledger, 'getRelease' | 'getOutcome' | 'decisions'>, service: string, version: string, generatedAt?: string): Promise<string | undefined> {
+/** The release's report as one HTML page (with its notes when given), or undefined when the ledger has no such release. */
+export async function releaseReport(ledger: Pick<Ledger, 'getRelease' | 'getOutcome' | 'decisions'>, service: string, version: string, generatedAt?: string, notes?: ReleaseNotes): Promise<string | undefined> {
   const data = await readReleaseData(ledger, service, version);
-  return data && renderReport(data, generatedAt ? { generatedAt } : {});
+  return data && renderReport(notes ? { ...data, notes } : data, generatedAt ? { generatedAt } : {});
 }

@@ -1,3 +1,4 @@
+import type { ReleaseNotes } from '../release-notes.js';
 import type { Decision, OutcomeRecord, ReleaseRecord } from '../types.js';
 
 /**
@@ -10,6 +11,8 @@ export interface ReleaseData {
   release: ReleaseRecord;
   outcome?: OutcomeRecord | undefined;
   decisions: Decision[];
+  /** The release's notes (release-notes-source.ts), read beside the ledger; absent: the report has no notes section. */
+  notes?: ReleaseNotes | undefined;
 }
 
 /** One bar of the timeline: consecutive decisions of one step in one lane, from the end of the bar before. */
@@ -106,6 +109,7 @@ export interface ReportModel {
   decisions: Decision[];
   approvals: ApprovalEntry[];
   canaries: CanarySeries[];
+  notes: ReleaseNotes | undefined;
 }
 
 const RELEASE_LANE = 'release';
@@ -135,6 +139,7 @@ export function reportModel(data: ReleaseData): ReportModel {
     decisions,
     approvals: approvalsOf(decisions),
     canaries: canariesOf(current, release.configSnapshot),
+    notes: data.notes,
   };
 }
 

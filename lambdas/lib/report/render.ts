@@ -1,5 +1,6 @@
 import { canaryCharts, timelineChart, type Chart } from './charts.js';
 import { escapeHtml as h, formatDuration, formatTime, STYLE } from './html.js';
+import { notesSummary } from '../release-notes.js';
 import { reportModel, type ReleaseData, type ReportModel } from './model.js';
 
 /**
@@ -26,6 +27,7 @@ export function renderModel(m: ReportModel, opts: { generatedAt?: string } = {})
 <body>
 <main>
 ${header(m)}
+${notesSection(m)}
 ${planSection(m)}
 ${timelineSection(m)}
 ${approvalsSection(m)}
@@ -59,6 +61,20 @@ function header(m: ReportModel): string {
 <p class="reason">${h(o?.reason ?? 'The release has no outcome yet: it is running, or its execution ended without one being recorded.')}</p>${failedRollback}</div>
 ${attempts}
 </header>`;
+}
+
+/** The commits the release brings, by conventional type; subjects and authors are CI's text, so escaped. */
+function notesSection(m: ReportModel): string {
+  const n = m.notes;
+  if (!n) return '';
+  const since = n.since ? `since ${h(n.since)}${n.environment ? `, the previous known-good version in ${h(n.environment)}` : ''}: ` : '';
+  const groups = n.groups.map(
+    (g) =>
+      `<h3>${h(g.title)}</h3><ul class="notes" data-group="${h(g.key)}">${g.changes
+        .map((c) => `<li>${c.scope ? `<strong>${h(c.scope)}:</strong> ` : ''}${h(c.description)}${c.breaking && c.type ? ` (${h(c.type)})` : ''} <span class="meta"><code title="${h(c.sha)}">${h(c.sha.slice(0, 7))}</code>${c.author ? ` ${h(c.author)}` : ''}</span></li>`)
+        .join('')}</ul>`,
+  );
+  return `<section id="notes"><h2>Release notes</h2><p class="meta">${since}${h(notesSummary(n))}</p>${groups.join('\n')}</section>`;
 }
 
 const verdictWords = (v: string) => ({ succeeded: 'Succeeded', failed: 'Failed', 'rolled-back': 'Rolled back', aborted: 'Aborted' })[v] ?? 'In progress';

@@ -1,5 +1,6 @@
 import { errorMessage, errorName } from '../errors.js';
 import type { Deps } from '../ports.js';
+import type { ReleaseNotes } from '../release-notes.js';
 import { releaseReport } from './index.js';
 import { reportKey } from './key.js';
 
@@ -8,9 +9,9 @@ import { reportKey } from './key.js';
  * (`reports/<service>/<version>.html`); its S3 URI, or null when it could not be written. A
  * report is for people: failing to write one is logged and never fails the release's outcome.
  */
-export async function writeReleaseReport(deps: Pick<Deps, 'ledger' | 'clock' | 'store' | 'locations' | 'log'>, service: string, version: string): Promise<string | null> {
+export async function writeReleaseReport(deps: Pick<Deps, 'ledger' | 'clock' | 'store' | 'locations' | 'log'>, service: string, version: string, notes?: ReleaseNotes): Promise<string | null> {
   try {
-    const html = await releaseReport(deps.ledger, service, version, deps.clock.now().toISOString());
+    const html = await releaseReport(deps.ledger, service, version, deps.clock.now().toISOString(), notes);
     if (html === undefined) throw new Error(`the ledger has no release ${service} ${version}`);
     const loc = { bucket: deps.locations.artifactsBucket, key: reportKey(service, version) };
     await deps.store.put(loc, html, 'text/html; charset=utf-8');

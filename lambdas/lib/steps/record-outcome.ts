@@ -1,5 +1,8 @@
+import { errorMessage } from '../errors.js';
 import { describeFailure, type StepFailure } from '../failure.js';
 import type { Deps } from '../ports.js';
+import { notesSummary, type ReleaseNotes } from '../release-notes.js';
+import { loadReleaseNotes } from '../release-notes-source.js';
 import { writeReleaseReport } from '../report/write.js';
 import type { Decision, OutcomeRecord, ReleaseOutcome, ReleaseRequest } from '../types.js';
 import { describeRestore } from './restore.js';
@@ -18,6 +21,8 @@ export interface RecordOutcomeOutput {
   environments: string[];
   /** The release report's S3 URI (`reports/<service>/<version>.html` in the artifacts bucket), for the outcome's event; null when it could not be written. */
   report: string | null;
+  /** The release notes in counts only (release-notes.ts notesSummary: safe in a notification line); the report lists them. */
+  notes: { count: number; summary: string };
 }
 
 /** Step 7: the release's outcome, written once, with why; then its report, which never fails the outcome. */
@@ -71,8 +76,19 @@ export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 
       : {}),
   };
   await deps.ledger.recordOutcome(record);
-  const report = await writeReleaseReport(deps, release.service, release.version);
-  return { outcome, reason, environments: reached, report };
+  const notes = await notesOf(deps, release.service, release.version, input.plan.map((p) => p.name));
+  const report = await writeReleaseReport(deps, release.service, release.version, notes);
+  return { outcome, reason, environments: reached, report, notes: { count: notes?.changes.length ?? 0, summary: notes ? notesSummary(notes) : 'no changes listed' } };
+}
+
+/** The notes since the previous known-good version of the plan's last environment; like the report, they never fail the outcome. */
+async function notesOf(deps: Pick<Deps, 'ledger' | 'store' | 'locations' | 'log'>, service: string, version: string, plan: string[]): Promise<ReleaseNotes | undefined> {
+  try {
+    return await loadReleaseNotes({ ledger: deps.ledger, store: deps.store, artifactsBucket: deps.locations.artifactsBucket }, service, version, { plan });
+  } catch (err) {
+    deps.log?.warn('release notes not made; the outcome is recorded', { service, version, reason: errorMessage(err) });
+    return undefined;
+  }
 }
 
 /** What a compensation did, from its evidence (restore.ts): "canary v1.2.0 removed from prod at 10%; all traffic on v1.0.0", or "rolled staging back from v1.1.0 to v1.0.0". */
