@@ -102,6 +102,7 @@ export class TagflowStack extends Stack {
     /** What some steps need beyond the common environment. */
     const extraEnvironment: Partial<Record<StepName, Record<string, string>>> = {
       'request-approval': { EVENT_BUS_NAME: bus.eventBusName, APPROVAL_URL: this.approvals.url.url },
+      'detect-drift': { EVENT_BUS_NAME: bus.eventBusName },
     };
     const access = {
       bus,

@@ -5,6 +5,7 @@ import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { REPORTS_PREFIX } from '../lambdas/lib/report/key.js';
+import { DRIFT_DETECTED } from '../lambdas/lib/steps/detect-drift.js';
 import type { StepName } from '../lambdas/steps.js';
 import { grantPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -13,7 +14,7 @@ import { acknowledgeWildcardResource } from './nag.js';
  * What each step touches, read off its core in `lambdas/lib/steps/`. A `Record` over
  * `StepName`, so a new step does not type-check until someone decides its access.
  */
-export type TargetUse = 'deploy' | 'stage' | 'shift' | 'invoke';
+export type TargetUse = 'deploy' | 'stage' | 'shift' | 'invoke' | 'read';
 
 export interface StepAccess {
   /** The ledger table: every user of it reads and writes (decisions, records, locks). */
@@ -29,7 +30,8 @@ export interface StepAccess {
    * alias's weights (`setCanaryWeight`); `invoke` calls the alias for `invoke` smoke checks;
    * `stage` publishes a version as `deploy` does but cannot move the alias (pre-traffic checks).
    * A rollback does both `deploy` and `invoke`: it moves the alias back (to a published version,
-   * or from the promoted copy), then smoke-tests.
+   * or from the promoted copy), then smoke-tests. `read` only reads the alias (GetAlias), for
+   * the drift check.
    */
   targets?: readonly TargetUse[];
   /**
@@ -83,6 +85,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   rollback: { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
   // The train's conductor: reads the trains from its config and members' environments, records the train's decisions.
   train: { ledger: true, config: true },
+  // The scheduled drift check: reads each environment's state and the targets' aliases, marks a drift on the environment, announces it.
+  'detect-drift': { ledger: true, config: true, targets: ['read'], events: [DRIFT_DETECTED] },
 };
 
 /** The ledger adapter's calls: GetItem, PutItem, UpdateItem (all conditional where it matters), Query. Never DeleteItem or Scan. */
@@ -111,12 +115,14 @@ export const METRICS_ACTIONS = ['cloudwatch:GetMetricData'];
 export const EVENT_SOURCE = 'tagflow';
 /** normalise-rollback reads an alarm's tags when its event carries none (CloudWatchAlarmTags). */
 export const ALARM_TAG_ACTIONS = ['cloudwatch:ListTagsForResource'];
+/** LambdaAliasServing (the drift check): GetAlias, nothing else. */
+export const READ_ACTIONS = ['lambda:GetAlias'];
 /** LambdaInvoker: Invoke on the alias. */
 export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
 
 /** The Lambda actions on the targets for these uses, without repeats. */
 export function targetActions(uses: readonly TargetUse[]): string[] {
-  const actions = [...(uses.includes('deploy') ? DEPLOY_ACTIONS : []), ...(uses.includes('stage') ? STAGE_ACTIONS : []), ...(uses.includes('shift') ? SHIFT_ACTIONS : []), ...(uses.includes('invoke') ? INVOKE_ACTIONS : [])];
+  const actions = [...(uses.includes('deploy') ? DEPLOY_ACTIONS : []), ...(uses.includes('stage') ? STAGE_ACTIONS : []), ...(uses.includes('shift') ? SHIFT_ACTIONS : []), ...(uses.includes('invoke') ? INVOKE_ACTIONS : []), ...(uses.includes('read') ? READ_ACTIONS : [])];
   return [...new Set(actions)];
 }
 

@@ -27,6 +27,8 @@ export const STEP_NAMES = [
   'prepare-rollback',
   'rollback',
   'train',
+  // Not in a machine: the drift check's schedule (infra/drift.ts) invokes it.
+  'detect-drift',
 ] as const;
 
 export type StepName = (typeof STEP_NAMES)[number];

@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LockLost } from '../lib/errors.js';
 import type { ClaimResult, Ledger, LedgerFreeze, LockResult } from '../lib/ports.js';
-import type { AttemptRecord, Decision, EnvironmentState, OutcomeRecord, ReleaseRecord } from '../lib/types.js';
+import type { AttemptRecord, Decision, DriftMark, EnvironmentState, OutcomeRecord, ReleaseRecord } from '../lib/types.js';
 import { documentClient, isConditionFailure } from './dynamodb-table.js';
 import { call } from './transient.js';
 
@@ -254,6 +254,8 @@ export class DynamoDbLedger implements Ledger {
       lastOutcome: state.lastOutcome,
       updatedAt: state.updatedAt,
       canary: state.canary,
+      // null clears a drift mark (a release or rollback restored a known state); undefined leaves it.
+      drift: state.drift,
       revision: next,
     };
     const set = Object.entries(fields).filter(([, v]) => v !== undefined);
@@ -278,6 +280,30 @@ export class DynamoDbLedger implements Ledger {
       throw new LockLost(
         `${state.environment} of ${state.service} changed under this execution (lock holder ${now?.lockHolder ?? 'none'}, revision ${now?.revision ?? 0}, expected holder ${holder} at revision ${state.revision}); nothing was written`,
       );
+    }
+  }
+
+  async markDrift(service: string, environment: string, mark: DriftMark | null, revision: number, nowMs: number): Promise<boolean> {
+    try {
+      await call('DynamoDB UpdateItem (drift mark)', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: svcKey(service), sk: envKey(environment) },
+            // An environment no release reached yet gets its item, shaped as acquireLock makes it.
+            UpdateExpression:
+              'SET #drift = :drift, revision = :next, #service = :s, #environment = :e, kind = :kind, goodVersions = if_not_exists(goodVersions, :none), #refs = if_not_exists(#refs, :noRefs), healthy = if_not_exists(healthy, :false)',
+            // Only over the state the check compared, and never under a live release's lock.
+            ConditionExpression: '(revision = :rev OR attribute_not_exists(revision)) AND (attribute_not_exists(lockHolder) OR lockExpiresAt < :now)',
+            ExpressionAttributeNames: { '#drift': 'drift', '#service': 'service', '#environment': 'environment', '#refs': 'refs' },
+            ExpressionAttributeValues: { ':drift': mark, ':next': revision + 1, ':rev': revision, ':now': nowMs, ':s': service, ':e': environment, ':kind': 'environment', ':none': [], ':noRefs': {}, ':false': false },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return false;
     }
   }
 

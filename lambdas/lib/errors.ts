@@ -101,6 +101,14 @@ export class DeployWindowClosed extends TagflowError {
 }
 
 /**
+ * What serves in the environment is not what the ledger says (the drift check marked it): no
+ * release goes there until a person acknowledges the drift or a rollback restores a known state.
+ */
+export class EnvironmentDrifted extends TagflowError {
+  override readonly name = 'EnvironmentDrifted';
+}
+
+/**
  * A release older than what an environment runs (`v1.99.4` into a prod at `v1.100.0`), or a
  * fix that a newer line may lack when nobody can acknowledge that: refused unless an emergency's
  * approvers override it (hotfix-order.ts).

@@ -5,6 +5,7 @@ import type {
   AttemptRecord,
   LatencyThresholds,
   Decision,
+  DriftMark,
   EnvironmentState,
   OutcomeRecord,
   ReleaseRecord,
@@ -80,6 +81,12 @@ export interface Ledger {
    */
   putEnvironment(state: EnvironmentState, holder: string): Promise<EnvironmentState>;
   environments(service: string): Promise<EnvironmentState[]>;
+  /**
+   * Sets (or, with `null`, clears) the environment's drift mark without the lock: a conditional
+   * write that succeeds only if nobody wrote since `revision` and no unexpired lock is held
+   * (a release's own write wins; the next check sees its state). False when the condition failed.
+   */
+  markDrift(service: string, environment: string, mark: DriftMark | null, revision: number, nowMs: number): Promise<boolean>;
   releases(service: string): Promise<{ release: ReleaseRecord; outcome?: OutcomeRecord }[]>;
   services(): Promise<string[]>;
   /**

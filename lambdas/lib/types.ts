@@ -60,15 +60,6 @@ export interface ManifestFile {
   sha256: string;
 }
 
-/** One commit of a build's `changes`: `git log --format='%H%x09%an%x09%aI%x09%s'`. */
-export interface ChangeEntry {
-  sha: string;
-  subject: string;
-  author?: string;
-  /** ISO 8601, the author date. */
-  date?: string;
-}
-
 export interface BuildManifest {
   service: string;
   version: string;
@@ -83,11 +74,6 @@ export interface BuildManifest {
    * its fix (hotfix-order.ts). Absent: nobody can tell.
    */
   commits?: string[];
-  /**
-   * The commits since the previous release's tag, newest first (`git log PREV..TAG`): what the
-   * release's notes list (release-notes.ts). Absent: the build lists none.
-   */
-  changes?: ChangeEntry[];
   createdAt: string;
   files: ManifestFile[];
   /**
@@ -153,6 +139,27 @@ export interface EnvironmentState {
   lockExpiresAt?: number;
   /** A canary in progress: the new version's share of traffic beside `version` (the baseline). */
   canary?: CanaryState | null;
+  /**
+   * What serves differs from this state (the drift check found it): new releases into the
+   * environment are refused until a person acknowledges it or a release or rollback succeeds
+   * there. `null` once cleared.
+   */
+  drift?: DriftMark | null;
+}
+
+/** A drift the scheduled check found, as the ledger keeps it (lambdas/lib/steps/detect-drift.ts). */
+export interface DriftMark {
+  /** ISO instant of the first check that found this drift. */
+  detectedAt: string;
+  /** What the ledger had, and what served instead, in release versions where known. */
+  expected: string;
+  actual: string;
+  differences: string[];
+  /**
+   * A person accepted this drift (`tagflow drift --acknowledge`): releases go again, and the
+   * same drift is not reported again; a different one replaces the mark.
+   */
+  acknowledged?: { by: string; at: string; reason: string };
 }
 
 export interface CanaryState {

@@ -21,6 +21,9 @@ import { run as smoke } from '../../lambdas/smoke/handler.js';
 import { run as testsGate } from '../../lambdas/tests-gate/handler.js';
 import { run as verifyApproval } from '../../lambdas/verify-approval/handler.js';
 import { run as train } from '../../lambdas/train/handler.js';
+import { run as detectDrift } from '../../lambdas/detect-drift/handler.js';
+import { FleetServing } from './fleet-serving.js';
+import type { LocalFleet } from './fleet.js';
 import type { StepFn } from '../../lambdas/lib/step-handler.js';
 import type { StepName } from '../../lambdas/steps.js';
 
@@ -49,4 +52,7 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'prepare-rollback': prepareRollback,
   rollback,
   train,
+  // Locally what serves is the fleet, which is also the runtime's target for every "local" target.
+  'detect-drift': ((input, deps) =>
+    detectDrift(input, { ...deps, serving: (target) => (target.type === 'local' ? new FleetServing(deps.targets(target) as unknown as LocalFleet) : { serving: async () => undefined }) })) as StepFn<never, unknown>,
 };

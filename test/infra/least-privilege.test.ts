@@ -7,7 +7,7 @@ import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
 import { APPROVALS_RESERVED_CONCURRENCY } from '../../infra/approvals.js';
 import { aslPutEvents, readAslPutEvents } from '../../infra/event-grants.js';
 import type { TagflowStack } from '../../infra/stack.js';
-import { DEPLOY_ACTIONS, IMAGE_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STAGE_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
+import { DEPLOY_ACTIONS, IMAGE_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, READ_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STAGE_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
 import { list, flat, type Json, type Statement } from '../support/template.js';
 
 /**
@@ -65,6 +65,7 @@ function expectedActions(a: StepAccess): string[] {
   if (a.targets?.includes('stage')) STAGE_ACTIONS.forEach((x) => out.add(x));
   if (a.targets?.includes('shift')) SHIFT_ACTIONS.forEach((x) => out.add(x));
   if (a.targets?.includes('invoke')) INVOKE_ACTIONS.forEach((x) => out.add(x));
+  if (a.targets?.includes('read')) READ_ACTIONS.forEach((x) => out.add(x));
   if ((a.targets?.includes('deploy') || a.targets?.includes('stage')) && a.environments) IMAGE_ACTIONS.forEach((x) => out.add(x));
   if (a.metrics) METRICS_ACTIONS.forEach((x) => out.add(x));
   if (a.events?.length) out.add('events:PutEvents');
@@ -111,8 +112,8 @@ describe('each function\'s role is its row of STEP_ACCESS', () => {
 describe('events:PutEvents', () => {
   it('is conditioned on source tagflow and the detail-types the grantee puts, for every role that has it', () => {
     const puts = allStatements().filter((s) => list(s.Action).includes('events:PutEvents'));
-    // request-approval, the webhook, the reconciler (Release Aborted), both state machines, and the CLI policy (send-event).
-    expect(puts).toHaveLength(6);
+    // request-approval, the drift check, the webhook, the reconciler (Release Aborted), both state machines, and the CLI policy (send-event).
+    expect(puts).toHaveLength(7);
     for (const s of puts) {
       expect(s.Condition?.['ForAllValues:StringEquals']?.['events:source'], JSON.stringify(s)).toEqual(['tagflow']);
       expect(s.Condition?.['ForAllValues:StringEquals']?.['events:detail-type'], JSON.stringify(s)).toBeDefined();
@@ -120,6 +121,7 @@ describe('events:PutEvents', () => {
       expect(list(s.Resource).map(flat)).toEqual([`<${idOf(stack.bus as never)}.Arn>`]);
     }
     expect(putEventsConditions(statementsOf('request-approval'))).toEqual([conditionFor(['Approval Requested'])]);
+    expect(putEventsConditions(statementsOf('detect-drift'))).toEqual([conditionFor(['Drift Detected'])]);
   });
 
   it('the state machines may put exactly the detail-types of their putEvents Tasks', () => {

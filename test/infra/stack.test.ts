@@ -153,7 +153,8 @@ describe('functions', () => {
       expect(p.LoggingConfig.LogGroup, step).toHaveProperty('Ref');
       const env = p.Environment.Variables;
       // The step that requests approvals also puts its event and names the approval URL in it.
-      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : [];
+      // The drift check puts `Drift Detected`.
+      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : [];
       expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', ...extra].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
@@ -164,7 +165,7 @@ describe('functions', () => {
     // Their handlers import the config adapter; bundles.test.ts shows the copy landing in the asset.
     const readsConfig = (handler: string) => readFileSync(join(PROJECT_ROOT, 'lambdas', handler, 'handler.ts'), 'utf8').includes("from '../adapters/aws/config.js'");
     const functions = [...stack.functions.values(), stack.webhook.fn, stack.approvals.fn];
-    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval', 'train', 'verify-approval']);
+    expect(functions.filter((fn) => readsConfig(fn.step)).map((fn) => fn.step).sort()).toEqual(['check-policy', 'decide-approval', 'detect-drift', 'github-webhook', 'normalise', 'normalise-rollback', 'request-approval', 'train', 'verify-approval']);
     // What they get: the validated config with its defaults, as JSON (infra/shipped-config.ts).
     const shipped = JSON.stringify(loadPipelineConfig(LAMBDA_TARGETS).config);
     for (const fn of functions) {
@@ -348,7 +349,10 @@ describe('IAM', () => {
     for (const step of ['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke', 'pre-traffic']) {
       for (const action of lambdaActions(step)) expect(resourcesFor(statementsOf(step), action), `${step} ${action}`).toEqual(expected);
     }
-    for (const step of STEP_NAMES.filter((s) => !['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke', 'pre-traffic'].includes(s))) {
+    // The drift check reads the aliases (GetAlias), nothing else (issue 16).
+    expect(lambdaActions('detect-drift')).toEqual(['lambda:GetAlias']);
+    expect(resourcesFor(statementsOf('detect-drift'), 'lambda:GetAlias')).toEqual(expected);
+    for (const step of STEP_NAMES.filter((s) => !['deploy', 'start-canary', 'shift-canary', 'rollback-stage', 'rollback', 'smoke', 'pre-traffic', 'detect-drift'].includes(s))) {
       expect(actionsOf(statementsOf(step)).filter((a) => a.startsWith('lambda:')), step).toEqual([]);
     }
   });
@@ -406,7 +410,8 @@ describe('emergency approvals', () => {
     expect(resourcesFor(statements, 'events:PutEvents')).toEqual([busArn()]);
     const env = resources[fnId('request-approval')]!.Properties.Environment.Variables;
     expect(env.APPROVAL_URL).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(stack.approvals.url.node.defaultChild as never), 'FunctionUrl'] });
-    expect(STEP_NAMES.filter((s) => actionsOf(statementsOf(s)).includes('events:PutEvents'))).toEqual(['request-approval']);
+    // And the drift check, for `Drift Detected` only (test/infra/least-privilege.test.ts).
+    expect(STEP_NAMES.filter((s) => actionsOf(statementsOf(s)).includes('events:PutEvents'))).toEqual(['request-approval', 'detect-drift']);
   });
 
   it('decisions arrive through a function URL with AWS_IAM auth, and only its function may answer the release machine\'s tasks', () => {

@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from '../config.js';
 import { decide } from '../decisions.js';
-import { DeployWindowClosed, VersionRegression } from '../errors.js';
+import { DeployWindowClosed, EnvironmentDrifted, VersionRegression } from '../errors.js';
 import { approvalTimeoutSeconds } from '../approval-timeout.js';
 import { approversOf } from '../approval-kinds.js';
 import { REQUIRED_APPROVALS } from '../policy-constants.js';
@@ -67,6 +67,20 @@ export interface CheckPolicyInput {
 
 const HOUR_MS = 3_600_000;
 
+/** A drift marked and not acknowledged keeps every release out of the environment (lambdas/lib/steps/detect-drift.ts). */
+async function refuseDrifted(input: CheckPolicyInput, deps: Pick<Deps, 'ledger' | 'clock'>): Promise<void> {
+  const { release } = input;
+  const env = input.stage.environment.name;
+  // The service's environments, one query (the hotfix check reads the same).
+  const drift = (await deps.ledger.environments(release.service)).find((e) => e.environment === env)?.drift;
+  if (!drift || drift.acknowledged) return;
+  const summary =
+    `${env} of ${release.service} has drifted since ${drift.detectedAt}: the ledger has ${drift.expected}; it serves ${drift.actual} (${drift.differences.join('; ')}). ` +
+    `No release goes there until a person acknowledges it (tagflow drift --acknowledge --service ${release.service} --environment ${env} --reason "…") or a rollback restores a known state`;
+  await decide(deps, release, { step: 'policy', environment: env, verdict: 'failed', summary, evidence: { drift } });
+  throw new EnvironmentDrifted(summary);
+}
+
 export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'> & HotfixDeps & { approvals: Pick<ApprovalStore, 'get'> }): Promise<PolicyCheck> {
   const { release } = input;
   const env = input.stage.environment.name;
@@ -76,6 +90,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
   const order = config.services[release.service]?.environments.map((e) => e.name) ?? [];
   const hotfix = await hotfixOrder(input, order, deps, configured?.approvers ?? []);
   if (hotfix.skip) return hotfix.skip;
+  await refuseDrifted(input, deps);
   const ledgerFreezes = (await deps.ledger.freezes()).filter((f) => f.unfrozenAt === undefined);
   const policy = withLedgerFreezes(configured ?? UNCONFIGURED_POLICY, ledgerFreezes, release.service);
   const now = deps.clock.now();

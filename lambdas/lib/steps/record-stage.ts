@@ -19,7 +19,8 @@ export async function recordStage(input: RecordStageInput, deps: Pick<Deps, 'led
   if (!state || state.version !== release.version) throw new LockLost(`${env} of ${release.service} no longer serves ${release.version} (it serves ${state?.version ?? 'nothing'})`);
   const previousGood = state.goodVersions.find((v) => v !== release.version);
   await deps.ledger.putEnvironment(
-    { ...state, healthy: true, goodVersions: withGood(state.goodVersions, release.version), lastOutcome: 'succeeded', lastReleaseId: input.releaseId, updatedAt: deps.clock.now().toISOString() },
+    // A known-good release is a known state again: any drift mark goes.
+    { ...state, healthy: true, goodVersions: withGood(state.goodVersions, release.version), lastOutcome: 'succeeded', lastReleaseId: input.releaseId, updatedAt: deps.clock.now().toISOString(), ...(state.drift ? { drift: null } : {}) },
     input.executionId,
   );
   await decide(deps, release, {

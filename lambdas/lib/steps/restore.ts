@@ -133,7 +133,8 @@ export async function restoreEnvironment(args: RestoreArgs, deps: RestoreDeps): 
   // The suspect is known-good no more: neither the next rollback's target nor status's previous good.
   const good = shifted.state.goodVersions.filter((v) => v !== args.avoid || v === to);
   await deps.ledger.putEnvironment(
-    { ...shifted.state, healthy: true, goodVersions: withGood(good, to), lastOutcome: 'rolled-back', updatedAt: deps.clock.now().toISOString() },
+    // Back on a known-good version: a known state again, so any drift mark goes.
+    { ...shifted.state, healthy: true, goodVersions: withGood(good, to), lastOutcome: 'rolled-back', updatedAt: deps.clock.now().toISOString(), ...(shifted.state.drift ? { drift: null } : {}) },
     args.holder,
   );
   const summary = describeRestore(change);
