@@ -60,6 +60,15 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/** One commit of a build's `changes`: `git log --format='%H%x09%an%x09%aI%x09%s'`. */
+export interface ChangeEntry {
+  sha: string;
+  subject: string;
+  author?: string;
+  /** ISO 8601, the author date. */
+  date?: string;
+}
+
 export interface BuildManifest {
   service: string;
   version: string;
@@ -74,6 +83,11 @@ export interface BuildManifest {
    * its fix (hotfix-order.ts). Absent: nobody can tell.
    */
   commits?: string[];
+  /**
+   * The commits since the previous release's tag, newest first (`git log PREV..TAG`): what the
+   * release's notes list (release-notes.ts). Absent: the build lists none.
+   */
+  changes?: ChangeEntry[];
   createdAt: string;
   files: ManifestFile[];
   /**
