@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import { loadReleaseNotes, NotesUnavailable } from '../../lambdas/lib/release-notes-source.js';
-import { notesMarkdown, notesText } from '../../lambdas/lib/release-notes.js';
+import { notesMarkdown, notesText, type ReleaseNotes } from '../../lambdas/lib/release-notes.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN, versionProblem } from '../../lambdas/lib/version.js';
 import type { Backend } from './backend.js';
 import { CliInputError } from './cli-errors.js';
@@ -40,6 +40,20 @@ export async function notesLines(b: Pick<Backend, 'ledger' | 'store' | 'artifact
     return format === 'markdown' ? notesMarkdown(notes).trimEnd().split('\n') : notesText(notes);
   } catch (err) {
     if (err instanceof NotesUnavailable) throw new CliInputError(`${err.message}; publish the build first (tagflow local publish-build … --changes-file changes.tsv)`);
+    throw err;
+  }
+}
+
+/**
+ * The notes for `tagflow report`'s Release notes section (pass them as `{ ...data, notes }` to
+ * renderReport), as record-outcome made them; undefined when the build cannot be read, so the
+ * report is written all the same, without that section.
+ */
+export async function notesForReport(b: Pick<Backend, 'ledger' | 'store' | 'artifactsBucket'>, service: string, version: string): Promise<ReleaseNotes | undefined> {
+  try {
+    return await loadReleaseNotes({ ledger: b.ledger, store: b.store, artifactsBucket: b.artifactsBucket }, service, version);
+  } catch (err) {
+    if (err instanceof NotesUnavailable) return undefined;
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliInputError } from '../../local/cli/cli-errors.js';
 import { localBackend } from '../../local/cli/local-backend.js';
-import { notesLines } from '../../local/cli/notes.js';
+import { notesForReport, notesLines } from '../../local/cli/notes.js';
+import { readReleaseData, renderReport } from '../../lambdas/lib/report/index.js';
 import { notifier } from '../../local/cli/notify.js';
 import { publishBuild, reportTests } from '../../local/runtime/ci.js';
 import { LOCAL_LOCATIONS } from '../../local/runtime/runtime.js';
@@ -91,6 +92,14 @@ describe('release notes', () => {
     expect(md).toContain(`- **orders:** escape &lt;script&gt;"x"&lt;/script&gt; &amp; quote (${short('v1.1.0')}, Alan "AT" Turing)`);
     // The first release of the service: every change it lists.
     expect((await notesLines(b, SERVICE, 'v1.0.0'))[0]).toBe(`${SERVICE} v1.0.0: 2 changes: 1 feat, 1 chore`);
+  });
+
+  it("tagflow report's page gets the same section from notesForReport, and none for a build it cannot read", async () => {
+    const b = localBackend(h.rt, config, 'tester', LOCAL_LOCATIONS.artifactsBucket);
+    const notes = await notesForReport(b, SERVICE, 'v1.1.0');
+    const html = renderReport({ ...(await readReleaseData(h.rt.deps.ledger, SERVICE, 'v1.1.0'))!, notes });
+    expect(html).toContain('<section id="notes"><h2>Release notes</h2><p class="meta">since v1.0.0, the previous known-good version in prod: 3 changes: 1 breaking, 1 fix, 1 other</p>');
+    expect(await notesForReport(b, SERVICE, 'v9.9.9')).toBeUndefined();
   });
 
   it('refuses a bad flag or a version without a build, saying what to do', async () => {
