@@ -25,6 +25,7 @@ import { shippedConfigFile } from './shipped-config.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
 import { Reconciler } from './reconciler.js';
+import { DriftCheck, driftCheckMinutes } from './drift.js';
 import { ReleaseNotifications, slackChannelFrom } from './notifications.js';
 import { GithubWebhook } from './webhook.js';
 
@@ -66,6 +67,8 @@ export class TagflowStack extends Stack {
   readonly trains: ReleaseTrains | undefined;
   readonly triggers: Triggers;
   readonly reconciler: Reconciler;
+  /** The scheduled drift check; undefined with context driftCheckMinutes=0. */
+  readonly driftCheck: DriftCheck | undefined;
   readonly monitoring: Monitoring;
   readonly webhook: GithubWebhook;
   readonly approvals: ApprovalFunction;
@@ -148,6 +151,8 @@ export class TagflowStack extends Stack {
     // EventBridge invokes the reconciler asynchronously: an event it still fails on after Lambda's
     // retries lands in the triggers' dead-letter queue (alarmed) instead of vanishing.
     this.reconciler.fn.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.triggers.deadLetterQueue) });
+    const driftMinutes = driftCheckMinutes((key) => this.node.tryGetContext(key));
+    this.driftCheck = driftMinutes > 0 ? new DriftCheck(this, 'DriftCheck', { fn: this.functions.get('detect-drift')!, minutes: driftMinutes, deadLetterQueue: this.triggers.deadLetterQueue }) : undefined;
     this.webhook = new GithubWebhook(this, 'GithubWebhook', { projectRoot: props.projectRoot, bus, configFile, table: this.ledger.table });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       machines,

@@ -149,7 +149,7 @@ describe('the deployed alarm-to-rollback rule', () => {
   let pattern: EventPattern;
   beforeAll(() => {
     resources = example();
-    const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern.source?.[0] === 'aws.cloudwatch');
+    const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.source?.[0] === 'aws.cloudwatch');
     expect(rules).toHaveLength(1);
     pattern = rules[0]!.Properties.EventPattern;
   }, 120_000);
