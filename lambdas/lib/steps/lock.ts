@@ -1,4 +1,5 @@
-import { ReleaseLocked } from '../errors.js';
+import { ReleaseLocked, VersionRegression } from '../errors.js';
+import { compareVersions } from '../version-order.js';
 import type { Deps } from '../ports.js';
 import { reconcile, type ReconcileDeps } from '../reconcile.js';
 
@@ -8,6 +9,13 @@ export interface LockInput {
   executionId: string;
   /** A rollback takes the lock over from the release execution it stopped. */
   takeOverFrom?: string | null;
+  /**
+   * The release taking the lock (never a rollback, which goes back on purpose): once the lock is
+   * held its version may not take the environment back from a newer one another release
+   * deployed while this one waited (the policy step's regression check ran before the wait); an
+   * emergency release overrides that, as it does in the policy step.
+   */
+  release?: { version: string; emergency?: unknown } | null;
 }
 
 /**
@@ -35,6 +43,14 @@ export async function acquireLock(input: LockInput, deps: LockDeps): Promise<{ h
     throw new ReleaseLocked(
       `${input.environment} of ${input.service} is locked by ${result.holder}${holderStatus} until ${new Date(result.expiresAt).toISOString()}; this release waits for it, then gives up`,
     );
+  }
+  const release = input.release;
+  if (release && !release.emergency) {
+    const serving = (await deps.ledger.getEnvironment(input.service, input.environment))?.version;
+    if (serving && compareVersions(serving, release.version) > 0) {
+      await deps.ledger.releaseLock(input.service, input.environment, input.executionId);
+      throw new VersionRegression(`${input.environment} of ${input.service} runs ${serving}, deployed while this release waited for its lock; ${release.version} would take it back, so nothing was deployed (an emergency release overrides this)`);
+    }
   }
   const now = deps.clock.now().getTime();
   return { holder: input.executionId, expiresAt: new Date(now + deps.lockTtlMs).toISOString() };
