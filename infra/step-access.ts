@@ -80,7 +80,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'rollback-stage': { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
   'release-lock': { ledger: true },
   // Writes the release's report to reports/<service>/<version>.html in the artifacts bucket.
-  'record-outcome': { ledger: true, reports: true },
+  // Writes the release report; reads the build manifests its release notes come from.
+  'record-outcome': { ledger: true, reports: true, artifacts: ['builds/'] },
   'prepare-rollback': { ledger: true },
   rollback: { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
   // The train's conductor: reads the trains from its config and members' environments, records the train's decisions.

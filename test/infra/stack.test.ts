@@ -319,9 +319,10 @@ describe('IAM', () => {
     const envPrefixes = ['dev', 'prod', 'qa', 'staging'].map((e) => `${environments}/${e}/*`);
     expect(resourcesFor(statementsOf('promote'), 's3:PutObject')).toEqual(envPrefixes);
     expect(resourcesFor(statementsOf('promote'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`, ...envPrefixes].sort());
-    // record-outcome writes the release report, under reports/ of the artifacts bucket only, and reads no object.
-    expect(actionsOf(statementsOf('record-outcome')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:PutObject']);
+    // record-outcome writes the release report, under reports/ of the artifacts bucket only, and reads the build manifests its notes come from.
+    expect(actionsOf(statementsOf('record-outcome')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
     expect(resourcesFor(statementsOf('record-outcome'), 's3:PutObject')).toEqual([`${artifacts}/reports/*`]);
+    expect(resourcesFor(statementsOf('record-outcome'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
     for (const step of STEP_NAMES.filter((s) => s !== 'promote' && s !== 'record-outcome')) {
       expect(resourcesFor(statementsOf(step), 's3:PutObject'), step).toEqual([]);
     }
