@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Executions, Ledger } from '../../lambdas/lib/ports.js';
-import type { EnvironmentState } from '../../lambdas/lib/types.js';
+import type { DriftMark, EnvironmentState } from '../../lambdas/lib/types.js';
 import { describeFreeze, inForce } from './freeze.js';
 import { nothingMatches } from './nothing-matches.js';
 import { bold, dim, green, red, yellow } from './progress.js';
@@ -27,9 +27,16 @@ async function lockLine(s: EnvironmentState, opts: StatusOptions): Promise<strin
   return status === undefined || status === 'RUNNING' ? yellow(text) : red(text);
 }
 
+/** A drift the check marked: red while it blocks releases, dim once a person acknowledged it. */
+function driftLine(d: DriftMark): string {
+  const text = `drifted since ${d.detectedAt}: the ledger has ${d.expected}; it serves ${d.actual}`;
+  if (!d.acknowledged) return red(`${text} (releases here are refused until acknowledged: tagflow drift --acknowledge)`);
+  return dim(`${text} (acknowledged by ${d.acknowledged.by} at ${d.acknowledged.at}: ${d.acknowledged.reason})`);
+}
+
 /**
  * `tagflow status`: each environment's version, previous known-good and last outcome; a canary
- * in progress (its version and weight beside the live one); the lock's holder, its expiry and
+ * in progress (its version and weight beside the live one); a drift the check marked; the lock's holder, its expiry and
  * whether the holder is alive. First, the freezes in force that `tagflow freeze` declared (the
  * config's own `policy.freezes` are in the config file).
  */
@@ -54,6 +61,8 @@ export async function statusTable(ledger: Ledger, config: PipelineConfig, only?:
       const health = !s?.version ? dim('-') : s.healthy ? green('healthy') : red('unhealthy');
       lines.push(`  ${env.padEnd(12)} ${(s?.version ?? '-').padEnd(16)} ${health.padEnd(useWidth(health, 10))} ${previous.padEnd(16)} ${s?.lastOutcome ?? '-'}`);
       if (s?.canary) lines.push(yellow(`    canary ${s.canary.version} at ${s.canary.weight}% (step ${s.canary.stepIndex + 1}, since ${s.canary.stepStartedAt}); ${s.version ?? '-'} takes the rest`));
+      const drift = s?.drift ? driftLine(s.drift) : undefined;
+      if (drift) lines.push(`    ${drift}`);
       const lock = s ? await lockLine(s, opts) : undefined;
       if (lock) lines.push(`    ${lock}`);
     }

@@ -3,6 +3,10 @@ import { acknowledgeDrift } from '../../lambdas/lib/drift-acknowledge.js';
 import type { DriftRecord } from '../../lambdas/lib/steps/detect-drift.js';
 import { LOCAL_LOCATIONS } from '../../local/runtime/runtime.js';
 import { STEP_RUNS } from '../../local/runtime/step-runs.js';
+import { acknowledgeDriftLines, recordDriftLines } from '../../local/cli/drift-record.js';
+import { statusTable } from '../../local/cli/status.js';
+import { detectDrift } from '../../lambdas/lib/drift.js';
+import { FleetServing } from '../../local/runtime/fleet-serving.js';
 import { BAD_DIR, commitOf, demoConfig, startHarness, type Harness } from '../support/harness.js';
 
 /**
@@ -22,6 +26,7 @@ afterAll(async () => h?.close());
 
 /** The step's core, with the deps the runtime gives every step (what the schedule's invocation runs). */
 const check = () => STEP_RUNS['detect-drift']({} as never, h.rt.deps) as Promise<DriftRecord>;
+const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 const driftEvents = (environment = 'staging') => h.rt.emitted.filter((e) => e.DetailType === 'Drift Detected' && (e.Detail as { environment: string }).environment === environment);
 const staging = () => h.rt.deps.ledger.getEnvironment('demo', 'staging');
 
@@ -48,7 +53,13 @@ describe('the scheduled drift check', () => {
     expect(Date.parse((driftEvents()[0]!.Detail as { detectedAt: string }).detectedAt)).toBeLessThanOrEqual(Date.parse(now));
     expect((await staging())?.drift).toMatchObject({ expected: 'v1.0.0', actual: 'v1.1.0, which no release recorded here' });
 
+    const status = (await statusTable(h.rt.deps.ledger, demoConfig(), 'demo', { now: h.rt.clock.now() })).map(strip);
+    expect(status).toContain(`    drifted since ${(await staging())!.drift!.detectedAt}: the ledger has v1.0.0; it serves v1.1.0, which no release recorded here (releases here are refused until acknowledged: tagflow drift --acknowledge)`);
+
     // The same drift found again: nothing written, nothing announced.
+    // \`tagflow drift --record\` does what the schedule does.
+    const report = await detectDrift(demoConfig(), { ledger: h.rt.deps.ledger, reader: () => new FleetServing(h.rt.fleet), now: h.rt.clock.now() });
+    expect((await recordDriftLines(demoConfig(), report, h.rt.deps)).map(strip)).toEqual(['• demo staging already marked with this drift: nothing written']);
     const revision = (await staging())!.revision;
     expect(await check()).toMatchObject({ marked: [], known: [{ service: 'demo', environment: 'staging' }] });
     expect(driftEvents()).toHaveLength(1);
@@ -61,8 +72,12 @@ describe('the scheduled drift check', () => {
     expect(refused.cause).toContain('tagflow drift --acknowledge --service demo --environment staging');
 
     await expect(acknowledgeDrift(h.rt.deps.ledger, demoConfig(), { service: 'demo', environment: 'staging' }, h.rt.clock.now(), 'alice@laptop')).rejects.toThrow(/--reason is required/);
-    const ack = await acknowledgeDrift(h.rt.deps.ledger, demoConfig(), { service: 'demo', environment: 'staging', reason: 'hand-deployed during INC-7' }, h.rt.clock.now(), 'alice@laptop');
-    expect(ack.acknowledged).toMatchObject({ by: 'alice@laptop', reason: 'hand-deployed during INC-7' });
+    await expect(acknowledgeDrift(h.rt.deps.ledger, demoConfig(), { service: 'demo', environment: 'qa', reason: 'x' }, h.rt.clock.now(), 'alice@laptop')).rejects.toThrow(/--environment: service "demo" has no environment "qa"; environments: /);
+    await expect(acknowledgeDrift(h.rt.deps.ledger, demoConfig(), { service: 'demo', environment: 'dev', reason: 'x' }, h.rt.clock.now(), 'alice@laptop')).rejects.toThrow(/dev of demo is not marked drifted: nothing to acknowledge/);
+    const ackLines = (await acknowledgeDriftLines(h.rt.deps.ledger, demoConfig(), { service: 'demo', environment: 'staging', reason: 'hand-deployed during INC-7' }, h.rt.clock.now(), 'alice@laptop')).map(strip);
+    expect(ackLines[0]).toMatch(/^✓ acknowledged the drift of demo staging \(the ledger has v1.0.0; it serves v1.1.0, which no release recorded here\) as alice@laptop at .*: hand-deployed during INC-7$/);
+    expect((await staging())!.drift!.acknowledged).toMatchObject({ by: 'alice@laptop', reason: 'hand-deployed during INC-7' });
+    expect((await statusTable(h.rt.deps.ledger, demoConfig(), 'demo', { now: h.rt.clock.now() })).map(strip).some((l) => l.includes('(acknowledged by alice@laptop at ') && l.includes(': hand-deployed during INC-7)'))).toBe(true);
     // An acknowledged drift is not announced again.
     expect(await check()).toMatchObject({ marked: [], known: [{ service: 'demo', environment: 'staging' }] });
     expect(driftEvents()).toHaveLength(1);
