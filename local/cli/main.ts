@@ -266,7 +266,8 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       return on(async (b) => {
         const { writeReport, ReleaseNotFound } = await import('./report.js');
         try {
-          const { summary } = await writeReport(b.ledger, service, version, flags.out, { dataDir: flags['data-dir'] ?? '.tagflow', now: b.now() });
+          const notes = await (await import('./notes.js')).notesForReport(b, service, version);
+          const { summary } = await writeReport(b.ledger, service, version, flags.out, { dataDir: flags['data-dir'] ?? '.tagflow', now: b.now(), notes });
           console.log(green(`✓ report of ${summary}`));
           return 0;
         } catch (err) {
@@ -274,6 +275,16 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
           console.error(`${red('error:')} ${err.message}`);
           return 2;
         }
+      }, { share: 'attach' });
+    }
+    case 'notes': {
+      const service = need(flags, 'service');
+      const version = need(flags, 'version');
+      // No footer: the markdown is meant to be piped (e.g. into gh release create --notes-file -).
+      return on(async (b) => {
+        const { notesLines } = await import('./notes.js');
+        for (const line of await notesLines(b, service, version, { environment: flags.environment, format: flags.format as 'text' | 'markdown' | undefined })) console.log(line);
+        return 0;
       }, { share: 'attach' });
     }
     case 'approve':
@@ -396,7 +407,7 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'publish-build': {
       // Every flag checked against the folder before anything is uploaded (one line, exit 2).
       const { validatePublishBuild } = await import('./publish-validate.js');
-      const build = validatePublishBuild({ ...flags, imageDigest: flags['image-digest'] }, loadConfigFile(flags.config));
+      const build = validatePublishBuild({ ...flags, imageDigest: flags['image-digest'], changesFile: flags['changes-file'] }, loadConfigFile(flags.config));
       return on(async (b) => {
         const { publishBuild } = await import('../runtime/ci.js');
         const m = await publishBuild(b.store, b.artifactsBucket, build);

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Ledger } from '../../lambdas/lib/ports.js';
+import type { ReleaseNotes } from '../../lambdas/lib/release-notes.js';
 import { readReleaseData, renderReport } from '../../lambdas/lib/report/index.js';
 
 /** `tagflow report` named a release the ledger does not hold (exit 2: the input, not the pipeline). */
@@ -21,12 +22,12 @@ export async function writeReport(
   service: string,
   version: string,
   out?: string,
-  opts: { dataDir?: string; now?: Date } = {},
+  opts: { dataDir?: string; now?: Date; notes?: ReleaseNotes | undefined } = {},
 ): Promise<{ file: string; summary: string }> {
   const data = await readReleaseData(ledger, service, version);
   if (!data) throw new ReleaseNotFound(await notFound(ledger, service, version));
   const file = resolve(out ?? defaultReportFile(opts.dataDir ?? '.tagflow', service, version));
-  const html = renderReport(data, { generatedAt: (opts.now ?? new Date()).toISOString() });
+  const html = renderReport(opts.notes ? { ...data, notes: opts.notes } : data, { generatedAt: (opts.now ?? new Date()).toISOString() });
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, html);
   const verdict = data.outcome ? `${data.outcome.outcome}${data.outcome.reason ? `: ${data.outcome.reason}` : ''}` : 'no outcome yet';

@@ -43,6 +43,8 @@ describe('argument errors', () => {
     [['unfreeze', 'a', 'b'], 'unfreeze takes no argument "b" beyond NAME'],
     [['status', '--service'], "Option '--service <value>' argument missing"],
     [['dora', '--days', 'x'], '--days "x": expected a number of days > 0, e.g. --days 30'],
+    [['notes', '--service', 'demo', '--version', 'v1.3.0', '--format', 'html'], '--format must be one of text, markdown, not "html"'],
+    [['notes', '--service', 'demo'], '--version is required, e.g. --version v1.4.0'],
     [['approve', '--service', 'api', '--version', 'v1', '--environment', 'prod', '--decision', 'ship'], '--decision must be one of approve, reject, promote, rollback, not "ship"'],
     [['local', 'report-tests', '--service', 'api', '--commit', 'abc', '--suite', 'unit:1'], '--suite "unit:1": expected NAME:PASSED:FAILED, e.g. --suite unit:120:0'],
   ];
