@@ -3,7 +3,9 @@ import { checkPresignedUrl } from './approval-proof.js';
 import { matchApprover } from './approver-principal.js';
 import { ApproverNotAllowed, errorMessage, errorName, IdentityNotVerified, InvalidInput } from './errors.js';
 import { describeFreeze, freeze, FreezeInputError, unfreeze } from './freezes.js';
+import { acknowledgeDrift } from './drift-acknowledge.js';
 import type { Deps, IdentityVerifier, LedgerFreeze } from './ports.js';
+import type { DriftMark } from './types.js';
 
 /**
  * `tagflow freeze|unfreeze --stack`: a freeze declared through the approval function URL, so
@@ -13,11 +15,14 @@ import type { Deps, IdentityVerifier, LedgerFreeze } from './ports.js';
  * forged unfreeze would open them). The body:
  *   {"action":"freeze","name","environments":[…],"service"?,"until","reason","identity":{"getCallerIdentityUrl"}}
  *   {"action":"unfreeze","name","identity":{"getCallerIdentityUrl"}}
+ *   {"action":"acknowledge-drift","service","environment","reason","identity":{"getCallerIdentityUrl"}}
  */
 
 export type FreezeAction =
   | { action: 'freeze'; name: string; environments: string[]; service?: string; until: string; reason: string }
-  | { action: 'unfreeze'; name: string };
+  | { action: 'unfreeze'; name: string }
+  // `tagflow drift --acknowledge --stack`: accepts a marked drift (drift-acknowledge.ts) as the signer.
+  | { action: 'acknowledge-drift'; service: string; environment: string; reason: string };
 
 const FREEZE_EXAMPLE = '{"action":"freeze","name":"inc-4211","environments":["prod"],"until":"2026-12-02T09:00Z","reason":"INC-4211: payments degraded"}';
 const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -25,15 +30,21 @@ const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest(
 /** The binding header's value for one freeze action: a proof made for one freeze (or an approval, `tagflow-approval/1 …`) is refused by STS for any other. */
 export function freezeBindingOf(a: FreezeAction): string {
   if (a.action === 'unfreeze') return `tagflow-freeze/1 action=unfreeze name=${a.name}`;
+  if (a.action === 'acknowledge-drift') return `tagflow-freeze/1 action=acknowledge-drift service=${a.service} environment=${a.environment} reason=${hash(a.reason)}`;
   return `tagflow-freeze/1 action=freeze name=${a.name} service=${a.service ?? '*'} environments=${hash(a.environments.join(','))} until=${a.until} reason=${hash(a.reason)}`;
 }
 
 /** Whether a body sent to the approval URL is a freeze action (the rest are approval decisions). */
-export const isFreezeBody = (body: Record<string, unknown>) => body.action === 'freeze' || body.action === 'unfreeze';
+export const isFreezeBody = (body: Record<string, unknown>) => body.action === 'freeze' || body.action === 'unfreeze' || body.action === 'acknowledge-drift';
 
 function parseAction(fields: Record<string, unknown>): FreezeAction {
   const str = (k: string) => (typeof fields[k] === 'string' ? (fields[k] as string) : undefined);
   const problems: { field: string; problem: string }[] = [];
+  if (fields.action === 'acknowledge-drift') {
+    for (const k of ['service', 'environment', 'reason']) if (!str(k)) problems.push({ field: k, problem: 'expected a string' });
+    if (problems.length) throw new InvalidInput(problems, '{"action":"acknowledge-drift","service":"checkout","environment":"prod","reason":"INC-7: hotfix applied by hand"}');
+    return { action: 'acknowledge-drift', service: str('service')!, environment: str('environment')!, reason: str('reason')! };
+  }
   const name = str('name');
   if (!name) problems.push({ field: 'name', problem: 'expected the freeze name string' });
   if (fields.action === 'unfreeze') {
@@ -50,10 +61,10 @@ function parseAction(fields: Record<string, unknown>): FreezeAction {
 
 export interface FreezeHttpResponse {
   status: number;
-  body: { message: string; freeze?: LedgerFreeze; error?: string };
+  body: { message: string; freeze?: LedgerFreeze; drift?: DriftMark; error?: string };
 }
 
-const STATUS: Record<string, number> = { InvalidInput: 400, FreezeInputError: 400, IdentityNotVerified: 403, ApproverNotAllowed: 403, DependencyUnavailable: 503 };
+const STATUS: Record<string, number> = { InvalidInput: 400, FreezeInputError: 400, DriftAcknowledgeError: 400, IdentityNotVerified: 403, ApproverNotAllowed: 403, DependencyUnavailable: 503 };
 
 type FreezeDeps = Pick<Deps, 'config' | 'ledger' | 'clock' | 'log'> & { identity: IdentityVerifier };
 
@@ -71,6 +82,11 @@ export async function handleFreezeRequest(req: { urlSignerArn: string | undefine
     const config = await deps.config();
     const match = matchApprover(verified.arn, config.policy?.approvers ?? [], req.account);
     if (!match.ok) throw new ApproverNotAllowed(`only policy.approvers may ${action.action}: ${match.reason}`);
+    if (action.action === 'acknowledge-drift') {
+      const mark = await acknowledgeDrift(deps.ledger, config, action, now, verified.arn);
+      deps.log.info(`drift acknowledged by ${verified.arn}`, { service: action.service, environment: action.environment, drift: mark });
+      return { status: 200, body: { message: `acknowledged the drift of ${action.service} ${action.environment} (the ledger has ${mark.expected}; it serves ${mark.actual})`, drift: mark } };
+    }
     const done =
       action.action === 'freeze'
         ? await freeze(deps.ledger, config, { name: action.name, environments: action.environments.join(','), service: action.service, until: action.until, reason: action.reason }, now, verified.arn)
