@@ -17,8 +17,12 @@ import { acknowledgeWildcardResource } from './nag.js';
 export type TargetUse = 'deploy' | 'stage' | 'shift' | 'invoke' | 'read';
 
 export interface StepAccess {
-  /** The ledger table: every user of it reads and writes (decisions, records, locks). */
-  ledger?: true;
+  /**
+   * The ledger table: every user of it reads and writes (decisions, records, locks); `drift`
+   * only reads environment items and updates them (the drift mark: GetItem and UpdateItem on
+   * the services' partitions).
+   */
+  ledger?: true | 'drift';
   /** Prefixes of the artifacts bucket it reads: `ci/` (test results), `builds/` (builds, manifests). */
   artifacts?: readonly ('ci/' | 'builds/')[];
   /** The environments bucket, under the configured environments' prefixes. */
@@ -87,11 +91,13 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   // The train's conductor: reads the trains from its config and members' environments, records the train's decisions.
   train: { ledger: true, config: true },
   // The scheduled drift check: reads each environment's state and the targets' aliases, marks a drift on the environment, announces it.
-  'detect-drift': { ledger: true, config: true, targets: ['read'], events: [DRIFT_DETECTED] },
+  'detect-drift': { ledger: 'drift', config: true, targets: ['read'], events: [DRIFT_DETECTED] },
 };
 
 /** The ledger adapter's calls: GetItem, PutItem, UpdateItem (all conditional where it matters), Query. Never DeleteItem or Scan. */
 export const LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+/** The drift check's ledger calls (getEnvironment, markDrift): no PutItem, no Query. */
+export const DRIFT_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 /** LambdaAliasTarget: GetAlias, GetFunctionConfiguration (the live version's description), UpdateFunctionCode, GetFunction (the update waiter), PublishVersion, CreateAlias/UpdateAlias. */
 export const DEPLOY_ACTIONS = [
   'lambda:GetAlias',
@@ -150,7 +156,10 @@ export interface AccessResources {
 export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, access: StepAccess, res: AccessResources): void {
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
 
-  if (access.ledger) add(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [res.table.tableArn] }));
+  if (access.ledger === true) add(new PolicyStatement({ actions: LEDGER_ACTIONS, resources: [res.table.tableArn] }));
+  if (access.ledger === 'drift') {
+    add(new PolicyStatement({ actions: DRIFT_LEDGER_ACTIONS, resources: [res.table.tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SVC#*'] } } }));
+  }
   if (access.events?.length) grantPutEvents(grantee, res.bus, { sources: [EVENT_SOURCE], detailTypes: access.events });
 
   // s3:ListBucket on the bucket makes a missing key answer 404 (NoSuchKey), which the store

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
 import { driftCheckMinutes } from '../../infra/drift.js';
-import { LEDGER_ACTIONS } from '../../infra/step-access.js';
+import { DRIFT_LEDGER_ACTIONS } from '../../infra/step-access.js';
 import type { TagflowStack } from '../../infra/stack.js';
 import { list, flat, type Json } from '../support/template.js';
 
@@ -64,14 +64,18 @@ describe('the scheduled drift check', () => {
     expect(permissions.map(([, p]) => p.Properties.Principal)).toEqual(['events.amazonaws.com']);
   });
 
-  it('its function reads the ledger and the aliases and may put Drift Detected only', () => {
+  it('its function reads environment items and the aliases, updates the drift mark, and may put Drift Detected only', () => {
     const fn = fnIdOf(resources, 'detect-drift');
     const roleId = resources[fn]!.Properties.Role['Fn::GetAtt'][0];
     const statements = ofType(resources, 'AWS::IAM::Policy')
       .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
     const actions = [...new Set(statements.flatMap((s) => list(s.Action)))].filter((a) => !/^(logs|xray):/.test(a)).sort();
-    expect(actions).toEqual([...LEDGER_ACTIONS, 'events:PutEvents', 'lambda:GetAlias'].sort());
+    // The ledger: read an environment, update its drift mark; no PutItem, no Query, service partitions only.
+    expect(actions).toEqual([...DRIFT_LEDGER_ACTIONS, 'events:PutEvents', 'lambda:GetAlias'].sort());
+    const ledger = statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SVC#*'] } });
     const put = statements.find((s) => list(s.Action).includes('events:PutEvents'))!;
     expect(put.Condition['ForAllValues:StringEquals']).toEqual({ 'events:source': ['tagflow'], 'events:detail-type': ['Drift Detected'] });
     const read = statements.find((s) => list(s.Action).includes('lambda:GetAlias'))!;

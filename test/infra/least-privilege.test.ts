@@ -7,7 +7,7 @@ import { buildApp, PROJECT_ROOT } from '../../infra/app.js';
 import { APPROVALS_RESERVED_CONCURRENCY } from '../../infra/approvals.js';
 import { aslPutEvents, readAslPutEvents } from '../../infra/event-grants.js';
 import type { TagflowStack } from '../../infra/stack.js';
-import { DEPLOY_ACTIONS, IMAGE_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, READ_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STAGE_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
+import { DEPLOY_ACTIONS, IMAGE_ACTIONS, DRIFT_LEDGER_ACTIONS, INVOKE_ACTIONS, LEDGER_ACTIONS, READ_ACTIONS, METRICS_ACTIONS, SHIFT_ACTIONS, STAGE_ACTIONS, STEP_ACCESS, type StepAccess } from '../../infra/step-access.js';
 import { list, flat, type Json, type Statement } from '../support/template.js';
 
 /**
@@ -58,7 +58,8 @@ function expectedActions(a: StepAccess): string[] {
   for (const field of Object.keys(a)) expect(KNOWN_FIELDS, `STEP_ACCESS field ${field}`).toContain(field);
   const out = new Set<string>();
   if ((a as { alarmTags?: true }).alarmTags) out.add('cloudwatch:ListTagsForResource');
-  if (a.ledger) LEDGER_ACTIONS.forEach((x) => out.add(x));
+  if (a.ledger === true) LEDGER_ACTIONS.forEach((x) => out.add(x));
+  if (a.ledger === 'drift') DRIFT_LEDGER_ACTIONS.forEach((x) => out.add(x));
   if (a.artifacts?.length || a.environments) ['s3:ListBucket', 's3:GetObject'].forEach((x) => out.add(x));
   if (a.environments === 'read-write' || a.reports) out.add('s3:PutObject');
   if (a.targets?.includes('deploy')) DEPLOY_ACTIONS.forEach((x) => out.add(x));
