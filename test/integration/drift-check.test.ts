@@ -100,4 +100,27 @@ describe('the scheduled drift check', () => {
     expect((await h.rt.deps.ledger.getEnvironment('demo', 'dev'))?.drift).toBeNull();
     expect(driftEvents('dev')).toHaveLength(1);
   });
+
+  it('the ledger marks without the lock, never over a live lock or a newer write, and a locked write clears it (DynamoDB API)', async () => {
+    const ledger = h.rt.deps.ledger;
+    const now = h.rt.clock.now().getTime();
+    const mark = { detectedAt: new Date(now).toISOString(), expected: 'nothing', actual: '3, which no release recorded here', differences: ['serves 3'] };
+    // A service no release reached yet: the mark makes its item, shaped as a lock would.
+    expect(await ledger.markDrift('ghost', 'prod', mark, 0, now)).toBe(true);
+    expect(await ledger.getEnvironment('ghost', 'prod')).toMatchObject({ service: 'ghost', environment: 'prod', revision: 1, goodVersions: [], refs: {}, drift: mark });
+    // Over a state it did not compare: refused.
+    expect(await ledger.markDrift('ghost', 'prod', null, 0, now)).toBe(false);
+    // Under a live lock: refused; once the lock has expired: written.
+    const lock = await ledger.acquireLock('ghost', 'prod', 'exec-1', now, 60_000);
+    expect(lock.acquired).toBe(true);
+    const locked = (await ledger.getEnvironment('ghost', 'prod'))!;
+    expect(await ledger.markDrift('ghost', 'prod', null, locked.revision, now + 1_000)).toBe(false);
+    expect((await ledger.getEnvironment('ghost', 'prod'))!.drift).toEqual(mark);
+    expect(await ledger.markDrift('ghost', 'prod', { ...mark, differences: ['serves 4'] }, locked.revision, now + 61_000)).toBe(true);
+    // A release's locked write with drift: null clears it.
+    expect((await ledger.acquireLock('ghost', 'prod', 'exec-2', now + 62_000, 60_000)).acquired).toBe(true);
+    const state = (await ledger.getEnvironment('ghost', 'prod'))!;
+    expect((await ledger.putEnvironment({ ...state, drift: null }, 'exec-2')).drift).toBeNull();
+    await ledger.releaseLock('ghost', 'prod', 'exec-2');
+  });
 });
