@@ -54,6 +54,8 @@ export async function notesForReport(b: Pick<Backend, 'ledger' | 'store' | 'arti
     return await loadReleaseNotes({ ledger: b.ledger, store: b.store, artifactsBucket: b.artifactsBucket }, service, version);
   } catch (err) {
     if (err instanceof NotesUnavailable) return undefined;
-    throw err;
+    // The store unreachable or refusing (a stack's S3 without read access): the report is still worth writing, without notes.
+    console.error(`note: the report has no release notes: ${(err as Error).message}`);
+    return undefined;
   }
 }

@@ -6,7 +6,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -450,14 +450,16 @@ describe('tagflow --stack', () => {
       const keys = s3.commandCalls(PutObjectCommand).map((c) => `${c.args[0].input.Bucket}/${c.args[0].input.Key}`);
       expect(keys).toContain(`tagflow-prod-artifactsbucket2aac5544-1x2y3z4w5v6u/builds/demo/v2.0.2/manifest.json`);
       expect(keys).toContain(`tagflow-prod-artifactsbucket2aac5544-1x2y3z4w5v6u/ci/demo/${commit}.json`);
+      // The report reads the build's manifest for its notes from the stack's bucket.
+      s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+      const out = join(dir, 'report.html');
+      const report = await cli('report', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v1.0.0', '--out', out);
+      expect(report.code).toBe(0);
+      expect(readFileSync(out, 'utf8')).toContain('v1.0.0');
+      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Bucket)).toContain('tagflow-prod-artifactsbucket2aac5544-1x2y3z4w5v6u');
     } finally {
       s3.restore();
     }
-
-    const out = join(dir, 'report.html');
-    const report = await cli('report', '--stack', STACK, '--region', REGION, '--service', 'demo', '--version', 'v1.0.0', '--out', out);
-    expect(report.code).toBe(0);
-    expect(readFileSync(out, 'utf8')).toContain('v1.0.0');
   });
 
   it('a bad stack name, missing credentials or a stack that is not tagflow’s is one line saying what to do', async () => {
