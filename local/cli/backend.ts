@@ -1,5 +1,7 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
+import type { AcknowledgeFlags } from '../../lambdas/lib/drift-acknowledge.js';
 import type { ServingReader } from '../../lambdas/lib/drift.js';
+import type { DriftMark } from '../../lambdas/lib/types.js';
 import type { FreezeFlags } from '../../lambdas/lib/freezes.js';
 import type { Executions, Ledger, LedgerFreeze, MetricsSource, ObjectStore } from '../../lambdas/lib/ports.js';
 import type { TargetConfig } from '../../lambdas/lib/config.js';
@@ -50,6 +52,8 @@ export interface Backend {
    */
   declareFreeze(flags: FreezeFlags): Promise<LedgerFreeze>;
   endFreeze(name: string): Promise<LedgerFreeze>;
+  /** `tagflow drift --acknowledge`: accepts a marked drift, as the caller (on a stack the signer, through the approval URL). */
+  acknowledgeDrift(flags: AcknowledgeFlags): Promise<DriftMark>;
   start(machine: MachineName, input: unknown, onEvent: (e: ProgressEvent) => void): Promise<RunHandle>;
   sendEvent(event: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<SentEvent>;
   /** What to print before the command's own output (warnings, executions reconciled at start). */

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
+import { acknowledgeDrift } from '../../lambdas/lib/drift-acknowledge.js';
 import { freeze, unfreeze } from '../../lambdas/lib/freezes.js';
 import type { ReconcileReport } from '../../lambdas/lib/reconcile.js';
 import { FleetServing } from '../runtime/fleet-serving.js';
@@ -20,6 +21,7 @@ export function localBackend(rt: LocalRuntime, config: PipelineConfig, actor: st
     now: () => rt.clock.now(),
     declareFreeze: (flags) => freeze(rt.deps.ledger, config, flags, rt.clock.now(), actor),
     endFreeze: (name) => unfreeze(rt.deps.ledger, name, rt.clock.now(), actor),
+    acknowledgeDrift: (flags) => acknowledgeDrift(rt.deps.ledger, config, flags, rt.clock.now(), actor),
     start: async (machine, input, onEvent) => rt.startExecution(machine, input, { onEvent }),
     sendEvent: async (event, onEvent) => {
       const result = rt.sendEvent(event, { onEvent });

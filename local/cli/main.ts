@@ -26,7 +26,7 @@ class UsageError extends CliInputError {}
 
 type FlagName = keyof (typeof SPEC_JSON)['options'];
 /** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
-type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' | 'env' ? string[] : K extends 'retry' | 'help' | 'notify' | 'config-only' ? boolean : string };
+type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' | 'env' ? string[] : K extends 'retry' | 'help' | 'notify' | 'config-only' | 'record' | 'acknowledge' ? boolean : string };
 
 /** A flag commands.json requires (checkArguments has refused its absence, with an example). */
 function need(flags: Flags, name: keyof Flags): string {
@@ -250,12 +250,32 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       }, { share: 'attach' });
     }
     case 'drift':
-      return on(async (b) => {
+      if (flags.acknowledge) {
+        return on(async (b) => {
+          const { DriftAcknowledgeError } = await import('../../lambdas/lib/drift-acknowledge.js');
+          const { FreezeInputError } = await import('../../lambdas/lib/freezes.js');
+          try {
+            const mark = await b.acknowledgeDrift({ service: flags.service, environment: flags.environment, reason: flags.reason });
+            const ack = mark.acknowledged;
+            console.log(green(`✓ acknowledged the drift of ${flags.service} ${flags.environment} (the ledger has ${mark.expected}; it serves ${mark.actual})${ack ? ` as ${ack.by} at ${ack.at}: ${ack.reason}` : ''}`));
+            console.log(dim('  releases go there again; a release or rollback that succeeds there clears the mark'));
+            return 0;
+          } catch (err) {
+            if (!(err instanceof DriftAcknowledgeError) && !(err instanceof FreezeInputError)) throw err;
+            console.error(red(err.message));
+            return 2;
+          }
+        }, { share: 'attach' });
+      }
+      if (flags.record && stack !== undefined) throw new UsageError('--record writes the drift marks locally; on a stack the scheduled detect-drift function records them');
+      return on(async (b, rt) => {
         const [{ detectDrift }, { driftLines }] = await Promise.all([import('../../lambdas/lib/drift.js'), import('./drift.js')]);
         const config = flags.service ? { ...b.config, services: Object.fromEntries(Object.entries(b.config.services).filter(([name]) => name === flags.service)) } : b.config;
         if (flags.service && !config.services[flags.service]) throw new UsageError(`--service ${flags.service}: no such service in the config; services: ${Object.keys(b.config.services).join(', ')}`);
         const report = await detectDrift(config, { ledger: b.ledger, reader: (t) => b.serving(t), now: b.now() });
         for (const line of driftLines(report)) console.log(line);
+        // --record: what the scheduled check does — mark each new drift and put Drift Detected, clear what agrees again.
+        if (flags.record && rt) for (const line of await (await import('./drift-record.js')).recordDriftLines(config, report, { ledger: b.ledger, events: rt.deps.events, clock: rt.clock, log: rt.deps.log })) console.log(line);
         console.log(dim(b.where));
         // 1 when something drifted, as a failed check; 0 when all that could be compared agrees.
         return report.drifted.length ? 1 : 0;

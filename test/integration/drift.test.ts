@@ -106,5 +106,14 @@ describe('tagflow drift, the command', () => {
     expect(drifted.out[0]).toBe('✗ demo prod drifted: the ledger has v1.0.0; it serves v1.1.0, which no release recorded here');
     expect(drifted.out).toContain('3 environment(s) checked, 1 drifted');
     expect((await cli('drift', '--service', 'demo')).code).toBe(1);
+
+    // --record marks it (as the scheduled check does); acknowledging needs a reason, then records who.
+    const recorded = await cli('drift', '--record');
+    expect(recorded.out.some((l) => l.startsWith('⚑ demo prod marked drifted and Drift Detected put'))).toBe(true);
+    expect((await cli('status')).out.join('\n')).toMatch(/drifted/);
+    expect((await cli('drift', '--acknowledge', '--service', 'demo', '--environment', 'prod')).code).toBe(2);
+    const acked = await cli('drift', '--acknowledge', '--service', 'demo', '--environment', 'prod', '--reason', 'hotfix by hand during INC-7');
+    expect(acked.code).toBe(0);
+    expect(acked.out[0]).toMatch(/^✓ acknowledged the drift of demo prod \(the ledger has v1\.0\.0; it serves v1\.1\.0.*\) as .+ at .+: hotfix by hand during INC-7$/);
   });
 });

@@ -12,7 +12,9 @@ import { S3Store } from '../../../lambdas/adapters/s3-store.js';
 import { SfnExecutions } from '../../../lambdas/adapters/sfn-executions.js';
 import type { PipelineConfig, TargetConfig } from '../../../lambdas/lib/config.js';
 import { type FreezeAction, freezeBindingOf } from '../../../lambdas/lib/freeze-http.js';
+import { DriftAcknowledgeError } from '../../../lambdas/lib/drift-acknowledge.js';
 import { FreezeInputError, parseFreeze } from '../../../lambdas/lib/freezes.js';
+import type { DriftMark } from '../../../lambdas/lib/types.js';
 import type { LedgerFreeze, MetricsSource } from '../../../lambdas/lib/ports.js';
 import { type ApproveDeps, sendSigned } from '../approve.js';
 import type { Backend, MachineName, RunHandle, SentEvent } from '../backend.js';
@@ -72,15 +74,15 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
   const serving = new LambdaAliasServing(clients.lambda);
   const guard = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => Promise.reject(describeAwsError(err, what, region)));
   const signing = opts.signing ?? defaultSigning(target);
-  /** Freezes in AWS go through the approval URL, whose function records the verified signer. */
-  const sendFreeze = async (action: FreezeAction): Promise<LedgerFreeze> => {
-    if (!where.approvalUrl) throw new StackProblem(`stack ${where.stackName} has no ApprovalUrl output (its config has no policy.approvers): in AWS a freeze is declared by an approver, through that URL`);
+  /** Freezes and drift acknowledgements in AWS go through the approval URL, whose function records the verified signer. */
+  const sendApprovalUrl = async (action: FreezeAction, who: string) => {
+    if (!where.approvalUrl) throw new StackProblem(`stack ${where.stackName} has no ApprovalUrl output (its config has no policy.approvers): in AWS ${who}, through that URL`);
     const res = await sendSigned(where.approvalUrl, { ...action }, freezeBindingOf(action), signing, region);
-    const freeze = (res.body as { freeze?: LedgerFreeze } | undefined)?.freeze;
-    if (res.ok && freeze) return freeze;
+    if (res.ok) return res;
     if (res.status === 400 || res.status === 403) throw new FreezeInputError(res.message);
     throw new Error(`the approval URL answered ${res.status}: ${res.message}`);
   };
+  const sendFreeze = async (action: FreezeAction): Promise<LedgerFreeze> => ((await sendApprovalUrl(action, 'a freeze is declared by an approver')).body as { freeze: LedgerFreeze }).freeze;
   return {
     where: `stack ${where.stackName} (${region}): ledger ${where.ledgerTable}`,
     config: opts.config,
@@ -103,6 +105,12 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
       return sendFreeze({ action: 'freeze', name: f.name, environments: f.environments, ...(f.service ? { service: f.service } : {}), until: f.until, reason: f.reason });
     },
     endFreeze: (name) => sendFreeze({ action: 'unfreeze', name }),
+    acknowledgeDrift: async (flags) => {
+      if (!flags.service || !flags.environment || !flags.reason?.trim()) throw new DriftAcknowledgeError('--service, --environment and --reason are required to acknowledge a drift, e.g. --service checkout --environment prod --reason "hotfix by hand during INC-7"');
+      const action: FreezeAction = { action: 'acknowledge-drift', service: flags.service, environment: flags.environment, reason: flags.reason.trim() };
+      const res = await sendApprovalUrl(action, 'a drift is acknowledged by an approver');
+      return (res.body as { drift: DriftMark }).drift;
+    },
     start: (machine, input, onEvent) => guard(`the ${machine} state machine of stack ${where.stackName}`, () => startExecution(clients.sfn, where, machine, input, onEvent, opts)),
     sendEvent: (event) => guard(`the event bus ${where.eventBusName}`, () => putEvent(clients.eventbridge, where, event)),
     close: async () => {
