@@ -3,7 +3,7 @@ import { detectDrift, type DriftFinding, type DriftReport, type ServingReader } 
 import type { Deps, Ledger } from '../ports.js';
 import type { DriftMark } from '../types.js';
 
-/** The detail-type of the event a newly found drift puts on the pipeline bus (source `tagflow`). */
+/** The detail-type of the event a newly found drift puts on the pipeline bus (source `tagflow`); written out where it is put too, where the grant test reads it. */
 export const DRIFT_DETECTED = 'Drift Detected';
 
 /** What `Drift Detected` carries: both sides, as the ledger and the target name them. */
@@ -66,7 +66,7 @@ export async function recordDrift(config: PipelineConfig, report: DriftReport, d
         continue;
       }
       const detail: DriftDetectedDetail = { service, environment, expected: finding.expected, actual: finding.actual, differences: finding.differences, detectedAt: now.toISOString() };
-      await deps.events.put([{ Source: 'tagflow', DetailType: DRIFT_DETECTED, Detail: detail }]);
+      await deps.events.put([{ Source: 'tagflow', DetailType: 'Drift Detected', Detail: detail }]);
       const mark: DriftMark = { detectedAt: detail.detectedAt, expected: finding.expected, actual: finding.actual, differences: finding.differences };
       if (await deps.ledger.markDrift(service, environment, mark, state?.revision ?? 0, now.getTime())) {
         out.marked.push({ service, environment });
