@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../local/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTagflow } from '../support/cli.js';
 import { commitOf, demoConfig, GOOD_DIR } from '../support/harness.js';
 
 /** `tagflow local publish-config` and `tagflow local release --config-only` (issue 15). */
 
-const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 
 describe('a config-only release from the CLI', () => {
   let dir: string;
@@ -17,15 +16,7 @@ describe('a config-only release from the CLI', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(...args: string[]) {
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    try {
-      return { code: await main([...args, '--config', join(dir, 'tagflow.config.json'), '--data-dir', join(dir, 'data')]), out: out.join('\n') };
-    } finally {
-      log.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runTagflow(args, { config: join(dir, 'tagflow.config.json'), dataDir: join(dir, 'data') });
 
   it('publishes the live code with new variables and ships it, recorded as a config release', async () => {
     const commit = commitOf('v1.0.0');

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectDrift, differences } from '../../lambdas/lib/drift.js';
-import { main } from '../../local/cli/main.js';
+import { runTagflow } from '../support/cli.js';
 import { FleetServing } from '../../local/runtime/fleet-serving.js';
 import { LOCAL_LOCATIONS, LocalRuntime } from '../../local/runtime/runtime.js';
 import { BAD_DIR, commitOf, demoConfig, GOOD_DIR } from '../support/harness.js';
@@ -14,7 +14,6 @@ import { startHarness, type Harness } from '../support/harness.js';
  * The local fleet is changed behind the pipeline's back, as a console click would change an alias.
  */
 
-const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 
 describe('drift between the ledger and what serves', () => {
   it('names both sides of each difference', () => {
@@ -72,15 +71,7 @@ describe('tagflow drift, the command', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(...args: string[]) {
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    try {
-      return { code: await main([...args, '--config', join(dir, 'tagflow.config.json'), '--data-dir', join(dir, 'data')]), out };
-    } finally {
-      log.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runTagflow(args, { config: join(dir, 'tagflow.config.json'), dataDir: join(dir, 'data') });
 
   it('exits 0 when what serves is what the ledger says, 1 naming both versions after a change behind its back (kept across processes)', async () => {
     for (const version of ['v1.0.0', 'v1.1.0']) {
@@ -91,7 +82,7 @@ describe('tagflow drift, the command', () => {
     expect((await cli('local', 'release', '--service', 'demo', '--version', 'v1.0.0')).code).toBe(0);
     const clean = await cli('drift');
     expect(clean.code).toBe(0);
-    expect(clean.out).toContain('✓ 3 environment(s) checked, 0 drifted: what serves is what the ledger says');
+    expect(clean.lines).toContain('✓ 3 environment(s) checked, 0 drifted: what serves is what the ledger says');
 
     // Someone points prod at v1.1.0 by hand, in another process: the fleet keeps it, the ledger knows nothing of it.
     const rt = await LocalRuntime.start({ dataDir: join(dir, 'data'), config: demoConfig() });
@@ -103,17 +94,17 @@ describe('tagflow drift, the command', () => {
     }
     const drifted = await cli('drift');
     expect(drifted.code).toBe(1);
-    expect(drifted.out[0]).toBe('✗ demo prod drifted: the ledger has v1.0.0; it serves v1.1.0, which no release recorded here');
-    expect(drifted.out).toContain('3 environment(s) checked, 1 drifted');
+    expect(drifted.lines[0]).toBe('✗ demo prod drifted: the ledger has v1.0.0; it serves v1.1.0, which no release recorded here');
+    expect(drifted.lines).toContain('3 environment(s) checked, 1 drifted');
     expect((await cli('drift', '--service', 'demo')).code).toBe(1);
 
     // --record marks it (as the scheduled check does); acknowledging needs a reason, then records who.
     const recorded = await cli('drift', '--record');
-    expect(recorded.out.some((l) => l.startsWith('⚑ demo prod marked drifted and Drift Detected put'))).toBe(true);
-    expect((await cli('status')).out.join('\n')).toMatch(/drifted/);
+    expect(recorded.lines.some((l) => l.startsWith('⚑ demo prod marked drifted and Drift Detected put'))).toBe(true);
+    expect((await cli('status')).out).toMatch(/drifted/);
     expect((await cli('drift', '--acknowledge', '--service', 'demo', '--environment', 'prod')).code).toBe(2);
     const acked = await cli('drift', '--acknowledge', '--service', 'demo', '--environment', 'prod', '--reason', 'hotfix by hand during INC-7');
     expect(acked.code).toBe(0);
-    expect(acked.out[0]).toMatch(/^✓ acknowledged the drift of demo prod \(the ledger has v1\.0\.0; it serves v1\.1\.0.*\) as .+ at .+: hotfix by hand during INC-7$/);
+    expect(acked.lines[0]).toMatch(/^✓ acknowledged the drift of demo prod \(the ledger has v1\.0\.0; it serves v1\.1\.0.*\) as .+ at .+: hotfix by hand during INC-7$/);
   });
 });

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../local/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTagflow } from '../support/cli.js';
 import { commitOf, ROOT } from '../support/harness.js';
 
 /**
@@ -11,7 +11,6 @@ import { commitOf, ROOT } from '../support/harness.js';
  * inconclusive, rolled back for want of traffic rather than judged.
  */
 
-const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 const CONFIG = join(ROOT, 'examples', 'tagflow.config.json');
 
 describe('tagflow local send-event: a Tag Pushed release of a service with a canary', () => {
@@ -21,15 +20,7 @@ describe('tagflow local send-event: a Tag Pushed release of a service with a can
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(...args: string[]) {
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    try {
-      return { code: await main([...args, '--config', CONFIG, '--data-dir', join(dir, 'data')]), out: out.join('\n') };
-    } finally {
-      log.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runTagflow(args, { config: CONFIG, dataDir: join(dir, 'data') });
   const publish = async (version: string) => {
     const commit = commitOf(version);
     expect((await cli('local', 'publish-build', '--service', 'demo', '--version', version, '--commit', commit, '--dir', join(ROOT, 'examples', 'demo-service', version), '--entry', 'app.mjs')).code).toBe(0);

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../local/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTagflow } from '../support/cli.js';
 import { commitOf, demoConfig, GOOD_DIR } from '../support/harness.js';
 
 /** `tagflow local release --train NAME --version V` and `tagflow status --train NAME` (issue 15). */
 
-const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 
 describe('tagflow release --train', () => {
   let dir: string;
@@ -18,15 +17,7 @@ describe('tagflow release --train', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(...args: string[]) {
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    try {
-      return { code: await main([...args, '--config', join(dir, 'tagflow.config.json'), '--data-dir', join(dir, 'data')]), out: out.join('\n') };
-    } finally {
-      log.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runTagflow(args, { config: join(dir, 'tagflow.config.json'), dataDir: join(dir, 'data') });
 
   it('runs the train machine and ends with every member per environment; status --train shows the same', async () => {
     for (const service of ['web', 'api']) {
