@@ -4,6 +4,7 @@ import { APPROVAL_KEYS, approvalIssues, environmentApprovalSchema } from './appr
 import { ConfigError, type FieldIssue } from './errors.js';
 import { environmentNameIssues, policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
 import { preTrafficIssues } from './pre-traffic-config.js';
+import { ALLOW_KEYS, MAX_SEVERITY_KEYS, SUPPLY_CHAIN_KEYS, supplyChainIssues, supplyChainSchema, withSupplyChainDefaults } from './supply-chain/config.js';
 import { TRAIN_KEYS, trainIssues, trainsSchema } from './train-config.js';
 import { describeIssues } from './validation.js';
 import { ENVIRONMENT_PATTERN, SERVICE_PATTERN } from './version.js';
@@ -187,6 +188,8 @@ const service = z.strictObject({
   /** Pre-release versions (v1.2.0-rc.1) stop after this environment; null: they go all the way. Default: "staging" when there is one. */
   prereleaseStopsAfter: z.string().nullable().optional(),
   environments: z.array(environment).min(1, 'a service needs at least one environment'),
+  /** Signatures, provenance, SBOM and the vulnerability gate (supply-chain/config.ts); over the top-level defaults. */
+  supplyChain: supplyChainSchema.optional(),
 });
 
 export const pipelineConfigSchema = z.strictObject({
@@ -198,6 +201,8 @@ export const pipelineConfigSchema = z.strictObject({
   policy: policySchema.optional(),
   /** Release trains: several services shipping one version in a deploy order (train-config.ts). */
   trains: trainsSchema.optional(),
+  /** Every service's supply-chain policy unless it gives its own fields (supply-chain/config.ts); absent: off. */
+  supplyChain: supplyChainSchema.optional(),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
@@ -220,12 +225,16 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   triggers: ['github', 'codecommit', 'ecr'],
   smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],
   ...POLICY_KEYS,
+  supplyChain: SUPPLY_CHAIN_KEYS,
+  allow: ALLOW_KEYS,
+  maxSeverity: MAX_SEVERITY_KEYS,
 };
 
 function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   const names = path.filter((p) => typeof p === 'string');
   if (path.length === 0) return KNOWN_KEYS['']!;
   if (path[0] === 'trains') return path.length === 2 ? TRAIN_KEYS : [];
+  if (names.includes('supplyChain')) return names.at(-1) === 'maxSeverity' ? KNOWN_KEYS.maxSeverity! : names.includes('allow') ? KNOWN_KEYS.allow! : KNOWN_KEYS.supplyChain!;
   if (path[0] === 'policy') return path.length === 1 ? KNOWN_KEYS.policy! : path[1] === 'windows' ? KNOWN_KEYS.window! : path[1] === 'freezes' ? KNOWN_KEYS.freeze! : [];
   if (names.at(-1) === 'triggers') return KNOWN_KEYS.triggers!;
   if (names.includes('smoke') || names.includes('preTraffic')) return KNOWN_KEYS.smoke!;
@@ -244,6 +253,7 @@ export function parseConfig(raw: unknown, source = 'tagflow.config.json'): Pipel
   // The checks across fields run on every part that parses, so one run reports every problem.
   issues.push(...crossIssues(result.success ? result.data : partsThatParse(raw), raw));
   if (issues.length || !result.success) throw new ConfigError(issues, source);
+  withSupplyChainDefaults(result.data.services, result.data.supplyChain);
   return result.data;
 }
 
@@ -282,6 +292,7 @@ function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
   if (config.trains) issues.push(...trainIssues(config.trains, config.services));
   issues.push(...holdIssues(config));
   issues.push(...preTrafficIssues(config.services));
+  issues.push(...supplyChainIssues(config.services, config.supplyChain));
   issues.push(...approvalIssues(config.services, config.policy !== undefined));
   // Every service's environment names, also of services wrong elsewhere: no false "no such environment".
   const services = isObject(raw) && isObject(raw.services) ? Object.values(raw.services) : [];
