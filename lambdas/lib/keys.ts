@@ -34,3 +34,14 @@ export const environmentFileKey = (env: string, svc: string, ver: string, path: 
   `${environmentPrefix(env, svc, ver)}files/${filePath(path)}`;
 export const environmentManifestKey = (env: string, svc: string, ver: string) =>
   `${environmentPrefix(env, svc, ver)}manifest.json`;
+
+/**
+ * A build's attestations (issue 17), beside its manifest: the manifest's DSSE signature, the
+ * in-toto SLSA provenance (a DSSE envelope or a bare statement), and the CycloneDX SBOM.
+ */
+export const manifestSignatureKey = (svc: string, ver: string) => `${buildPrefix(svc, ver)}manifest.dsse.json`;
+export const provenanceKey = (svc: string, ver: string) => `${buildPrefix(svc, ver)}provenance.intoto.json`;
+export const sbomKey = (svc: string, ver: string) => `${buildPrefix(svc, ver)}sbom.cdx.json`;
+/** Copies promoted with the build, and the verification summary an environment writes when the version is known-good there. */
+export const environmentSignatureKey = (env: string, svc: string, ver: string) => `${environmentPrefix(env, svc, ver)}manifest.dsse.json`;
+export const verificationSummaryKey = (env: string, svc: string, ver: string) => `${environmentPrefix(env, svc, ver)}vsa.dsse.json`;
