@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { envIssues } from '../../lambdas/lib/config-release.js';
-import { buildFileKey, isSafeRelativePath, manifestKey, testReportKey } from '../../lambdas/lib/keys.js';
+import { buildFileKey, isSafeRelativePath, manifestKey, manifestSignatureKey, testReportKey } from '../../lambdas/lib/keys.js';
 import { parseManifest, parseTestReport, sha256Hex } from '../../lambdas/lib/manifest.js';
 import type { ObjectStore } from '../../lambdas/lib/ports.js';
+import { MANIFEST_PAYLOAD_TYPE, type MessageSigner, signEnvelope } from '../../lambdas/lib/supply-chain/dsse.js';
 import type { BuildManifest, ChangeEntry, SuiteResult, TestReport } from '../../lambdas/lib/types.js';
 import { configVersionOf } from '../../lambdas/lib/version.js';
 
@@ -28,6 +29,24 @@ export interface PublishBuild {
   commits?: string[];
   /** The commits since the previous release tag, newest first (`git log PREV..TAG`): the release's notes (release-notes.ts). */
   changes?: ChangeEntry[];
+  /** Signs the manifest (the stack's KMS key, or the data dir's key locally): a DSSE envelope beside it. */
+  signer?: MessageSigner;
+}
+
+/**
+ * The manifest's bytes, signed before anything is uploaded (a signer that fails leaves no build).
+ * The envelope is put before the manifest: the manifest's presence says the build is complete,
+ * so a release that finds it also finds its signature.
+ */
+async function manifestUpload(manifest: BuildManifest, signer: MessageSigner | undefined): Promise<{ bytes: Buffer; envelope?: string }> {
+  const bytes = Buffer.from(JSON.stringify(manifest, null, 2));
+  if (!signer) return { bytes };
+  return { bytes, envelope: JSON.stringify(await signEnvelope(signer, MANIFEST_PAYLOAD_TYPE, bytes), null, 2) };
+}
+
+async function putManifest(store: ObjectStore, bucket: string, manifest: BuildManifest, upload: { bytes: Buffer; envelope?: string }): Promise<void> {
+  if (upload.envelope) await store.put({ bucket, key: manifestSignatureKey(manifest.service, manifest.version) }, upload.envelope, 'application/json');
+  await store.put({ bucket, key: manifestKey(manifest.service, manifest.version) }, upload.bytes, 'application/json');
 }
 
 /**
@@ -55,9 +74,10 @@ export async function publishBuild(store: ObjectStore, bucket: string, b: Publis
     files: files.map((f) => ({ path: f.rel, size: f.bytes.byteLength, sha256: sha256Hex(f.bytes) })),
   };
   parseManifest(manifest, `for ${b.service} ${b.version} (nothing uploaded)`);
+  const upload = await manifestUpload(manifest, b.signer);
   for (const f of files) await store.put({ bucket, key: buildFileKey(b.service, b.version, f.rel) }, f.bytes);
   // The manifest goes last: its presence says the build is complete.
-  await store.put({ bucket, key: manifestKey(b.service, b.version) }, JSON.stringify(manifest, null, 2), 'application/json');
+  await putManifest(store, bucket, manifest, upload);
   return manifest;
 }
 
@@ -78,6 +98,8 @@ export interface PublishConfig {
   env: Record<string, string>;
   /** Extra files the configuration brings (e.g. a config file), beside the base build's code. */
   files?: Record<string, string | Uint8Array>;
+  /** Signs the manifest, as for publishBuild. */
+  signer?: MessageSigner;
 }
 
 /**
@@ -113,9 +135,10 @@ export async function publishConfig(store: ObjectStore, bucket: string, c: Publi
     env: { ...c.env },
   };
   parseManifest(manifest, `for ${c.service} ${c.version} (nothing uploaded)`);
+  const upload = await manifestUpload(manifest, c.signer);
   for (const f of base.files) await store.copy({ bucket, key: buildFileKey(c.service, shape.base, f.path) }, { bucket, key: buildFileKey(c.service, c.version, f.path) });
   for (const f of extra) await store.put({ bucket, key: buildFileKey(c.service, c.version, f.rel) }, f.bytes);
-  await store.put({ bucket, key: manifestKey(c.service, c.version) }, JSON.stringify(manifest, null, 2), 'application/json');
+  await putManifest(store, bucket, manifest, upload);
   return manifest;
 }
 

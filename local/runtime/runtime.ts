@@ -30,6 +30,8 @@ import { matchesPattern } from '../../lambdas/lib/event-pattern.js';
 import { parseExecutionStatusChange, reconcile, type ReconcileReport, type ReconciledStatus } from '../../lambdas/lib/reconcile.js';
 import type { ExecutionStatus } from '../../lambdas/lib/ports.js';
 import { processAlive, RunningRegistry } from './running.js';
+import type { SigningKeyDeps } from '../../lambdas/lib/steps/resolve-artifact.js';
+import { localPublicKey } from './local-signer.js';
 
 export const LOCAL_LOCATIONS: Locations = { artifactsBucket: 'tagflow-artifacts', environmentsBucket: 'tagflow-environments' };
 export const LOCAL_TABLE = 'tagflow-ledger';
@@ -159,7 +161,8 @@ function readableCause(cause: unknown): string | undefined {
  * the S3 and DynamoDB APIs on loopback, and a local fleet as the deploy target.
  */
 export class LocalRuntime {
-  readonly deps: Deps;
+  /** `signingKey`: the data dir's public key (tagflow local keygen) verifies signed builds. */
+  readonly deps: Deps & SigningKeyDeps;
   readonly fleet: LocalFleet;
   private readonly fleetMetrics: FleetMetrics;
   /** What the runtime found wrong at start but could work around (a damaged fleet.json): the CLI shows them. */
@@ -216,6 +219,7 @@ export class LocalRuntime {
       events: { put: async (entries) => void (await this.putEvents(entries.map((e) => ({ ...e, EventBusName: LOCAL_BUS })))) },
       approvalChannel: { kind: 'local' },
       executions: { status: async (arn) => this.executionStatus(arn) },
+      signingKey: localPublicKey(options.dataDir),
     };
   }
 
