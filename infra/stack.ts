@@ -22,6 +22,7 @@ import { acknowledgeWildcardResource } from './nag.js';
 import { grantStepAccess, STEP_ACCESS } from './step-access.js';
 import { StepFunction } from './step-function.js';
 import { shippedConfigFile } from './shipped-config.js';
+import { SigningKey } from './signing.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
 import { Reconciler } from './reconciler.js';
@@ -74,6 +75,8 @@ export class TagflowStack extends Stack {
   readonly approvals: ApprovalFunction;
   readonly ciUploader: CiUploader;
   readonly cliAccess: CliAccess;
+  /** The key CI signs build manifests with (issue 17). */
+  readonly signing: SigningKey;
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
@@ -100,12 +103,17 @@ export class TagflowStack extends Stack {
       ENVIRONMENTS_BUCKET: this.storage.environments.bucketName,
       LOCK_TTL_MS: String((props.lockTtl ?? Duration.minutes(30)).toMilliseconds()),
     };
+    // Before the steps: resolve-artifact and promote verify with its public half.
+    this.signing = new SigningKey(this, 'Signing');
+    const signingKeyArn = this.signing.key.keyArn;
     // Before the steps: the step that requests approvals names this URL in its event.
     this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configFile });
     /** What some steps need beyond the common environment. */
     const extraEnvironment: Partial<Record<StepName, Record<string, string>>> = {
       'request-approval': { EVENT_BUS_NAME: bus.eventBusName, APPROVAL_URL: this.approvals.url.url },
       'detect-drift': { EVENT_BUS_NAME: bus.eventBusName },
+      'resolve-artifact': { SIGNING_KEY_ARN: signingKeyArn },
+      promote: { SIGNING_KEY_ARN: signingKeyArn },
     };
     const access = {
       bus,
@@ -115,6 +123,7 @@ export class TagflowStack extends Stack {
       environmentNames: [...new Set(Object.values(props.config.services).flatMap((s) => s.environments.map((e) => e.name)))].sort(),
       targetFunctionArns: targetFunctionArns(this, props.config),
       imageRepositoryArns: targetImageRepositoryArns(this, props.config),
+      signingKeyArn,
     };
     const byPlaceholder = new Map<string, IFunction>();
     for (const step of STEP_NAMES) {
@@ -162,7 +171,7 @@ export class TagflowStack extends Stack {
       deadLetterQueue: this.triggers.deadLetterQueue,
       ...(props.alertEmail !== undefined ? { alertEmail: props.alertEmail } : {}),
     });
-    this.ciUploader = new CiUploader(this, 'CiUploader', { artifacts: this.storage.artifacts });
+    this.ciUploader = new CiUploader(this, 'CiUploader', { artifacts: this.storage.artifacts, signingKey: this.signing });
     // One line per release event on the ReleaseNotifications topic; Slack with -c slackWorkspaceId=… -c slackChannelId=….
     const slack = slackChannelFrom((key) => this.node.tryGetContext(key));
     new ReleaseNotifications(this, 'ReleaseNotifications', { bus, ...(slack ? { slack } : {}) });

@@ -9,6 +9,7 @@ import { DRIFT_DETECTED } from '../lambdas/lib/steps/detect-drift.js';
 import type { StepName } from '../lambdas/steps.js';
 import { grantPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
+import { PUBLIC_KEY_ACTIONS } from './signing.js';
 
 /**
  * What each step touches, read off its core in `lambdas/lib/steps/`. A `Record` over
@@ -52,6 +53,8 @@ export interface StepAccess {
   config?: true;
   /** Reads the tags of the account's alarms in this region, for an alarm event that carries none (`cloudwatch-alarm-tags.ts`). */
   alarmTags?: true;
+  /** Reads the signing key's public half (kms:GetPublicKey, once per warm function) to verify signed build manifests; never kms:Sign. */
+  signingKey?: true;
   /** Writes release reports (`lambdas/lib/report/write.ts`): PutObject under the artifacts bucket's `reports/` prefix, nothing else there. */
   reports?: true;
 }
@@ -62,9 +65,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'normalise-rollback': { config: true, alarmTags: true },
   claim: { ledger: true },
   'tests-gate': { ledger: true, artifacts: ['ci/'] },
-  'resolve-artifact': { ledger: true, artifacts: ['builds/'] },
-  // Reads the build's provenance and SBOM beside its manifest; records the decision.
-  'verify-provenance': { ledger: true, artifacts: ['builds/'] },
+  // Verifies the manifest's signature with the signing key's public half (issue 17).
+  'resolve-artifact': { ledger: true, artifacts: ['builds/'], signingKey: true },
   // Reads the policy from its config; records the decision. Reads build manifests and CI results when a newer line runs (hotfix order).
   'check-policy': { ledger: true, config: true, artifacts: ['ci/', 'builds/'] },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
@@ -72,7 +74,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   // Re-reads the approval request after each wait and checks its approvers against the policy.
   'verify-approval': { ledger: true, config: true },
   'acquire-lock': { ledger: true },
-  promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write' },
+  // Re-verifies the promoted manifest copy's signature (issue 17).
+  promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write', signingKey: true },
   // Installs the new version without moving the alias (LambdaAliasTarget.stage), then invokes that version for the checks.
   'pre-traffic': { ledger: true, environments: 'read', targets: ['stage', 'invoke'] },
   deploy: { ledger: true, environments: 'read', targets: ['deploy'] },
@@ -147,6 +150,8 @@ export interface AccessResources {
   imageRepositoryArns: readonly string[];
   /** The pipeline bus. */
   bus: IEventBus;
+  /** The KMS key CI signs build manifests with (infra/signing.ts). */
+  signingKeyArn?: string;
 }
 
 /**
@@ -213,6 +218,8 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
       'Actions with no resource-level permissions: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) and, read-only for the canary judge, cloudwatch:GetMetricData.',
     );
   }
+
+  if (access.signingKey && res.signingKeyArn) add(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [res.signingKeyArn] }));
 
   if (access.alarmTags) {
     // Any alarm of this account and region: the event that needs the lookup names it.

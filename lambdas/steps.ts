@@ -8,7 +8,6 @@ export const STEP_NAMES = [
   'claim',
   'tests-gate',
   'resolve-artifact',
-  'verify-provenance',
   'check-policy',
   'request-approval',
   'verify-approval',

@@ -52,7 +52,7 @@ beforeAll(() => {
 });
 
 /** What a row of STEP_ACCESS must come to, written out again here (the fixture has lambda-alias targets and an image repository). */
-const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports'];
+const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'signingKey'];
 function expectedActions(a: StepAccess): string[] {
   // A new kind of access must be written out here too before this test passes.
   for (const field of Object.keys(a)) expect(KNOWN_FIELDS, `STEP_ACCESS field ${field}`).toContain(field);
@@ -69,6 +69,7 @@ function expectedActions(a: StepAccess): string[] {
   if (a.targets?.includes('read')) READ_ACTIONS.forEach((x) => out.add(x));
   if ((a.targets?.includes('deploy') || a.targets?.includes('stage')) && a.environments) IMAGE_ACTIONS.forEach((x) => out.add(x));
   if (a.metrics) METRICS_ACTIONS.forEach((x) => out.add(x));
+  if (a.signingKey) out.add('kms:GetPublicKey');
   if (a.events?.length) out.add('events:PutEvents');
   return [...out].sort();
 }
@@ -168,7 +169,7 @@ describe('alarms notify someone', () => {
   it('the topic is encrypted with a rotated key CloudWatch may use, refuses non-TLS requests, lets only this account\'s alarms publish, and mails alertEmail', () => {
     // The alerts topic (ReleaseNotifications has its own topic and key: test/infra/notifications.test.ts).
     const [[topicId, topic]] = ofType('AWS::SNS::Topic').filter(([id]) => !id.startsWith('ReleaseNotifications')) as [[string, Json]];
-    const [[keyId, key]] = ofType('AWS::KMS::Key').filter(([id]) => !id.startsWith('ReleaseNotifications')) as [[string, Json]];
+    const [[keyId, key]] = ofType('AWS::KMS::Key').filter(([id]) => !id.startsWith('ReleaseNotifications') && !id.startsWith('Signing')) as [[string, Json]];
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.Properties.EnableKeyRotation).toBe(true);
     const keyStatements = key.Properties.KeyPolicy.Statement as Json[];
@@ -196,7 +197,8 @@ describe('CI uploader policy', () => {
   it('may put (and abort uploads of) objects under builds/ and ci/ of the artifacts bucket, and nothing else', () => {
     const policyId = idOf(stack.ciUploader.policy as never);
     const policy = resources[policyId]!;
-    const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+    // Its statement on the manifest signing key (kms:Sign): test/infra/signing.test.ts.
+    const statements = (policy.Properties.PolicyDocument.Statement as Statement[]).filter((s) => !list(s.Action).some((a) => a.startsWith('kms:')));
     expect(statements).toHaveLength(1);
     const [s] = statements;
     expect(s!.Effect).toBe('Allow');

@@ -154,7 +154,8 @@ describe('functions', () => {
       const env = p.Environment.Variables;
       // The step that requests approvals also puts its event and names the approval URL in it.
       // The drift check puts `Drift Detected`.
-      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : [];
+      // The steps that verify signed manifests name the signing key (issue 17).
+      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : step === 'resolve-artifact' || step === 'promote' ? ['SIGNING_KEY_ARN'] : [];
       expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', ...extra].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
