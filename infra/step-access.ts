@@ -67,6 +67,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'tests-gate': { ledger: true, artifacts: ['ci/'] },
   // Verifies the manifest's signature with the signing key's public half (issue 17).
   'resolve-artifact': { ledger: true, artifacts: ['builds/'], signingKey: true },
+  // Reads the build's provenance and SBOM beside its manifest; records the decision.
+  'verify-provenance': { ledger: true, artifacts: ['builds/'] },
   // Reads the policy from its config; records the decision. Reads build manifests and CI results when a newer line runs (hotfix order).
   'check-policy': { ledger: true, config: true, artifacts: ['ci/', 'builds/'] },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.

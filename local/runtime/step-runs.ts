@@ -16,6 +16,7 @@ import { run as recordStage } from '../../lambdas/record-stage/handler.js';
 import { run as releaseLock } from '../../lambdas/release-lock/handler.js';
 import { run as requestApproval } from '../../lambdas/request-approval/handler.js';
 import { run as resolveArtifact } from '../../lambdas/resolve-artifact/handler.js';
+import { run as verifyProvenance } from '../../lambdas/verify-provenance/handler.js';
 import { run as rollbackStage } from '../../lambdas/rollback-stage/handler.js';
 import { run as smoke } from '../../lambdas/smoke/handler.js';
 import { run as testsGate } from '../../lambdas/tests-gate/handler.js';
@@ -33,6 +34,7 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   claim,
   'tests-gate': testsGate,
   'resolve-artifact': resolveArtifact,
+  'verify-provenance': verifyProvenance,
   'check-policy': checkPolicy,
   'request-approval': requestApproval,
   'verify-approval': verifyApproval,

@@ -1,5 +1,6 @@
 import type { ReleaseNotes } from '../release-notes.js';
 import type { Decision, OutcomeRecord, ReleaseRecord } from '../types.js';
+import { supplyChainOf, type SupplyChainFacts } from './supply-chain.js';
 
 /**
  * What a release report shows, read off what the ledger holds for one release: its record, its
@@ -110,6 +111,8 @@ export interface ReportModel {
   approvals: ApprovalEntry[];
   canaries: CanarySeries[];
   notes: ReleaseNotes | undefined;
+  /** What Verify provenance accepted or refused (issue 17); absent when the service's policy asked nothing. */
+  supplyChain?: SupplyChainFacts | undefined;
 }
 
 const RELEASE_LANE = 'release';
@@ -140,6 +143,7 @@ export function reportModel(data: ReleaseData): ReportModel {
     approvals: approvalsOf(decisions),
     canaries: canariesOf(current, release.configSnapshot),
     notes: data.notes,
+    supplyChain: supplyChainOf(decisions),
   };
 }
 

@@ -2,6 +2,7 @@ import { canaryCharts, timelineChart, type Chart } from './charts.js';
 import { escapeHtml as h, formatDuration, formatTime, STYLE } from './html.js';
 import { notesSummary } from '../release-notes.js';
 import { reportModel, type ReleaseData, type ReportModel } from './model.js';
+import { supplyChainSection } from './supply-chain.js';
 
 /**
  * The release report: one self-contained HTML page (inline CSS, inline SVG, no script, no URL
@@ -29,6 +30,7 @@ export function renderModel(m: ReportModel, opts: { generatedAt?: string } = {})
 ${header(m)}
 ${notesSection(m)}
 ${planSection(m)}
+${supplyChainSection(m.supplyChain)}
 ${timelineSection(m)}
 ${approvalsSection(m)}
 ${canarySections(m)}
