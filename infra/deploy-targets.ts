@@ -52,3 +52,11 @@ export function repositoryArnOf(stack: Stack, uri: string): string {
 export function targetImageRepositoryArns(stack: Stack, config: PipelineConfig): string[] {
   return [...new Set(lambdaAliasTargets(config).flatMap((t) => (t.imageRepository ? [repositoryArnOf(stack, t.imageRepository)] : [])))].sort();
 }
+
+/** Distinct unqualified ARNs of the functions the config's migrations invoke, sorted. */
+export function migrationFunctionArns(stack: Stack, config: PipelineConfig): string[] {
+  const arns = Object.entries(config.services).flatMap(([service, svc]) =>
+    svc.environments.flatMap((env) => (env.migrations ?? []).map((m) => functionArnOf(stack, fillNames(m.function, { service, environment: env.name })))),
+  );
+  return [...new Set(arns)].sort();
+}

@@ -13,6 +13,7 @@ export const STEP_NAMES = [
   'request-approval',
   'verify-approval',
   'acquire-lock',
+  'migrate',
   'promote',
   'pre-traffic',
   'deploy',

@@ -256,6 +256,8 @@ export class DynamoDbLedger implements Ledger {
       canary: state.canary,
       // null clears a drift mark (a release or rollback restored a known state); undefined leaves it.
       drift: state.drift,
+      // Once a migration ran it stays: only a later migration replaces it.
+      irreversibleAfter: state.irreversibleAfter,
       revision: next,
     };
     const set = Object.entries(fields).filter(([, v]) => v !== undefined);

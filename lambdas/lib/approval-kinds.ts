@@ -2,7 +2,7 @@ import type { EnvironmentApproval } from './approval-config.js';
 import { REQUIRED_APPROVALS } from './policy-constants.js';
 
 /**
- * The three things a release can wait on a person for, through the one approval mechanism
+ * The things a release can wait on a person for, through the one approval mechanism
  * (a waitForTaskToken Task, a request in the ledger, a decision from the kind's approvers):
  *
  * - `emergency`: a release into an environment the policy keeps closed; two different
@@ -18,12 +18,15 @@ import { REQUIRED_APPROVALS } from './policy-constants.js';
  *   runs somewhere, and that newer line's build is not known to contain the fix
  *   (hotfix-order.ts); one of `policy.approvers` acknowledges it (approve) or stops it
  *   (reject, `ApprovalRejected`); not the person who caused the release.
+ * * - `migration-hold`: a release that failed in an environment after a migration ran there
+ *   (migrations-config.ts); one of `policy.approvers` keeps what serves (promote) or rolls the
+ *   code back anyway (rollback, `MigrationRollbackChosen`); no decision keeps what serves.
  *
  * The rules differ only in what is listed here, so the decision core stays one piece.
  */
 
-export type ApprovalKind = 'emergency' | 'canary-hold' | 'promotion' | 'hotfix-order';
-export const APPROVAL_KINDS: readonly ApprovalKind[] = ['emergency', 'canary-hold', 'promotion', 'hotfix-order'];
+export type ApprovalKind = 'emergency' | 'canary-hold' | 'promotion' | 'hotfix-order' | 'migration-hold';
+export const APPROVAL_KINDS: readonly ApprovalKind[] = ['emergency', 'canary-hold', 'promotion', 'hotfix-order', 'migration-hold'];
 
 /** What an approver may send: approve/reject for either kind; promote/rollback name the canary hold's meaning. */
 export type ApprovalDecisionWord = 'approve' | 'reject' | 'promote' | 'rollback';
@@ -38,7 +41,7 @@ export interface ApprovalRules {
   approved: string;
   rejected: string;
   /** The error the waiting Task fails with on a reject: the state machine's Catch routes on it. */
-  rejectError: 'ApprovalRejected' | 'CanaryRejected';
+  rejectError: 'ApprovalRejected' | 'CanaryRejected' | 'MigrationRollbackChosen';
   /**
    * Whether a repeated request from the same execution keeps the approvals given so far: an
    * emergency's first approval survives a retried request; a canary holds afresh at each step,
@@ -84,6 +87,20 @@ export const RULES: Record<ApprovalKind, ApprovalRules> = {
     keepsApprovals: true,
     initiatorMayDecide: false,
     what: (k) => `the promotion of ${k.service} ${k.version} into ${k.environment}`,
+  },
+  // A release that failed in an environment past its migration (migrations-config.ts): keep what
+  // serves (promote, and no decision) or roll the code back anyway (rollback), which the
+  // machine verifies before it acts, since here the rollback is the risky side.
+  'migration-hold': {
+    needed: 1,
+    approveWord: 'promote',
+    rejectWord: 'rollback',
+    approved: 'kept',
+    rejected: 'chose to roll back',
+    rejectError: 'MigrationRollbackChosen',
+    keepsApprovals: false,
+    initiatorMayDecide: true,
+    what: (k) => `the failed release of ${k.service} ${k.version} in ${k.environment}, held after its migration`,
   },
   'hotfix-order': {
     needed: 1,

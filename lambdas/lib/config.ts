@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { APPROVAL_KEYS, approvalIssues, environmentApprovalSchema } from './approval-config.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { environmentNameIssues, policyIssues, policySchema, POLICY_KEYS } from './policy-config.js';
+import { MIGRATION_KEYS, migrationIssues, migrationsSchema } from './migrations-config.js';
 import { preTrafficIssues } from './pre-traffic-config.js';
 import { ALLOW_KEYS, MAX_SEVERITY_KEYS, SUPPLY_CHAIN_KEYS, supplyChainIssues, supplyChainSchema, withSupplyChainDefaults } from './supply-chain/config.js';
 import { TRAIN_KEYS, trainIssues, trainsSchema } from './train-config.js';
@@ -169,6 +170,8 @@ const environment = z.strictObject({
   canary: canary.optional(),
   /** A person signs off each deploy here (approval-config.ts): `needed` of `from` within `timeoutHours`. */
   approval: environmentApprovalSchema.optional(),
+  /** Schema migrations: `expand` after the lock and before the deploy, `contract` once known-good (migrations-config.ts). */
+  migrations: migrationsSchema.optional(),
 });
 
 const service = z.strictObject({
@@ -226,6 +229,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   smoke: [...new Set([...Object.keys(httpCheck.shape ?? {}), ...Object.keys(invokeCheck.shape)])],
   ...POLICY_KEYS,
   supplyChain: SUPPLY_CHAIN_KEYS,
+  migrations: MIGRATION_KEYS,
   allow: ALLOW_KEYS,
   maxSeverity: MAX_SEVERITY_KEYS,
 };
@@ -240,6 +244,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (names.includes('smoke') || names.includes('preTraffic')) return KNOWN_KEYS.smoke!;
   if (names.at(-1) === 'canary') return KNOWN_KEYS.canary!;
   if (names.at(-1) === 'approval') return KNOWN_KEYS.approval!;
+  if (names.includes('migrations')) return KNOWN_KEYS.migrations!;
   if (names.at(-1) === 'customMetrics') return KNOWN_KEYS.customMetric!;
   if (names.includes('environments')) return KNOWN_KEYS.environment!;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service!;
@@ -292,6 +297,7 @@ function crossIssues(config: PipelineConfig, raw: unknown): FieldIssue[] {
   if (config.trains) issues.push(...trainIssues(config.trains, config.services));
   issues.push(...holdIssues(config));
   issues.push(...preTrafficIssues(config.services));
+  issues.push(...migrationIssues(config.services, (config.policy?.approvers.length ?? 0) > 0));
   issues.push(...supplyChainIssues(config.services, config.supplyChain));
   issues.push(...approvalIssues(config.services, config.policy !== undefined));
   // Every service's environment names, also of services wrong elsewhere: no false "no such environment".

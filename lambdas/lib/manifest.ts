@@ -3,6 +3,7 @@ import { ArtifactIntegrityError, listIssues, type FieldIssue } from './errors.js
 import { envIssues, kindIssues } from './config-release.js';
 import { fieldsOf, type Fields, type Rule } from './json-fields.js';
 import { isSafeRelativePath } from './keys.js';
+import { SCHEMA_COMPAT_ENTRY, SCHEMA_COMPAT_EXPECT } from './schema-compat.js';
 import type { BuildManifest, ChangeEntry, ManifestFile, ResolvedArtifact, SuiteResult, TestReport } from './types.js';
 import { parseVersion, VERSION_EXAMPLE } from './version.js';
 
@@ -87,6 +88,8 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
     return f ? [{ path: f.text('path', BUILD_PATH), size: f.count('size', `${COUNT} (bytes)`), sha256: f.text('sha256', SHA256) }] : [];
   });
   const config = configFields(raw as Record<string, unknown>, issues);
+  const schema = m.optionalCount('schema', 'the schema version the code expects, a whole number');
+  const schemaCompat = compatList(raw as Record<string, unknown>, issues);
   const manifest: BuildManifest = {
     service,
     version,
@@ -99,6 +102,8 @@ function manifestFrom(raw: unknown, issues: FieldIssue[]): BuildManifest | undef
     createdAt,
     files,
     ...config,
+    ...(schema === undefined ? {} : { schema }),
+    ...(schemaCompat === undefined ? {} : { schemaCompat }),
   };
   if (version) issues.push(...kindIssues(manifest));
   return manifest;
@@ -124,6 +129,20 @@ function configFields(raw: Record<string, unknown>, issues: FieldIssue[]): Pick<
     }
   }
   return out;
+}
+
+/** `schemaCompat`: the schema versions the code runs against (schema-compat.ts). */
+function compatList(raw: Record<string, unknown>, issues: FieldIssue[]): string[] | undefined {
+  if (raw.schemaCompat === undefined) return undefined;
+  if (!Array.isArray(raw.schemaCompat) || raw.schemaCompat.length === 0) {
+    issues.push({ field: 'schemaCompat', problem: `expected a list of ${SCHEMA_COMPAT_EXPECT}, e.g. ["6", "7+"]` });
+    return undefined;
+  }
+  return raw.schemaCompat.flatMap((entry, i): string[] => {
+    if (typeof entry === 'string' && SCHEMA_COMPAT_ENTRY.test(entry)) return [entry];
+    issues.push({ field: `schemaCompat[${i}]`, problem: `expected ${SCHEMA_COMPAT_EXPECT}, got ${JSON.stringify(entry)?.slice(0, 40)}` });
+    return [];
+  });
 }
 
 export function parseManifest(raw: unknown, where: string): BuildManifest {
@@ -195,5 +214,6 @@ export function resolvedFrom(manifest: BuildManifest, manifestKey: string, image
     files: manifest.files,
     totalBytes: manifest.files.reduce((n, f) => n + f.size, 0),
     ...(manifest.kind === 'config' && manifest.base ? { config: { base: manifest.base, env: manifest.env ?? {} } } : {}),
+    ...(manifest.schema === undefined ? {} : { schema: manifest.schema }),
   };
 }

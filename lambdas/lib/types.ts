@@ -98,6 +98,10 @@ export interface BuildManifest {
   kind?: 'config';
   base?: string;
   env?: Record<string, string>;
+  /** The schema version this build's code expects (after its expand migrations): what an environment's schema becomes when its migrations run. */
+  schema?: number;
+  /** The schema versions this build's code runs against ("7", or "7+" for 7 and later; schema-compat.ts): what a rollback to it is checked against. */
+  schemaCompat?: string[];
 }
 
 /** What a config-only release changes: the variables its base build runs with. */
@@ -115,6 +119,8 @@ export interface ResolvedArtifact {
   totalBytes: number;
   /** A config-only release: the build it ships again and the variables it sets. */
   config?: ConfigChange;
+  /** The manifest's `schema`, for the migrations (migrations-config.ts). */
+  schema?: number;
 }
 
 export interface SuiteResult {
@@ -159,6 +165,23 @@ export interface EnvironmentState {
    * there. `null` once cleared.
    */
   drift?: DriftMark | null;
+  /**
+   * A migration ran here (migrations-config.ts): the schema moved and the code cannot simply go
+   * back. Later failures hold for a person; the rollback machine refuses versions that do not
+   * declare `schemaCompat` with `schema`.
+   */
+  irreversibleAfter?: IrreversibleMark;
+}
+
+/** The last migration that ran in an environment: which release, which migrations, which schema. */
+export interface IrreversibleMark {
+  version: string;
+  releaseId: string;
+  phase: 'expand' | 'contract';
+  migrations: string[];
+  /** The schema now in place (the release's manifest `schema`); absent: the manifest declared none, so no version can be shown to run against it. */
+  schema?: number;
+  at: string;
 }
 
 /** A drift the scheduled check found, as the ledger keeps it (lambdas/lib/steps/detect-drift.ts). */

@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { Executions, Ledger } from '../../lambdas/lib/ports.js';
-import type { DriftMark, EnvironmentState } from '../../lambdas/lib/types.js';
+import type { DriftMark, EnvironmentState, IrreversibleMark } from '../../lambdas/lib/types.js';
 import { describeFreeze, inForce } from './freeze.js';
 import { nothingMatches } from './nothing-matches.js';
 import { bold, dim, green, red, yellow } from './progress.js';
@@ -34,6 +34,11 @@ function driftLine(d: DriftMark): string {
   return dim(`${text} (acknowledged by ${d.acknowledged.by} at ${d.acknowledged.at}: ${d.acknowledged.reason})`);
 }
 
+/** The environment's point of no return: the last migration that ran there (rollbacks must declare schemaCompat with it). */
+function irreversibleLine(m: IrreversibleMark): string {
+  return `past a migration: ${m.phase} ${m.migrations.join(', ')} of ${m.version} at ${m.at}${m.schema === undefined ? ' (no schema declared)' : `, schema ${m.schema}`}; rollbacks only to builds declaring schemaCompat with it`;
+}
+
 /**
  * `tagflow status`: each environment's version, previous known-good and last outcome; a canary
  * in progress (its version and weight beside the live one); a drift the check marked; the lock's holder, its expiry and
@@ -61,6 +66,7 @@ export async function statusTable(ledger: Ledger, config: PipelineConfig, only?:
       const health = !s?.version ? dim('-') : s.healthy ? green('healthy') : red('unhealthy');
       lines.push(`  ${env.padEnd(12)} ${(s?.version ?? '-').padEnd(16)} ${health.padEnd(useWidth(health, 10))} ${previous.padEnd(16)} ${s?.lastOutcome ?? '-'}`);
       if (s?.canary) lines.push(yellow(`    canary ${s.canary.version} at ${s.canary.weight}% (step ${s.canary.stepIndex + 1}, since ${s.canary.stepStartedAt}); ${s.version ?? '-'} takes the rest`));
+      if (s?.irreversibleAfter) lines.push(dim(`    ${irreversibleLine(s.irreversibleAfter)}`));
       const drift = s?.drift ? driftLine(s.drift) : undefined;
       if (drift) lines.push(`    ${drift}`);
       const lock = s ? await lockLine(s, opts) : undefined;

@@ -31,6 +31,9 @@ export interface PublishBuild {
   changes?: ChangeEntry[];
   /** Signs the manifest (the stack's KMS key, or the data dir's key locally): a DSSE envelope beside it. */
   signer?: MessageSigner;
+  /** The schema version the code expects, and those it runs against ("7", "7+"): what rollbacks past a migration check (schema-compat.ts). */
+  schema?: number;
+  schemaCompat?: string[];
 }
 
 /**
@@ -70,6 +73,8 @@ export async function publishBuild(store: ObjectStore, bucket: string, b: Publis
     ...(b.entry ? { entry: b.entry } : {}),
     ...(b.commits ? { commits: b.commits } : {}),
     ...(b.changes ? { changes: b.changes } : {}),
+    ...(b.schema === undefined ? {} : { schema: b.schema }),
+    ...(b.schemaCompat ? { schemaCompat: b.schemaCompat } : {}),
     createdAt: now.toISOString(),
     files: files.map((f) => ({ path: f.rel, size: f.bytes.byteLength, sha256: sha256Hex(f.bytes) })),
   };

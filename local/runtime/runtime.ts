@@ -30,6 +30,7 @@ import { matchesPattern } from '../../lambdas/lib/event-pattern.js';
 import { parseExecutionStatusChange, reconcile, type ReconcileReport, type ReconciledStatus } from '../../lambdas/lib/reconcile.js';
 import type { ExecutionStatus } from '../../lambdas/lib/ports.js';
 import { processAlive, RunningRegistry } from './running.js';
+import { localInvoker, type LocalFunction } from './local-functions.js';
 import type { SigningKeyDeps } from '../../lambdas/lib/steps/resolve-artifact.js';
 import { localPublicKey } from './local-signer.js';
 
@@ -59,6 +60,8 @@ export interface RuntimeOptions {
   waits?: Record<string, number>;
   /** Whether a process (of a running-execution record) is alive; tests inject it. @default signal 0 */
   isProcessAlive?: (pid: number) => boolean;
+  /** Functions the runtime invokes by name (migrations), before `<dataDir>/functions/<name>.mjs` (local-functions.ts). */
+  functions?: Record<string, LocalFunction>;
   /** When another live tagflow process owns the data folder: read its ledger through it ('attach': status, history, dora), or refuse at once (default). */
   share?: 'attach' | 'refuse';
 }
@@ -219,6 +222,7 @@ export class LocalRuntime {
       events: { put: async (entries) => void (await this.putEvents(entries.map((e) => ({ ...e, EventBusName: LOCAL_BUS })))) },
       approvalChannel: { kind: 'local' },
       executions: { status: async (arn) => this.executionStatus(arn) },
+      invoker: localInvoker(options.dataDir, options.functions),
       signingKey: localPublicKey(options.dataDir),
     };
   }

@@ -9,6 +9,7 @@ import { run as normalise } from '../../lambdas/normalise/handler.js';
 import { run as normaliseRollback } from '../../lambdas/normalise-rollback/handler.js';
 import { run as prepareRollback } from '../../lambdas/prepare-rollback/handler.js';
 import { run as rollback } from '../../lambdas/rollback/handler.js';
+import { run as migrate } from '../../lambdas/migrate/handler.js';
 import { run as promote } from '../../lambdas/promote/handler.js';
 import { run as preTraffic } from '../../lambdas/pre-traffic/handler.js';
 import { run as recordOutcome } from '../../lambdas/record-outcome/handler.js';
@@ -39,6 +40,7 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'request-approval': requestApproval,
   'verify-approval': verifyApproval,
   'acquire-lock': acquireLock,
+  migrate,
   promote,
   'pre-traffic': preTraffic,
   deploy,

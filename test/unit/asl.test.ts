@@ -53,12 +53,23 @@ describe('release.asl.json timeout', () => {
     expect(hold.TimeoutSecondsPath).toBe('$.Payload.request.hold.approvalTimeoutSeconds');
     // A promote is verified against the ledger before the canary shifts on.
     expect(hold.Next).toBe('Verify canary hold');
-    expect(states['Verify canary hold']).toMatchObject({ Resource: '${VerifyApprovalFnArn}', Next: 'Shift canary traffic', Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back environment' })] });
+    // A rollback goes through the one choice that holds instead once a migration ran here.
+    expect(states['Verify canary hold']).toMatchObject({ Resource: '${VerifyApprovalFnArn}', Next: 'Shift canary traffic', Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back or hold' })] });
     expect(hold.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'Canary hold timed out' }),
-      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back environment' }),
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Roll back or hold' }),
     ]);
-    expect(states['Canary hold timed out']).toMatchObject({ Parameters: { Error: 'CanaryHoldTimedOut' }, Next: 'Roll back environment' });
+    expect(states['Canary hold timed out']).toMatchObject({ Parameters: { Error: 'CanaryHoldTimedOut' }, Next: 'Roll back or hold' });
+  });
+
+  it('reaches "Roll back environment" only through the choice that holds after a migration, or a verified rollback decision', () => {
+    const states = definition('release').States as Record<string, State & { Catch?: { Next: string }[] }>;
+    const into = Object.entries(states).flatMap(([name, s]) => [s.Next, ...(s.Catch ?? []).map((c) => c.Next), ...((s as { Choices?: { Next: string }[] }).Choices ?? []).map((c) => c.Next), (s as { Default?: string }).Default].filter((n) => n === 'Roll back environment').map(() => name));
+    expect([...new Set(into)].sort()).toEqual(['Roll back or hold', 'Verify migration rollback']);
+    const hold = states['Hold after migration']! as State & { Catch: { ErrorEquals: string[]; Next: string }[] };
+    // No decision, or a failure of the approval itself, keeps what serves: never a blind rollback.
+    expect(hold.Catch.map((c) => c.Next)).toEqual(['Verify migration rollback', 'Migration hold timed out', 'Kept after migration']);
+    expect(hold.Next).toBe('Kept after migration');
   });
 });
 

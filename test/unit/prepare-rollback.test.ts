@@ -32,7 +32,7 @@ function ledgerWith(state: EnvironmentState | undefined, releases: Partial<Relea
       return { claimed: true as const };
     },
   } as unknown as Ledger;
-  return { deps: { ledger, clock: { now: () => NOW, sleep: async () => {} } }, decisions };
+  return { deps: { ledger, clock: { now: () => NOW, sleep: async () => {} }, locations: { artifactsBucket: 'artifacts', environmentsBucket: 'environments' }, store: { get: async () => undefined, stream: async () => undefined } }, decisions };
 }
 
 const env = (s: Partial<EnvironmentState>): EnvironmentState => ({ service: 'api', environment: 'prod', healthy: true, goodVersions: [], refs: {}, revision: 7, ...s });

@@ -1,8 +1,13 @@
 import { decide } from '../decisions.js';
 import { InvalidInput } from '../errors.js';
 import { MANUAL_ROLLBACK_EXAMPLE } from '../rollback-example.js';
-import type { Deps } from '../ports.js';
-import { releaseIdOf, type EnvironmentState } from '../types.js';
+import { errorMessage } from '../errors.js';
+import { manifestKey } from '../keys.js';
+import { parseManifest } from '../manifest.js';
+import type { Deps, ObjectReader } from '../ports.js';
+import { describeCompat, runsAgainst } from '../schema-compat.js';
+import { readJson } from '../store-json.js';
+import { releaseIdOf, type EnvironmentState, type IrreversibleMark } from '../types.js';
 import type { RollbackContext } from './normalise-rollback.js';
 
 /** The running release a rollback stops, and whose outcome it then records (a stopped execution never runs its own Catch). */
@@ -39,7 +44,7 @@ const describeState = (s: EnvironmentState) =>
  * environment's lock but has recorded no change of its traffic may be changing it right now:
  * then the ledger cannot tell which version is bad, and the rollback refuses rather than guess.
  */
-export async function prepareRollback(ctx: RollbackContext, deps: Pick<Deps, 'ledger' | 'clock'>): Promise<PrepareRollbackOutput> {
+export async function prepareRollback(ctx: RollbackContext, deps: Pick<Deps, 'ledger' | 'clock' | 'locations'> & { store: ObjectReader }): Promise<PrepareRollbackOutput> {
   const env = ctx.environment;
   const state = await deps.ledger.getEnvironment(ctx.service, env);
   const current = state?.version;
@@ -107,10 +112,35 @@ export async function prepareRollback(ctx: RollbackContext, deps: Pick<Deps, 'le
     }
   }
 
+  // Past a migration, only a version that declares it runs against the schema now in place.
+  const incompatible = state.irreversibleAfter && toVersion !== state.irreversibleAfter.version ? await schemaRefusal(ctx.service, env, state.irreversibleAfter, toVersion, deps) : undefined;
+  if (incompatible) return refuse(incompatible);
+
   if (ctx.trigger.kind === 'alarm') {
     const claim = await deps.ledger.claimRollback(ctx.service, env, fromVersion, ctx.executionId, deps.clock.now().toISOString());
     const what = action === 'remove-canary' ? `removal of canary ${fromVersion} from ${env}` : `rollback of ${fromVersion} in ${env}`;
     if (!claim.claimed) return { action: 'nothing', reason: `${what} already started by ${claim.by} at ${claim.at}` };
   }
   return { action, fromVersion, toVersion, stopExecution: running ?? null, ends };
+}
+
+/**
+ * Why `toVersion` may not serve past the migration `mark` records, or undefined when its build
+ * declares it runs against the schema in place (`schema` or `schemaCompat` in its manifest).
+ */
+async function schemaRefusal(service: string, env: string, mark: IrreversibleMark, toVersion: string, deps: Pick<Deps, 'locations'> & { store: ObjectReader }): Promise<string | undefined> {
+  const ran = `${mark.phase} migration ${mark.migrations.join(', ')} of ${mark.version} ran in ${env} at ${mark.at}`;
+  const how = 'nothing was changed; roll forward with a fix, or roll back to a known-good version whose build declares schemaCompat with it (toVersion)';
+  if (mark.schema === undefined) return `${ran}, and its build declared no schema, so no earlier version can be shown to run against what it changed; ${how}`;
+  const where = `s3://${deps.locations.artifactsBucket}/${manifestKey(service, toVersion)}`;
+  let build;
+  try {
+    const raw = await readJson(deps.store, { bucket: deps.locations.artifactsBucket, key: manifestKey(service, toVersion) });
+    if (!raw) return `${ran} (schema ${mark.schema}), and ${toVersion}'s build manifest is not at ${where} to say whether it runs against it; ${how}`;
+    build = parseManifest(raw.ok ? raw.value : null, where);
+  } catch (err) {
+    return `${ran} (schema ${mark.schema}), and ${toVersion}'s build manifest cannot be read: ${errorMessage(err)}; ${how}`;
+  }
+  if (runsAgainst(build, mark.schema)) return undefined;
+  return `${ran}: the schema is now ${mark.schema}, and ${toVersion} ${describeCompat(build)}, so it may not run against schema ${mark.schema}; ${how}`;
 }

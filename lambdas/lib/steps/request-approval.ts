@@ -4,6 +4,8 @@ import type { ApprovalChannel, ApprovalRecord, Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
 import type { CanaryHold } from './canary.js';
 import type { PolicyCheck, PromotionGate } from './check-policy.js';
+import type { MigrationOutcome } from './migrate.js';
+import { describeFailure, type StepFailure } from '../failure.js';
 
 /**
  * The human gate's first half, for every kind (approval-kinds.ts): invoked by a
@@ -47,7 +49,15 @@ export interface PromotionRequest extends RequestBase {
   promotion: PromotionGate;
 }
 
-export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest | PromotionRequest | HotfixOrderRequest;
+/** A release that failed in an environment after a migration ran there: keep what serves, or roll back anyway. */
+export interface MigrationHoldRequest extends RequestBase {
+  kind: 'migration-hold';
+  migration: MigrationOutcome & { hold: NonNullable<MigrationOutcome['hold']> };
+  /** What failed after the migration (the machine's `$.failure`). */
+  failure?: StepFailure;
+}
+
+export type ApprovalRequestInput = EmergencyRequest | CanaryHoldRequest | PromotionRequest | HotfixOrderRequest | MigrationHoldRequest;
 
 /** What the approval Task sends: its token beside the request. */
 export interface RequestApprovalInput {
@@ -90,6 +100,18 @@ function describeRequest(input: ApprovalRequestInput, approvers: string[], neede
       extra: { weight: hold.weight, decisions: ['promote', 'rollback'] },
     };
   }
+  if (input.kind === 'migration-hold') {
+    const { error, message } = describeFailure(input.failure);
+    const failed = `${error}: ${message}`;
+    const reason = `${input.migration.hold.reason}; then ${failed}`;
+    return {
+      stored: { reason },
+      eventReason: `migration hold: ${reason}`,
+      summary: `held after migration: ${release.version} failed in ${environment} after ${input.migration.ran.join(', ')} ran; one of ${approvers.join(', ')} must decide promote (keep what serves) or rollback (roll the code back despite the migration) by ${expiresAt}; no decision keeps what serves`,
+      evidence: { reason, migrations: input.migration.ran, ...(input.migration.schema === undefined ? {} : { schema: input.migration.schema }), failure: failed, approvers, expiresAt },
+      extra: { decisions: ['promote', 'rollback'] },
+    };
+  }
   if (input.kind === 'hotfix-order') {
     const reason = input.policy.reason;
     return {
@@ -116,7 +138,14 @@ export async function requestApproval({ taskToken, request: input }: RequestAppr
   const rules = RULES[kind];
   const { allowed: approvers, needed } = approversOf(kind, await deps.config(), { service: release.service, environment });
   const now = deps.clock.now();
-  const timeoutSeconds = input.kind === 'canary-hold' ? input.hold.approvalTimeoutSeconds : input.kind === 'promotion' ? input.promotion.approvalTimeoutSeconds : input.policy.approvalTimeoutSeconds;
+  const timeoutSeconds =
+    input.kind === 'canary-hold'
+      ? input.hold.approvalTimeoutSeconds
+      : input.kind === 'promotion'
+        ? input.promotion.approvalTimeoutSeconds
+        : input.kind === 'migration-hold'
+          ? input.migration.hold.approvalTimeoutSeconds
+          : input.policy.approvalTimeoutSeconds;
   const expiresAt = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
   const d = describeRequest(input, approvers, needed, expiresAt);
   const request: Omit<ApprovalRecord, 'status' | 'approvals' | 'rejectedBy' | 'decidedAt'> = {

@@ -18,6 +18,12 @@ import type { ApprovalRequestInput } from './request-approval.js';
 
 export interface VerifyApprovalInput {
   request: ApprovalRequestInput;
+  /**
+   * What the wait ended with: `approve` (the default: a SendTaskSuccess) or `reject` (a
+   * SendTaskFailure the machine acts on, as after a migration, where rolling back is the risky
+   * side): the ledger must hold that decision, by an allowed person.
+   */
+  outcome?: 'approve' | 'reject';
 }
 
 export interface VerifiedApproval {
@@ -26,7 +32,7 @@ export interface VerifiedApproval {
   approvers: string[];
 }
 
-export async function verifyApproval({ request }: VerifyApprovalInput, deps: Pick<Deps, 'config' | 'approvals' | 'ledger' | 'clock'>): Promise<VerifiedApproval> {
+export async function verifyApproval({ request, outcome = 'approve' }: VerifyApprovalInput, deps: Pick<Deps, 'config' | 'approvals' | 'ledger' | 'clock'>): Promise<VerifiedApproval> {
   const kind = kindOf(request);
   const rules = RULES[kind];
   const key = { service: request.release.service, version: request.release.version, environment: request.environment, kind };
@@ -39,7 +45,12 @@ export async function verifyApproval({ request }: VerifyApprovalInput, deps: Pic
   const problems: string[] = [];
   let approvers: string[] = [];
   if (!record) problems.push('no approval request is recorded');
-  else {
+  else if (outcome === 'reject') {
+    if (record.executionId !== request.executionId) problems.push(`the request belongs to execution ${record.executionId}`);
+    if (record.status !== 'rejected' || !record.rejectedBy) problems.push(`the request is ${record.status}, not decided ${rules.rejectWord}`);
+    else if (!allowed.includes(record.rejectedBy.approver)) problems.push(`${displayName(record.rejectedBy.approver)} is not in ${field}`);
+    else approvers = [record.rejectedBy.approver];
+  } else {
     if (record.executionId !== request.executionId) problems.push(`the request belongs to execution ${record.executionId}`);
     if (record.status !== 'approved') problems.push(`the request is ${record.status}, not approved`);
     const approved = distinct(record);
