@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import { supplyChainPolicy } from '../../lambdas/lib/supply-chain/config.js';
 import { checkProvenance, ProvenanceMismatch, ProvenanceMissing, readProvenance } from '../../lambdas/lib/supply-chain/provenance.js';
-import { readSbom, SbomInvalid } from '../../lambdas/lib/supply-chain/sbom.js';
+import { SbomInvalid } from '../../lambdas/lib/supply-chain/sbom.js';
+import { readSbom } from '../../lambdas/lib/supply-chain/sbom-validate.js';
 import { folderFiles, type Attestations } from '../runtime/attestations.js';
 import { PublishRefused } from './publish-validate.js';
 

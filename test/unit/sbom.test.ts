@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { afterAll, describe, expect, it } from 'vitest';
-import { countComponents, readSbom, SbomInvalid, sbomVulnerabilities } from '../../lambdas/lib/supply-chain/sbom.js';
+import { countComponents, SbomInvalid, sbomVulnerabilities } from '../../lambdas/lib/supply-chain/sbom.js';
+import { readSbom } from '../../lambdas/lib/supply-chain/sbom-validate.js';
 import { makeSbom } from '../../local/runtime/attestations.js';
 
 const WHERE = 's3://artifacts/builds/shop/v1.2.3/sbom.cdx.json';
@@ -58,6 +60,20 @@ describe('CycloneDX SBOM', () => {
     const badType = structuredClone(bom);
     badType.components[0].type = 'gizmo';
     expect((await invalid(JSON.stringify(badType))).message).toMatch(/\/components\/0\/type must be equal to one of the allowed values/);
+  });
+
+  it("gives the same verdicts as the CycloneDX library's own JsonStrictValidator, for each spec version", async () => {
+    const base = JSON.parse(makeSbom({ dir: folder({ 'app.mjs': 'x' }), service: 'shop', version: 'v1.2.3' }));
+    const docs = [base, { ...base, colour: 'red' }, { ...base, components: [{ type: 'library' }] }, { ...base, components: [{ type: 'gizmo', name: 'x' }] }, { ...base, serialNumber: 'not-a-urn' }];
+    for (const v of ['1.4', '1.5', '1.6', '1.7'] as const) {
+      const library = new Validation.JsonStrictValidator(v as Spec.Version);
+      for (const doc of docs) {
+        const text = JSON.stringify({ ...doc, specVersion: v, $schema: undefined });
+        const theirs = await library.validate(text);
+        const ours = await readSbom(Buffer.from(text), WHERE).then(() => null, (e: SbomInvalid) => e.problems);
+        expect(ours === null, `${v} ${text.slice(0, 120)}`).toBe(theirs === null);
+      }
+    }
   });
 
   it('refuses what is not a CycloneDX JSON document, saying what CI must upload', async () => {

@@ -4,7 +4,8 @@ import type { Deps, ObjectReader } from '../ports.js';
 import type { ReleaseRequest, ResolvedArtifact } from '../types.js';
 import { supplyChainPolicy, type SupplyChainConfig, type SupplyChainPolicy } from '../supply-chain/config.js';
 import { checkProvenance, ProvenanceMismatch, ProvenanceMissing, readProvenance, type ProvenanceFacts } from '../supply-chain/provenance.js';
-import { readSbom, SbomInvalid, SbomMissing } from '../supply-chain/sbom.js';
+import { SbomInvalid, SbomMissing } from '../supply-chain/sbom.js';
+import { readSbom } from '../supply-chain/sbom-validate.js';
 
 /**
  * After Resolve artifact (the manifest and its bytes are trusted), before any environment: the
