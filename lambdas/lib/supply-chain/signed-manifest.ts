@@ -98,7 +98,9 @@ export function verifySignedManifest(manifestBytes: Uint8Array, envelopeBytes: U
     const other = signedBy.length > 0 && signedBy.every((k) => k !== trusted.keyid);
     if (other) return refuse('other-key', `build manifest ${at.manifest} is signed by key ${signedBy.map(short).join(', ')}, not by the pipeline's signing key ${short(trusted.keyid)} (${trusted.source})`, signedBy);
     if (/carries no signatures|is missing|not a DSSE envelope/.test(err.message)) return refuse('malformed', err.message, signedBy);
-    return refuse('bad-signature', `the signature ${at.envelope} does not verify with the pipeline's signing key ${short(trusted.keyid)} (${trusted.source}): the signed manifest was changed after it was signed`, signedBy);
+    // It names the pipeline's key yet does not verify: the envelope's payload was changed.
+    const why = signedBy.includes(trusted.keyid) ? 'the signed manifest was changed after it was signed' : 'it was signed by another key (it names none) or changed after it was signed';
+    return refuse('bad-signature', `the signature ${at.envelope} does not verify with the pipeline's signing key ${short(trusted.keyid)} (${trusted.source}): ${why}`, signedBy);
   }
   if (!payload.equals(Buffer.from(manifestBytes)))
     return refuse('changed-after-signing', `build manifest ${at.manifest} was changed after it was signed: its bytes (SHA-256 ${short(sha256(manifestBytes))}…) are not the signed ones in ${at.envelope} (SHA-256 ${short(sha256(payload))}…)`, signedBy);
