@@ -15,7 +15,7 @@ import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
 import { CiUploader } from './ci-uploader.js';
 import { CliAccess } from './cli-access.js';
-import { migrationFunctionArns, targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
+import { targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
 import { Ledger } from './ledger.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -103,7 +103,7 @@ export class TagflowStack extends Stack {
       ENVIRONMENTS_BUCKET: this.storage.environments.bucketName,
       LOCK_TTL_MS: String((props.lockTtl ?? Duration.minutes(30)).toMilliseconds()),
     };
-    // Before the steps: resolve-artifact and promote verify with its public half.
+    // Before the steps: resolve-artifact, verify-provenance and promote verify with its public half.
     this.signing = new SigningKey(this, 'Signing');
     const signingKeyArn = this.signing.key.keyArn;
     // Before the steps: the step that requests approvals names this URL in its event.
@@ -113,6 +113,7 @@ export class TagflowStack extends Stack {
       'request-approval': { EVENT_BUS_NAME: bus.eventBusName, APPROVAL_URL: this.approvals.url.url },
       'detect-drift': { EVENT_BUS_NAME: bus.eventBusName },
       'resolve-artifact': { SIGNING_KEY_ARN: signingKeyArn },
+      'verify-provenance': { SIGNING_KEY_ARN: signingKeyArn },
       promote: { SIGNING_KEY_ARN: signingKeyArn },
     };
     const access = {
@@ -123,7 +124,6 @@ export class TagflowStack extends Stack {
       environmentNames: [...new Set(Object.values(props.config.services).flatMap((s) => s.environments.map((e) => e.name)))].sort(),
       targetFunctionArns: targetFunctionArns(this, props.config),
       imageRepositoryArns: targetImageRepositoryArns(this, props.config),
-      migrationFunctionArns: migrationFunctionArns(this, props.config),
       signingKeyArn,
     };
     const byPlaceholder = new Map<string, IFunction>();

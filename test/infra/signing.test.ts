@@ -63,9 +63,9 @@ describe('the manifest signing key', () => {
     expect(list(signing!.Resource).map(flat)).toEqual([`<${keyId}.Arn>`]);
   });
 
-  it('kms:GetPublicKey: CI (to name the key) and the two steps that verify, resolve-artifact and promote; no one else, not the CLI', () => {
+  it('kms:GetPublicKey: CI (to name the key) and the steps that verify, resolve-artifact, verify-provenance and promote; no one else, not the CLI', () => {
     const ci = `managed:${stack.getLogicalId(stack.ciUploader.policy.node.defaultChild as never)}`;
-    expect(holdersOf('kms:GetPublicKey')).toEqual([ci, `role:${roleOfStep('resolve-artifact')}`, `role:${roleOfStep('promote')}`].sort());
+    expect(holdersOf('kms:GetPublicKey')).toEqual([ci, `role:${roleOfStep('resolve-artifact')}`, `role:${roleOfStep('verify-provenance')}`, `role:${roleOfStep('promote')}`].sort());
   });
 
   it('no one may decrypt, re-key or administer it through an identity policy in this stack', () => {
@@ -76,7 +76,7 @@ describe('the manifest signing key', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       const step = /^tagflow step (.+)$/.exec(fn.Properties.Description ?? '')?.[1];
       const arn = fn.Properties.Environment?.Variables?.SIGNING_KEY_ARN;
-      if (step === 'resolve-artifact' || step === 'promote') expect(arn, step).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      if (step === 'resolve-artifact' || step === 'verify-provenance' || step === 'promote') expect(arn, step).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
       else expect(arn, step ?? fn.Properties.Description).toBeUndefined();
     }
   });

@@ -155,7 +155,7 @@ describe('functions', () => {
       // The step that requests approvals also puts its event and names the approval URL in it.
       // The drift check puts `Drift Detected`.
       // The steps that verify signed manifests name the signing key (issue 17).
-      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : step === 'resolve-artifact' || step === 'promote' ? ['SIGNING_KEY_ARN'] : [];
+      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : step === 'resolve-artifact' || step === 'verify-provenance' || step === 'promote' ? ['SIGNING_KEY_ARN'] : [];
       expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', ...extra].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
@@ -313,6 +313,8 @@ describe('IAM', () => {
     }
     expect(resourcesFor(statementsOf('tests-gate'), 's3:GetObject')).toEqual([`${artifacts}/ci/*`]);
     expect(resourcesFor(statementsOf('resolve-artifact'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
+    // The build's provenance and SBOM, beside its manifest: builds/ only.
+    expect(resourcesFor(statementsOf('verify-provenance'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
     // The policy step reads the builds' manifests and CI results of a dot release and of newer lines (hotfix order), nothing else.
     expect(actionsOf(statementsOf('check-policy')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket']);
     expect(resourcesFor(statementsOf('check-policy'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`, `${artifacts}/ci/*`]);

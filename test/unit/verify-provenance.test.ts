@@ -1,4 +1,7 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, signEnvelope } from '../../lambdas/lib/supply-chain/dsse.js';
+import { trustedKeyOf } from '../../lambdas/lib/supply-chain/signed-manifest.js';
 import { provenanceKey, sbomKey } from '../../lambdas/lib/keys.js';
 import type { Decision } from '../../lambdas/lib/types.js';
 import type { SupplyChainConfig } from '../../lambdas/lib/supply-chain/config.js';
@@ -68,12 +71,24 @@ describe('Verify provenance', () => {
     });
   });
 
-  it('with signatures required, asks the pipeline key and refuses when there is none', async () => {
-    const w = world({ [provenanceKey('shop', 'v1.2.3')]: statement() });
+  it('with signatures required, verifies the envelope with the pipeline key, and refuses when there is none', async () => {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const signer = { keyid: async () => keyIdOf(keys.publicKey), sign: async (m: Uint8Array) => sign('sha256', m, { key: keys.privateKey, dsaEncoding: 'der' }) };
+    const envelope = JSON.stringify(await signEnvelope(signer, IN_TOTO_PAYLOAD_TYPE, Buffer.from(statement())));
+    const policy: SupplyChainConfig = { signatures: 'required', provenance: 'required', builders: [BUILDER] };
     let asked = 0;
-    w.deps.verifyingKey = { publicKey: async () => void asked++ };
-    await expect(verifyProvenance(input({ signatures: 'required', provenance: 'required', builders: [BUILDER] }), w.deps)).rejects.toThrow(/no key to verify the provenance's signature with: pin supplyChain.publicKey/);
+    const w = world({ [provenanceKey('shop', 'v1.2.3')]: envelope });
+    w.deps.signingKey = { trusted: async () => (asked++, trustedKeyOf(keys.publicKey, 'the test key')) };
+    expect(await verifyProvenance(input(policy), w.deps)).toEqual({ provenance: { builder: BUILDER, commit: COMMIT } });
     expect(asked).toBe(1);
+    expect(w.decisions[0]!.summary).toContain(`signed by key ${keyIdOf(keys.publicKey).slice(0, 16)}`);
+
+    const bare = world({ [provenanceKey('shop', 'v1.2.3')]: statement() });
+    bare.deps.signingKey = w.deps.signingKey;
+    await expect(verifyProvenance(input(policy), bare.deps)).rejects.toMatchObject({ name: 'ProvenanceMissing', message: expect.stringContaining('bare statement, but signatures are required') });
+
+    const keyless = world({ [provenanceKey('shop', 'v1.2.3')]: envelope });
+    await expect(verifyProvenance(input(policy), keyless.deps)).rejects.toMatchObject({ name: 'ProvenanceMissing', message: expect.stringContaining("the provenance's signature cannot be verified: shop requires signed builds") });
   });
 
   it('refuses a missing SBOM when required, not when optional', async () => {

@@ -3,6 +3,8 @@ import { provenanceKey, sbomKey } from '../keys.js';
 import type { Deps, ObjectReader } from '../ports.js';
 import type { ReleaseRequest, ResolvedArtifact } from '../types.js';
 import { supplyChainPolicy, type SupplyChainConfig, type SupplyChainPolicy } from '../supply-chain/config.js';
+import { ManifestSignatureInvalid, trustedKey, type TrustedKey } from '../supply-chain/signed-manifest.js';
+import type { SigningKeyDeps } from './resolve-artifact.js';
 import { checkProvenance, ProvenanceMismatch, ProvenanceMissing, readProvenance, type ProvenanceFacts } from '../supply-chain/provenance.js';
 import { SbomInvalid, SbomMissing } from '../supply-chain/sbom.js';
 import { readSbom } from '../supply-chain/sbom-validate.js';
@@ -26,12 +28,8 @@ export interface SupplyChainSummary {
   sbom?: { components: number; sha256: string };
 }
 
-/** The pipeline's public key (PEM SPKI) for signed provenance when the config pins none: KMS in AWS, the data dir's key locally. */
-export interface VerifyingKey {
-  publicKey(): Promise<string | undefined>;
-}
-
-export type VerifyProvenanceDeps = Pick<Deps, 'locations' | 'ledger' | 'clock'> & { store: ObjectReader; verifyingKey?: VerifyingKey };
+/** `signingKey`: the pipeline's key for signed provenance when the config pins none (KMS in AWS, the data dir's key locally), as Resolve artifact's. */
+export type VerifyProvenanceDeps = Pick<Deps, 'locations' | 'ledger' | 'clock'> & { store: ObjectReader } & SigningKeyDeps;
 
 const STEP = 'verify-provenance';
 
@@ -60,8 +58,8 @@ export async function verifyProvenance(ctx: VerifyProvenanceInput, deps: VerifyP
         throw new ProvenanceMissing(
           `${release.service} requires provenance (supplyChain.provenance "required") but there is none at ${where}: CI must upload an in-toto SLSA v1 provenance statement${policy.signatures === 'required' ? ' in a DSSE envelope signed by the pipeline\'s key' : ''} there with the build (tagflow publish-build --provenance FILE)`,
         );
-      const publicKey = policy.signatures === 'required' ? await keyFor(policy, deps, release.service) : undefined;
-      const read = readProvenance(bytes, where, publicKey);
+      const trusted = policy.signatures === 'required' ? await keyFor(policy, deps, release.service) : undefined;
+      const read = readProvenance(bytes, where, trusted?.key);
       keyid = read.keyid;
       facts = checkProvenance(read.statement, { files: ctx.artifact.files, imageDigest: ctx.artifact.imageDigest, commit: ctx.artifact.commit, repository: policy.repository, builders: policy.builders }, where);
     } catch (err) {
@@ -100,12 +98,12 @@ export async function verifyProvenance(ctx: VerifyProvenanceInput, deps: VerifyP
   return summary;
 }
 
-/** The key signed provenance must verify with: the pinned one, else the pipeline's. */
-async function keyFor(policy: SupplyChainPolicy, deps: VerifyProvenanceDeps, service: string): Promise<string> {
-  const key = policy.publicKey ?? (await deps.verifyingKey?.publicKey());
-  if (!key)
-    throw new ProvenanceMissing(
-      `${service} requires signed builds (supplyChain.signatures "required") but this pipeline has no key to verify the provenance's signature with: pin supplyChain.publicKey in the config, or deploy the stack with its signing key (SigningKeyArn), or locally run tagflow local keygen`,
-    );
-  return key;
+/** The key signed provenance must verify with: the pinned one, else the pipeline's (as for the manifest). */
+async function keyFor(policy: SupplyChainPolicy, deps: VerifyProvenanceDeps, service: string): Promise<TrustedKey> {
+  try {
+    return await trustedKey(policy, deps.signingKey, service);
+  } catch (err) {
+    if (err instanceof ManifestSignatureInvalid) throw new ProvenanceMissing(`the provenance's signature cannot be verified: ${err.message}`);
+    throw err;
+  }
 }

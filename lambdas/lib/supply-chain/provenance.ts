@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { TagflowError } from '../errors.js';
 import type { ManifestFile } from '../types.js';
 import { DsseError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse.js';
@@ -120,7 +121,7 @@ export interface ReadProvenance {
  * The statement in the uploaded bytes. With a public key the bytes must be a DSSE envelope
  * that key signed; without one, an envelope's payload or a bare statement is read as is.
  */
-export function readProvenance(bytes: Uint8Array, where: string, publicKey?: string): ReadProvenance {
+export function readProvenance(bytes: Uint8Array, where: string, publicKey?: KeyObject | string): ReadProvenance {
   let doc: unknown;
   try {
     doc = JSON.parse(new TextDecoder().decode(bytes));
