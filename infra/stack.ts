@@ -15,7 +15,7 @@ import { readAslFacts } from './asl.js';
 import { AslStateMachine } from './asl-state-machine.js';
 import { CiUploader } from './ci-uploader.js';
 import { CliAccess } from './cli-access.js';
-import { targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
+import { migrationFunctionArns, targetFunctionArns, targetImageRepositoryArns } from './deploy-targets.js';
 import { Ledger } from './ledger.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -124,6 +124,7 @@ export class TagflowStack extends Stack {
       environmentNames: [...new Set(Object.values(props.config.services).flatMap((s) => s.environments.map((e) => e.name)))].sort(),
       targetFunctionArns: targetFunctionArns(this, props.config),
       imageRepositoryArns: targetImageRepositoryArns(this, props.config),
+      migrationFunctionArns: migrationFunctionArns(this, props.config),
       signingKeyArn,
     };
     const byPlaceholder = new Map<string, IFunction>();

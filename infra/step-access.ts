@@ -55,6 +55,8 @@ export interface StepAccess {
   alarmTags?: true;
   /** Reads the signing key's public half (kms:GetPublicKey, once per warm function) to verify signed build manifests; never kms:Sign. */
   signingKey?: true;
+  /** Invokes the config's migration functions (migrations-config.ts): lambda:InvokeFunction on those functions only. */
+  migrations?: true;
   /** Writes release reports (`lambdas/lib/report/write.ts`): PutObject under the artifacts bucket's `reports/` prefix, nothing else there. */
   reports?: true;
 }
@@ -76,6 +78,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   // Re-reads the approval request after each wait and checks its approvers against the policy.
   'verify-approval': { ledger: true, config: true },
   'acquire-lock': { ledger: true },
+  // Invokes the environments' migration functions; records irreversibleAfter on the environment.
+  migrate: { ledger: true, migrations: true },
   // Re-verifies the promoted manifest copy's signature (issue 17).
   promote: { ledger: true, artifacts: ['builds/'], environments: 'read-write', signingKey: true },
   // Installs the new version without moving the alias (LambdaAliasTarget.stage), then invokes that version for the checks.
@@ -93,7 +97,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   // Writes the release's report to reports/<service>/<version>.html in the artifacts bucket.
   // Writes the release report; reads the build manifests its release notes come from.
   'record-outcome': { ledger: true, reports: true, artifacts: ['builds/'] },
-  'prepare-rollback': { ledger: true },
+  // Reads the rollback target's build manifest once a migration ran: does it declare schemaCompat?
+  'prepare-rollback': { ledger: true, artifacts: ['builds/'] },
   rollback: { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
   // The train's conductor: reads the trains from its config and members' environments, records the train's decisions.
   train: { ledger: true, config: true },
@@ -152,6 +157,8 @@ export interface AccessResources {
   imageRepositoryArns: readonly string[];
   /** The pipeline bus. */
   bus: IEventBus;
+  /** Unqualified ARNs of the config's migration functions (may be empty). */
+  migrationFunctionArns?: readonly string[];
   /** The KMS key CI signs build manifests with (infra/signing.ts). */
   signingKeyArn?: string;
 }
@@ -222,6 +229,11 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   }
 
   if (access.signingKey && res.signingKeyArn) add(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [res.signingKeyArn] }));
+
+  if (access.migrations && res.migrationFunctionArns?.length) {
+    add(new PolicyStatement({ actions: INVOKE_ACTIONS, resources: res.migrationFunctionArns.flatMap((arn) => [arn, `${arn}:*`]) }));
+    for (const arn of res.migrationFunctionArns) acknowledgeWildcardResource(policyOwner, `${arn}:*`, 'The versions of this one migration function (from the pipeline config).');
+  }
 
   if (access.alarmTags) {
     // Any alarm of this account and region: the event that needs the lookup names it.
