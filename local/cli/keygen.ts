@@ -3,9 +3,10 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { keyIdOf } from '../../lambdas/lib/supply-chain/dsse.js';
 import { signingKeyPaths } from '../runtime/local-signer.js';
+import { CliInputError } from './cli-errors.js';
 
 /** A key pair exists and `--force` was not given: the person decides (exit 2). */
-export class KeyExists extends Error {
+export class KeyExists extends CliInputError {
   override name = 'KeyExists';
 }
 

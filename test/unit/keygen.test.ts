@@ -28,7 +28,7 @@ describe('tagflow local keygen', () => {
 
   it('refuses to replace a key unless forced; forced, the new key is another and still 0600', () => {
     const first = keygen(dataDir);
-    expect(() => keygen(dataDir)).toThrow(expect.objectContaining({ name: 'KeyExists', message: expect.stringContaining(`a signing key already exists at ${first.privateKey}`) }));
+    expect(() => keygen(dataDir)).toThrow(expect.objectContaining({ name: 'KeyExists', exitCode: 2, message: expect.stringContaining(`a signing key already exists at ${first.privateKey}`) }));
     expect(keyIdOf(readFileSync(first.publicKey, 'utf8'))).toBe(first.keyid);
     const second = keygen(dataDir, { force: true });
     expect(second.keyid).not.toBe(first.keyid);
