@@ -20,6 +20,7 @@ import { Ledger } from './ledger.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import { grantStepAccess, STEP_ACCESS } from './step-access.js';
+import { scanRepositoryArns } from './scan-repositories.js';
 import { StepFunction } from './step-function.js';
 import { shippedConfigFile } from './shipped-config.js';
 import { SigningKey } from './signing.js';
@@ -124,6 +125,7 @@ export class TagflowStack extends Stack {
       environmentNames: [...new Set(Object.values(props.config.services).flatMap((s) => s.environments.map((e) => e.name)))].sort(),
       targetFunctionArns: targetFunctionArns(this, props.config),
       imageRepositoryArns: targetImageRepositoryArns(this, props.config),
+      scanRepositoryArns: scanRepositoryArns(this, props.config),
       migrationFunctionArns: migrationFunctionArns(this, props.config),
       signingKeyArn,
     };

@@ -57,6 +57,8 @@ export interface StepAccess {
   signingKey?: true;
   /** Invokes the config's migration functions (migrations-config.ts): lambda:InvokeFunction on those functions only. */
   migrations?: true;
+  /** Reads ECR's vulnerability scans of the images releases name (`ecr-scan-findings.ts`): DescribeImageScanFindings on the config's repositories only. */
+  imageScans?: true;
   /** Writes release reports (`lambdas/lib/report/write.ts`): PutObject under the artifacts bucket's `reports/` prefix, nothing else there. */
   reports?: true;
 }
@@ -71,6 +73,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'resolve-artifact': { ledger: true, artifacts: ['builds/'], signingKey: true },
   // Reads the build's provenance and SBOM beside its manifest (a signed provenance verifies with the signing key's public half); records the decision.
   'verify-provenance': { ledger: true, artifacts: ['builds/'], signingKey: true },
+  // The vulnerability gate (issue 17): an image's ECR scan, or a zip build's SBOM (builds/); records its verdict.
+  'vulnerability-gate': { ledger: true, artifacts: ['builds/'], imageScans: true },
   // Reads the policy from its config; records the decision. Reads build manifests and CI results when a newer line runs (hotfix order).
   'check-policy': { ledger: true, config: true, artifacts: ['ci/', 'builds/'] },
   // Stores the approval request (task token) in the ledger and puts `Approval Requested`.
@@ -134,6 +138,8 @@ export const METRICS_ACTIONS = ['cloudwatch:GetMetricData'];
 export const EVENT_SOURCE = 'tagflow';
 /** normalise-rollback reads an alarm's tags when its event carries none (CloudWatchAlarmTags). */
 export const ALARM_TAG_ACTIONS = ['cloudwatch:ListTagsForResource'];
+/** EcrScanFindings (the vulnerability gate): DescribeImageScanFindings, nothing else. */
+export const IMAGE_SCAN_ACTIONS = ['ecr:DescribeImageScanFindings'];
 /** LambdaAliasServing (the drift check): GetAlias, nothing else. */
 export const READ_ACTIONS = ['lambda:GetAlias'];
 /** LambdaInvoker: Invoke on the alias. */
@@ -155,6 +161,8 @@ export interface AccessResources {
   targetFunctionArns: readonly string[];
   /** ARNs of the ECR repositories image-packaged targets deploy from (may be empty). */
   imageRepositoryArns: readonly string[];
+  /** ARNs of the ECR repositories the vulnerability gate reads scans of: the services' ECR triggers and image targets (may be empty). */
+  scanRepositoryArns?: readonly string[];
   /** The pipeline bus. */
   bus: IEventBus;
   /** Unqualified ARNs of the config's migration functions (may be empty). */
@@ -216,6 +224,10 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   // update code are the deploying and staging ones that read the promoted copy (shift-canary moves weights only).
   if ((access.targets?.includes('deploy') || access.targets?.includes('stage')) && access.environments && res.imageRepositoryArns.length) {
     add(new PolicyStatement({ actions: IMAGE_ACTIONS, resources: [...res.imageRepositoryArns] }));
+  }
+
+  if (access.imageScans && res.scanRepositoryArns?.length) {
+    add(new PolicyStatement({ actions: IMAGE_SCAN_ACTIONS, resources: [...res.scanRepositoryArns] }));
   }
 
   if (access.metrics && res.targetFunctionArns.length) {

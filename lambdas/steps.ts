@@ -8,6 +8,7 @@ export const STEP_NAMES = [
   'claim',
   'tests-gate',
   'resolve-artifact',
+  'vulnerability-gate',
   'verify-provenance',
   'check-policy',
   'request-approval',

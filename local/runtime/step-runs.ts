@@ -24,6 +24,8 @@ import { run as testsGate } from '../../lambdas/tests-gate/handler.js';
 import { run as verifyApproval } from '../../lambdas/verify-approval/handler.js';
 import { run as train } from '../../lambdas/train/handler.js';
 import { run as detectDrift } from '../../lambdas/detect-drift/handler.js';
+import { run as vulnerabilityGate } from '../../lambdas/vulnerability-gate/handler.js';
+import { localImageScans } from './image-scans.js';
 import { FleetServing } from './fleet-serving.js';
 import type { LocalFleet } from './fleet.js';
 import type { StepFn } from '../../lambdas/lib/step-handler.js';
@@ -35,6 +37,8 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   claim,
   'tests-gate': testsGate,
   'resolve-artifact': resolveArtifact,
+  // Locally an image's scan is the one recorded in the local store (image-scans.ts), not ECR's.
+  'vulnerability-gate': ((input, deps) => vulnerabilityGate(input, { ...deps, imageScans: localImageScans(deps.store, deps.locations.artifactsBucket) })) as StepFn<never, unknown>,
   'verify-provenance': verifyProvenance,
   'check-policy': checkPolicy,
   'request-approval': requestApproval,

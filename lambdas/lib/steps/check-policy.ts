@@ -8,6 +8,8 @@ import { evaluatePolicy, UNCONFIGURED_POLICY, withLedgerFreezes } from '../polic
 import type { ApprovalStore, Deps } from '../ports.js';
 import type { ReleaseRequest } from '../types.js';
 import { hotfixFacts, type HotfixDeps, type HotfixFacts } from './hotfix-evidence.js';
+import { VulnerabilityGateFailed } from '../supply-chain/vulnerability-gate.js';
+import type { VulnerabilityOverride } from './vulnerability-gate.js';
 
 /**
  * Step 5, per environment, before its lock: may this release deploy there now? The state
@@ -63,6 +65,8 @@ export interface CheckPolicyInput {
   release: ReleaseRequest;
   /** The environment being entered; `policy` is this step's previous answer after a wait. */
   stage: { environment: EnvironmentConfig; policy?: PolicyCheck };
+  /** The vulnerability gate's verdict: an emergency's `override` of a failed gate is asked of its two approvers in every environment. */
+  vulnerabilities?: { override?: VulnerabilityOverride } | null;
 }
 
 const HOUR_MS = 3_600_000;
@@ -101,6 +105,14 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
   const record = (verdict: 'passed' | 'waiting' | 'failed', summary: string, evidence: unknown) =>
     unconfigured ? Promise.resolve() : decide(deps, release, { step: 'policy', environment: env, verdict, summary, evidence }).then(() => undefined);
   const hours = policy.approvalTimeoutHours;
+  const vulnerable = input.vulnerabilities?.override;
+  if (vulnerable && (!release.emergency || !overridable)) {
+    const summary = `${vulnerable.reason}. No override of the gate is possible here: ${release.emergency ? `policy.approvers lists ${new Set(policy.approvers).size} and an override needs ${REQUIRED_APPROVALS} different ones` : 'the release is not an emergency'}`;
+    await record('failed', summary, { now: now.toISOString(), vulnerabilities: vulnerable.ids });
+    throw new VulnerabilityGateFailed(summary, vulnerable.ids);
+  }
+  // What an emergency's approvers override besides a closed window: a regression, a failed vulnerability gate.
+  const overrides = [hotfix.regression, vulnerable?.reason].filter((w): w is string => w !== undefined);
   const emergencyApproval = (why: string): PolicyCheck => ({
     action: 'approve',
     kind: 'emergency',
@@ -112,8 +124,8 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
 
   if (status.open) {
     await record('passed', status.reason, { now: now.toISOString(), status });
-    // An emergency that overrides a regression asks its two approvers even in an open window.
-    if (hotfix.regression) return emergencyApproval(hotfix.regression);
+    // An emergency that overrides a regression or the vulnerability gate asks its two approvers even in an open window.
+    if (overrides.length) return emergencyApproval(overrides.join('; '));
     if (hotfix.unconfirmed) {
       return {
         action: 'approve',
@@ -133,7 +145,7 @@ export async function checkPolicy(input: CheckPolicyInput, deps: Pick<Deps, 'con
       await record('failed', summary, { now: now.toISOString(), status });
       throw new DeployWindowClosed(summary);
     }
-    const check = emergencyApproval(hotfix.regression ? `${status.reason}; ${hotfix.regression}` : status.reason);
+    const check = emergencyApproval([status.reason, ...overrides].join('; '));
     await record('waiting', check.reason, { now: now.toISOString(), status, approvers: policy.approvers });
     return check;
   }
