@@ -126,8 +126,8 @@ export class TagflowStack extends Stack {
       targetFunctionArns: targetFunctionArns(this, props.config),
       imageRepositoryArns: targetImageRepositoryArns(this, props.config),
       scanRepositoryArns: scanRepositoryArns(this, props.config),
-      migrationFunctionArns: migrationFunctionArns(this, props.config),
       signingKeyArn,
+      migrationFunctionArns: migrationFunctionArns(this, props.config),
     };
     const byPlaceholder = new Map<string, IFunction>();
     for (const step of STEP_NAMES) {

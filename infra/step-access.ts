@@ -165,10 +165,10 @@ export interface AccessResources {
   scanRepositoryArns?: readonly string[];
   /** The pipeline bus. */
   bus: IEventBus;
-  /** Unqualified ARNs of the config's migration functions (may be empty). */
-  migrationFunctionArns?: readonly string[];
   /** The KMS key CI signs build manifests with (infra/signing.ts). */
   signingKeyArn?: string;
+  /** Unqualified ARNs of the config's migration functions (may be empty). */
+  migrationFunctionArns?: readonly string[];
 }
 
 /**
@@ -240,12 +240,12 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
     );
   }
 
-  if (access.signingKey && res.signingKeyArn) add(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [res.signingKeyArn] }));
-
   if (access.migrations && res.migrationFunctionArns?.length) {
     add(new PolicyStatement({ actions: INVOKE_ACTIONS, resources: res.migrationFunctionArns.flatMap((arn) => [arn, `${arn}:*`]) }));
     for (const arn of res.migrationFunctionArns) acknowledgeWildcardResource(policyOwner, `${arn}:*`, 'The versions of this one migration function (from the pipeline config).');
   }
+
+  if (access.signingKey && res.signingKeyArn) add(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [res.signingKeyArn] }));
 
   if (access.alarmTags) {
     // Any alarm of this account and region: the event that needs the lookup names it.

@@ -37,9 +37,9 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   claim,
   'tests-gate': testsGate,
   'resolve-artifact': resolveArtifact,
+  'verify-provenance': verifyProvenance,
   // Locally an image's scan is the one recorded in the local store (image-scans.ts), not ECR's.
   'vulnerability-gate': ((input, deps) => vulnerabilityGate(input, { ...deps, imageScans: localImageScans(deps.store, deps.locations.artifactsBucket) })) as StepFn<never, unknown>,
-  'verify-provenance': verifyProvenance,
   'check-policy': checkPolicy,
   'request-approval': requestApproval,
   'verify-approval': verifyApproval,

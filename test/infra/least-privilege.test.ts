@@ -52,7 +52,7 @@ beforeAll(() => {
 });
 
 /** What a row of STEP_ACCESS must come to, written out again here (the fixture has lambda-alias targets and an image repository). */
-const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'imageScans', 'signingKey'];
+const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'signingKey', 'imageScans'];
 function expectedActions(a: StepAccess): string[] {
   // A new kind of access must be written out here too before this test passes.
   for (const field of Object.keys(a)) expect(KNOWN_FIELDS, `STEP_ACCESS field ${field}`).toContain(field);
@@ -69,8 +69,8 @@ function expectedActions(a: StepAccess): string[] {
   if (a.targets?.includes('read')) READ_ACTIONS.forEach((x) => out.add(x));
   if ((a.targets?.includes('deploy') || a.targets?.includes('stage')) && a.environments) IMAGE_ACTIONS.forEach((x) => out.add(x));
   if (a.metrics) METRICS_ACTIONS.forEach((x) => out.add(x));
-  if (a.imageScans) out.add('ecr:DescribeImageScanFindings');
   if (a.signingKey) out.add('kms:GetPublicKey');
+  if (a.imageScans) out.add('ecr:DescribeImageScanFindings');
   if (a.events?.length) out.add('events:PutEvents');
   return [...out].sort();
 }
