@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../../lambdas/lib/report/render.js';
 import { LOCAL_LOCATIONS } from '../../local/runtime/runtime.js';
+import { keyIdOf } from '../../lambdas/lib/supply-chain/dsse.js';
+import { keygen } from '../../local/cli/keygen.js';
 import { DEMO_BUILDER, DEMO_REPOSITORY, demoAttestations, uploadAttestations } from '../../local/runtime/attestations.js';
-import { commitOf, demoConfig, GOOD_DIR, startHarness, statesEntered, type Harness, type RawService } from '../support/harness.js';
+import { publishBuild, reportTests } from '../../local/runtime/ci.js';
+import { localSigner } from '../../local/runtime/local-signer.js';
+import { commitOf, demoConfig, GOOD_DIR, GREEN, startHarness, statesEntered, type Harness, type RawService } from '../support/harness.js';
 
 /**
  * Provenance and SBOM through the real release.asl.json (issue 17): the build's attestations are
@@ -11,11 +15,15 @@ import { commitOf, demoConfig, GOOD_DIR, startHarness, statesEntered, type Harne
 
 const POLICY = { provenance: 'required', builders: [DEMO_BUILDER], repository: DEMO_REPOSITORY, sbom: 'required' };
 const withPolicy = (s: RawService) => void (s.supplyChain = POLICY);
-const SERVICES = { 'prov-commit': withPolicy, 'prov-builder': withPolicy, 'sbom-missing': withPolicy, attested: withPolicy, 'no-policy': null };
+const signed = (s: RawService) => void (s.supplyChain = { ...POLICY, signatures: 'required' });
+const SERVICES = { 'prov-commit': withPolicy, 'prov-builder': withPolicy, 'sbom-missing': withPolicy, attested: withPolicy, 'no-policy': null, 'signed-prov': signed, 'unsigned-prov': signed };
 
 let h: Harness;
+let keyid: string;
 beforeAll(async () => {
   h = await startHarness({ config: demoConfig({ services: SERVICES }) });
+  // The data dir's key (tagflow local keygen) is the pipeline's signing key.
+  keyid = keygen(h.dataDir).keyid;
 });
 afterAll(async () => h?.close());
 
@@ -97,5 +105,27 @@ describe('Verify provenance, end to end', () => {
     expect(s.status).toBe('SUCCEEDED');
     expect(statesEntered(s.history)).toContain('Verify provenance');
     expect((await h.rt.deps.ledger.decisions(service, 'v1.0.0')).filter((d) => d.step === 'verify-provenance')).toEqual([]);
+  });
+
+  it('with signatures required, ships a build whose provenance the pipeline key signed, and refuses a bare statement', async () => {
+    const signer = localSigner(h.dataDir)!;
+    for (const [service, signProvenance] of [['signed-prov', true], ['unsigned-prov', false]] as const) {
+      await publishBuild(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service, version: 'v1.0.0', commit: commitOf('v1.0.0'), dir: GOOD_DIR, entry: 'app.mjs', signer });
+      await reportTests(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, commitOf('v1.0.0'), GREEN);
+      const a = await demoAttestations({ dir: GOOD_DIR, service, version: 'v1.0.0', commit: commitOf('v1.0.0'), ...(signProvenance ? { signer } : {}) });
+      await uploadAttestations(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, 'v1.0.0', a);
+    }
+
+    const ok = await release('signed-prov', 'v1.0.0');
+    expect([ok.status, ok.error, ok.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+    const verified = (await h.rt.deps.ledger.decisions('signed-prov', 'v1.0.0')).find((d) => d.step === 'verify-provenance')!;
+    expect(keyid).toBe(keyIdOf((await h.rt.deps.signingKey!.trusted()).key));
+    expect(verified).toMatchObject({ verdict: 'passed', evidence: { provenance: { keyid } } });
+    expect(verified.summary).toContain(`signed by key ${keyid.slice(0, 16)}`);
+
+    const bare = await release('unsigned-prov', 'v1.0.0');
+    expect(bare).toMatchObject({ status: 'FAILED', error: 'ProvenanceMissing' });
+    expect(bare.cause).toContain("is a bare statement, but signatures are required: CI must upload the statement as a DSSE envelope signed by the pipeline's key");
+    await expectNothingChanged('unsigned-prov', 'v1.0.0', bare);
   });
 });
