@@ -1,10 +1,11 @@
-import { SEVERITIES, severityOf, type Finding, type Severity } from './vulnerability-gate.js';
+import { sbomVulnerabilities } from './sbom.js';
+import { severityOf, type Finding } from './vulnerability-gate.js';
 
 /**
- * The findings of a CycloneDX 1.5 SBOM's `vulnerabilities[]` (CI attaches what its scanner
- * found, with VEX analyses), for a zip build's gate. Only the fields the gate needs are read:
- * `id`, `ratings[].severity` (the highest counts), `affects[].ref` (a component's `bom-ref`,
- * for its name and version) and `analysis.state`.
+ * The findings of a CycloneDX SBOM's `vulnerabilities[]` (CI attaches what its scanner found,
+ * with VEX analyses), for a zip build's gate: sbom.ts reads each one (id, most severe rating,
+ * affected bom-refs, analysis state); here each affected component is named from `components`,
+ * and analyses that say the build is not exposed take the finding out.
  */
 
 /** Analyses that say the build is not exposed: such a finding does not count. */
@@ -38,31 +39,24 @@ function componentsByRef(bom: Json): Map<string, { name: string; version?: strin
   return out;
 }
 
-const rank = (s: Severity) => SEVERITIES.indexOf(s);
-
-/** The SBOM's vulnerabilities as findings; a malformed entry is refused naming its index. */
+/** The SBOM's vulnerabilities (read by sbom.ts) as findings, one per affected component. */
 export function sbomFindings(bom: unknown, where: string): SbomFindings {
   if (!isObject(bom)) throw new Error(`${where} is not a CycloneDX document (a JSON object)`);
   const components = componentsByRef(bom);
   const findings: Finding[] = [];
   const dismissed: SbomFindings['dismissed'] = [];
-  list(bom.vulnerabilities).forEach((v, i) => {
-    if (!isObject(v) || typeof v.id !== 'string' || !v.id) throw new Error(`${where}: vulnerabilities[${i}].id is missing; each vulnerability needs its id, e.g. "CVE-2024-12345"`);
-    const state = isObject(v.analysis) && typeof v.analysis.state === 'string' ? v.analysis.state : undefined;
-    if (state && NOT_EXPLOITABLE.has(state)) {
-      dismissed.push({ id: v.id, state });
-      return;
+  for (const v of sbomVulnerabilities(bom)) {
+    if (v.state && NOT_EXPLOITABLE.has(v.state)) {
+      dismissed.push({ id: v.id, state: v.state });
+      continue;
     }
-    const severities = list(v.ratings).map((r) => severityOf(isObject(r) && typeof r.severity === 'string' ? r.severity : undefined));
-    // Rated by several sources: the most severe rating that is a rating at all.
-    const rated = severities.filter((s) => s !== 'UNDEFINED').sort((a, b) => rank(a) - rank(b));
-    const severity = rated[0] ?? 'UNDEFINED';
-    const refs = list(v.affects).flatMap((a) => (isObject(a) && typeof a.ref === 'string' ? [a.ref] : []));
-    if (refs.length === 0) findings.push({ id: v.id, severity });
-    for (const ref of refs) {
+    // sbom.ts ranks the ratings: the most severe one that is a rating at all.
+    const severity = severityOf(v.severity);
+    if (v.affects.length === 0) findings.push({ id: v.id, severity });
+    for (const ref of v.affects) {
       const c = components.get(ref);
       findings.push({ id: v.id, severity, package: c?.name ?? ref, ...(c?.version ? { version: c.version } : {}) });
     }
-  });
+  }
   return { findings, dismissed };
 }
