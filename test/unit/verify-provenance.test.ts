@@ -106,4 +106,16 @@ describe('Verify provenance', () => {
     await expect(verifyProvenance(input({ sbom: 'required' }), w.deps)).rejects.toMatchObject({ name: 'SbomInvalid', message: expect.stringContaining("/components/0 must have required property 'name'") });
     expect(w.decisions[0]).toMatchObject({ verdict: 'failed', evidence: { error: 'SbomInvalid', problems: [expect.stringContaining('/components/0')] } });
   });
+
+  it("checks a config release against its base build's provenance and SBOM, allowing the config files CI never built", async () => {
+    const w = world({ [provenanceKey('shop', 'v1.2.3')]: statement(), [sbomKey('shop', 'v1.2.3')]: SBOM });
+    const config = { release: { service: 'shop', version: 'v1.2.3-config.1', commit: COMMIT }, service: { supplyChain: { provenance: 'required', builders: [BUILDER], sbom: 'required' } as SupplyChainConfig } };
+    const files = [...FILES, { path: 'config.json', size: 2, sha256: '9'.repeat(64) }];
+    expect(await verifyProvenance({ ...config, artifact: { commit: COMMIT, files, config: { base: 'v1.2.3', env: {} } } }, w.deps)).toMatchObject({ provenance: { commit: COMMIT }, sbom: { components: 1 } });
+    expect(w.asked).toEqual([provenanceKey('shop', 'v1.2.3'), sbomKey('shop', 'v1.2.3')]);
+    expect(w.decisions[0]!.summary).toMatch(/^provenance \(of its base build v1\.2\.3\): .*; SBOM \(of its base build v1\.2\.3\): /);
+    // A code build must have every file attested.
+    await expect(verifyProvenance({ ...config, release: { ...config.release, version: 'v1.2.3' }, artifact: { commit: COMMIT, files } }, w.deps)).rejects.toThrow('provenance has no subject for config.json');
+  });
 });
+
