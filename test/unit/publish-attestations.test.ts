@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attestationsFromFlags } from '../../local/cli/publish-attestations.js';
-import { DEMO_BUILDER, demoAttestations, makeProvenance } from '../../local/runtime/attestations.js';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { keyIdOf } from '../../lambdas/lib/supply-chain/dsse.js';
+import { readProvenance } from '../../lambdas/lib/supply-chain/provenance.js';
+import { DEMO_BUILDER, demoAttestations, makeProvenance, withSignedProvenance } from '../../local/runtime/attestations.js';
 import { demoConfig, GOOD_DIR, type RawService } from '../support/harness.js';
 
 const COMMIT = 'c'.repeat(40);
@@ -45,5 +48,16 @@ describe('publish-build --provenance --sbom', () => {
 
   it('says when a file cannot be read', async () => {
     expect(await refusal(attestationsFromFlags({ sbom: join(tmp, 'missing.json') }, BUILD))).toMatch(/--sbom .*missing\.json: cannot be read \(ENOENT\)/);
+  });
+
+  it('signs a bare statement with the key that signs the manifest, and leaves an envelope CI signed as it is', async () => {
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const signer = { keyid: async () => keyIdOf(k.publicKey), sign: async (m: Uint8Array) => sign('sha256', m, { key: k.privateKey, dsaEncoding: 'der' }) };
+    const bare = await demoAttestations({ ...BUILD });
+    const signed = await withSignedProvenance({ provenance: Buffer.from(bare.provenance), sbom: bare.sbom }, signer);
+    expect(readProvenance(Buffer.from(signed.provenance!), 'p', k.publicKey)).toMatchObject({ keyid: keyIdOf(k.publicKey), statement: JSON.parse(bare.provenance) });
+    expect(signed.sbom).toBe(bare.sbom);
+    expect(await withSignedProvenance(signed, signer)).toEqual(signed);
+    expect(await withSignedProvenance({ provenance: bare.provenance }, undefined)).toEqual({ provenance: bare.provenance });
   });
 });
