@@ -30,7 +30,7 @@ export const SCAN_POLL_MS = 10_000;
  * `waitSeconds` from the first look; an unusable scan, or one still pending at the bound,
  * fails with `ImageScanUnavailable` naming the image and what to do.
  */
-export async function awaitImageScan(source: ImageScanSource, image: ImageRef, opts: { waitSeconds: number; clock: Clock; pollMs?: number }): Promise<ImageScan & { status: 'complete' }> {
+export async function awaitImageScan(source: ImageScanSource, image: ImageRef, opts: { waitSeconds: number; clock: Clock; pollMs?: number; bound?: string }): Promise<ImageScan & { status: 'complete' }> {
   const where = `${image.repository}@${image.imageDigest}`;
   const started = opts.clock.now().getTime();
   const deadline = started + opts.waitSeconds * 1000;
@@ -41,7 +41,7 @@ export async function awaitImageScan(source: ImageScanSource, image: ImageRef, o
     const left = deadline - opts.clock.now().getTime();
     if (left <= 0) {
       throw new ImageScanUnavailable(
-        `the vulnerability scan of image ${where} is still ${scan.detail} after ${Math.round((opts.clock.now().getTime() - started) / 1000)} s (supplyChain.scanWaitSeconds: ${opts.waitSeconds}). Retry the release once the scan completes, or raise supplyChain.scanWaitSeconds`,
+        `the vulnerability scan of image ${where} is still ${scan.detail} after ${Math.round((opts.clock.now().getTime() - started) / 1000)} s (${opts.bound ?? `supplyChain.scanWaitSeconds: ${opts.waitSeconds}`}). Retry the release once the scan completes, or raise supplyChain.scanWaitSeconds`,
       );
     }
     await opts.clock.sleep(Math.min(opts.pollMs ?? SCAN_POLL_MS, left));
