@@ -427,7 +427,12 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'publish-build': {
       // Every flag checked against the folder before anything is uploaded (one line, exit 2).
       const { validatePublishBuild } = await import('./publish-validate.js');
-      const build = validatePublishBuild({ ...flags, imageDigest: flags['image-digest'], changesFile: flags['changes-file'] }, loadConfigFile(flags.config));
+      const build = {
+        ...validatePublishBuild({ ...flags, imageDigest: flags['image-digest'], changesFile: flags['changes-file'] }, loadConfigFile(flags.config)),
+        // commands.json checked their form: what rollbacks past a migration read (schema-compat.ts).
+        ...(flags.schema === undefined ? {} : { schema: Number(flags.schema) }),
+        ...(flags['schema-compat'] === undefined ? {} : { schemaCompat: flags['schema-compat'].split(',') }),
+      };
       return on(async (b) => {
         const { publishBuild } = await import('../runtime/ci.js');
         const m = await publishBuild(b.store, b.artifactsBucket, build);

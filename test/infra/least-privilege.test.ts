@@ -52,7 +52,7 @@ beforeAll(() => {
 });
 
 /** What a row of STEP_ACCESS must come to, written out again here (the fixture has lambda-alias targets and an image repository). */
-const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'signingKey', 'imageScans'];
+const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'signingKey', 'imageScans', 'migrations'];
 function expectedActions(a: StepAccess): string[] {
   // A new kind of access must be written out here too before this test passes.
   for (const field of Object.keys(a)) expect(KNOWN_FIELDS, `STEP_ACCESS field ${field}`).toContain(field);
@@ -71,6 +71,7 @@ function expectedActions(a: StepAccess): string[] {
   if (a.metrics) METRICS_ACTIONS.forEach((x) => out.add(x));
   if (a.signingKey) out.add('kms:GetPublicKey');
   if (a.imageScans) out.add('ecr:DescribeImageScanFindings');
+  // `migrations` grants InvokeFunction only on the config's migration functions; this fixture declares none (test/infra/migrations.test.ts has them).
   if (a.events?.length) out.add('events:PutEvents');
   return [...out].sort();
 }

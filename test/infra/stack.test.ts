@@ -307,10 +307,13 @@ describe('IAM', () => {
     expect(actionsOf(statementsOf('normalise')).sort()).toEqual(base);
     // It reads an alarm's tags when the alarm event carries none (test/infra/deploy-checks.test.ts).
     expect(actionsOf(statementsOf('normalise-rollback')).sort()).toEqual([...base, 'cloudwatch:ListTagsForResource'].sort());
-    for (const step of ['claim', 'acquire-lock', 'release-lock', 'record-stage', 'prepare-rollback']) {
+    for (const step of ['claim', 'acquire-lock', 'release-lock', 'record-stage']) {
       expect(actionsOf(statementsOf(step)).filter((a) => !base.includes(a)).sort(), step).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(resourcesFor(statementsOf(step), 'dynamodb:PutItem'), step).toEqual([table]);
     }
+    // prepare-rollback also reads the target version's manifest (its schemaCompat, issue 16): builds/ only.
+    expect(actionsOf(statementsOf('prepare-rollback')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket']);
+    expect(resourcesFor(statementsOf('prepare-rollback'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
     expect(resourcesFor(statementsOf('tests-gate'), 's3:GetObject')).toEqual([`${artifacts}/ci/*`]);
     expect(resourcesFor(statementsOf('resolve-artifact'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
     // The build's provenance and SBOM, beside its manifest: builds/ only.
