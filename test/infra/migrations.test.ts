@@ -13,7 +13,7 @@ const base = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'infra', 'fixtur
 
 let resources: Record<string, Json>;
 beforeAll(() => {
-  const checkout = structuredClone(base.services.checkout);
+  const checkout = structuredClone(base.services.checkout!);
   checkout.environments[1].migrations = [
     { type: 'invoke', function: 'checkout-migrate-{environment}', phase: 'expand' },
     { type: 'invoke', function: 'arn:aws:lambda:eu-west-1:111122223333:function:checkout-contract', phase: 'contract' },
