@@ -157,13 +157,28 @@ export async function follow(start: (onEvent: (e: ProgressEvent) => void) => Run
 }
 
 /** `--approve alice,bob`: approves as each name in turn until the request is decided, showing the count as it goes. */
-async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: string[]): Promise<void> {
-  const hold = request.kind === 'canary-hold';
-  const where = hold ? `the held canary of ${request.service} ${request.version} in ${request.environment}` : `${request.service} ${request.version} into ${request.environment}`;
+async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: string[], rejecter?: string): Promise<void> {
+  const hold = request.kind === 'canary-hold' || request.kind === 'migration-hold';
+  const where =
+    request.kind === 'canary-hold'
+      ? `the held canary of ${request.service} ${request.version} in ${request.environment}`
+      : request.kind === 'migration-hold'
+        ? `${request.service} ${request.version} in ${request.environment}, which failed after a migration ran there`
+        : `${request.service} ${request.version} into ${request.environment}`;
+  if (rejecter !== undefined) {
+    try {
+      await rt.reject(request, rejecter, '--reject on the command line');
+      console.log(yellow(`  ✗ ${hold ? 'rollback chosen' : 'rejected'} by ${rejecter}`));
+    } catch (err) {
+      console.log(red(`  ✗ ${rejecter} cannot decide: ${(err as Error).message}`));
+    }
+    return;
+  }
   if (names.length === 0) {
     if (hold) {
       // The decision reaches only this process's runtime: without --approve, nobody can decide it, so say what happens.
-      console.log(yellow(`  ⏳ waiting for a decision (promote or rollback) on ${where} from ${request.approvers.join(', ')}; no --approve NAME was given, so it rolls back after policy.approvalTimeoutHours (Ctrl-C to stop)`));
+      const otherwise = request.kind === 'migration-hold' ? 'it keeps what serves (HeldAfterMigration)' : 'it rolls back';
+      console.log(yellow(`  ⏳ waiting for a decision (${request.kind === 'migration-hold' ? 'keep' : 'promote'} or rollback) on ${where} from ${request.approvers.join(', ')}; no --approve NAME or --reject NAME was given, so ${otherwise} after policy.approvalTimeoutHours (Ctrl-C to stop)`));
       return;
     }
     const promotion = request.kind === 'promotion';
@@ -174,7 +189,7 @@ async function approveAs(rt: LocalRuntime, request: ApprovalRequested, names: st
     try {
       const outcome = await rt.approve(request, name);
       if (outcome.status === 'approved') {
-        console.log(green(`  ✓ ${hold ? 'promoted' : 'approved'} by ${outcome.approvers.join(' and ')}`));
+        console.log(green(`  ✓ ${request.kind === 'migration-hold' ? 'kept' : hold ? 'promoted' : 'approved'} by ${outcome.approvers.join(' and ')}`));
         return;
       }
       console.log(yellow(`  ⏳ waiting for approval (${outcome.approvers.length}/${outcome.needed}: ${outcome.approvers.join(', ')})`));
@@ -344,19 +359,20 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         if (problem) throw new UsageError(`--config-only: --version ${problem}`);
       }
       if (stack !== undefined) {
-        for (const flag of ['approve', 'traffic', 'traffic-path'] as const) {
-          if (flags[flag] !== undefined) throw new UsageError(`--${flag} is a local convenience; against a stack, ${flag === 'approve' ? 'each approver runs tagflow approve with their own credentials' : 'the canary is judged on the real traffic'}`);
+        for (const flag of ['approve', 'reject', 'traffic', 'traffic-path'] as const) {
+          if (flags[flag] !== undefined) throw new UsageError(`--${flag} is a local convenience; against a stack, ${flag === 'approve' || flag === 'reject' ? 'each approver runs tagflow approve with their own credentials' : 'the canary is judged on the real traffic'}`);
         }
         await validateInput('release', input);
         return on(async (b) => exitCodeOf(await follow((onEvent) => b.start('release', input, onEvent), `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''} on ${b.where}`)));
       }
       const approvers = (flags.approve ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+      if (flags.reject !== undefined && approvers.length) throw new UsageError('--approve and --reject: give one; --approve NAME approves (a hold: promotes or keeps), --reject NAME rejects (a hold: rolls back)');
       const rate = flags.traffic === undefined ? undefined : parseRate(flags.traffic);
       if (flags.traffic !== undefined && rate === undefined) throw new UsageError(`--traffic ${flags.traffic}: expected requests per simulated minute, e.g. --traffic 1200/min`);
       const traffic = canaryTrafficPlan(loadConfigFile(flags.config), input, { ...(rate !== undefined ? { rate } : {}), paths: flags['traffic-path'] ?? ['/'] });
       return on(async (b, rt) => {
         if (!rt) throw new Error('a local release needs the local runtime');
-        const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers));
+        const off = rt.onApprovalRequested((request) => void approveAs(rt, request, approvers, flags.reject));
         try {
           const title = `release ${input.service} ${input.version}${input.emergency ? ' (emergency)' : ''}`;
           return exitCodeOf(await withTraffic(rt, traffic, (observe) => follow((onEvent) => b.start('release', input, (e) => (observe(e), onEvent(e))), title)));

@@ -92,7 +92,7 @@ describe('migrations in a release', () => {
       [`${service}-expand`, 'v1.0.0'],
       [`${service}-contract`, 'v1.1.0'],
     ]);
-    expect(second[0]!.payload).toMatchObject({ service, version: 'v1.1.0', environment: 'dev', phase: 'expand', schema: 2 });
+    expect(second[0]!.payload).toMatchObject({ service, version: 'v1.1.0', environment: 'dev', phase: 'expand', migration: 'add orders.currency', schema: 2 });
     const states = statesEntered(s.history);
     expect(states.indexOf('Run expand migrations')).toBeGreaterThan(states.indexOf('Acquire environment lock'));
     expect(states.indexOf('Run expand migrations')).toBeLessThan(states.indexOf('Promote'));

@@ -42,6 +42,8 @@ export interface MigrationPayload {
   version: string;
   environment: string;
   phase: MigrationPhase;
+  /** The migration's name in the config (default: its phase and function), so one function can serve several. */
+  migration: string;
   schema: number | null;
   releaseId: string;
 }
@@ -101,7 +103,7 @@ export async function migrate(input: MigrateInput, deps: MigrateDeps): Promise<M
 async function runOne(m: Migration, input: MigrateInput, invoker: NonNullable<MigrateDeps['invoker']>): Promise<string | undefined> {
   const { release } = input;
   const functionName = fillNames(m.function, { service: release.service, environment: input.environment.name });
-  const payload: MigrationPayload = { service: release.service, version: release.version, environment: input.environment.name, phase: input.phase, schema: input.artifact.schema ?? null, releaseId: input.releaseId };
+  const payload: MigrationPayload = { service: release.service, version: release.version, environment: input.environment.name, phase: input.phase, migration: migrationName(m), schema: input.artifact.schema ?? null, releaseId: input.releaseId };
   try {
     const res = await invoker.invoke({ functionName, qualifier: '$LATEST', payload, timeoutMs: m.timeoutSeconds * 1000 });
     if (res.functionError) return `${functionName} answered ${res.functionError}: ${functionErrorText(res.payload)}`;
