@@ -7,12 +7,13 @@ import { loadConfigFile } from './cli/config-file.js';
 import { dim, green, red } from './cli/progress.js';
 import { statusTable } from './cli/status.js';
 import type { CanaryStepInput } from '../lambdas/lib/steps/canary.js';
-import { publishBuild, reportTests } from './runtime/ci.js';
+import { reportTests } from './runtime/ci.js';
 import { LOCAL_LOCATIONS, LocalRuntime } from './runtime/runtime.js';
 import { STEP_RUNS } from './runtime/step-runs.js';
 import { sendRequests } from './runtime/traffic.js';
 import { DEMO_TRAIN, publishTrainBuilds, trainLines, withDemoTrain } from './demo-train.js';
 import { demoChanges } from './demo-changes.js';
+import { demoSupplyChain, publishDemoBuild, supplyChainLines } from './demo-supply-chain.js';
 
 /**
  * `npm run demo`: CI publishes four builds of the demo service. v1.0.0 ships dev → staging →
@@ -50,6 +51,8 @@ if (!prodCanary) throw new Error(`${configPath}: the demo needs a canary in prod
 // and latency then has next to no slow requests to judge. (Its place is prod's canary block in
 // examples/tagflow.config.json, which test/unit/canary-thresholds.test.ts reads for the p99 default.)
 prodCanary.slowThresholdMs ??= 20;
+// Signed manifests, provenance, an SBOM and the vulnerability gate for the demo service (local/demo-supply-chain.ts).
+const signingKey = demoSupplyChain(config, dataDir);
 
 /** Prod's users in one simulated minute (a bake poll), and how many of them wait for an answer at once. */
 const PER_MINUTE = 400;
@@ -79,12 +82,12 @@ const builds = [
 // Each build lists the commits up to its tag (local/demo-changes.ts): its release's notes.
 const changes = demoChanges(builds);
 for (const b of builds) {
-  await publishBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service: 'demo', ...b, changes: changes.get(b.version)!, dir: join(root, 'examples', 'demo-service', b.version), entry: 'app.mjs', build: '1' });
+  const attached = await publishDemoBuild(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, signingKey, { service: 'demo', ...b, changes: changes.get(b.version)!, dir: join(root, 'examples', 'demo-service', b.version), entry: 'app.mjs', build: '1' });
   await reportTests(rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, 'demo', b.commit, [
     { name: 'unit', passed: 42, failed: 0 },
     { name: 'integration', passed: 7, failed: 0 },
   ]);
-  console.log(dim(`CI: published demo ${b.version} (commit ${b.commit.slice(0, 12)}) and its green test results`));
+  console.log(dim(`CI: published demo ${b.version} (commit ${b.commit.slice(0, 12)}), ${attached}, and its green test results`));
 }
 
 // v1.0.0 arrives the hands-off way: a tag push event, matched by the deployed event patterns.
@@ -94,6 +97,10 @@ const good = await follow((onEvent) => {
   if (!first) throw new Error(`the demo's tag event matched no rule: ${unmatched}`);
   return first.execution;
 }, 'git push origin v1.0.0  →  Tag Pushed event  →  release machine');
+
+// What the pipeline verified of v1.0.0 before any environment changed: one line per check.
+const checked = await supplyChainLines(rt.deps.ledger, 'demo', 'v1.0.0');
+for (const c of checked.lines) console.log(`  ${c.passed ? green('✓') : red('✗')} ${c.check}: ${c.summary}`);
 
 // v1.1.0 is started by hand, as a release manager would in the console.
 const bad = await follow((onEvent) => rt.startExecution('release', { service: 'demo', version: 'v1.1.0' }, { onEvent }), 'console: start execution {"service":"demo","version":"v1.1.0"}');
@@ -173,7 +180,7 @@ console.log('');
 for (const line of await statusTable(rt.deps.ledger, config, 'demo')) console.log(line);
 await rt.close();
 
-const goodOk = good.status === 'SUCCEEDED';
+const goodOk = good.status === 'SUCCEEDED' && checked.all;
 const badOutcome = bad.status === 'FAILED' && bad.error === 'SmokeTestFailed';
 const canaryOutcome = canary.summary.status === 'FAILED' && canary.summary.error === 'CanaryFailed' && afterBad.version === 'v1.0.0' && !afterBad.canary;
 // Promoted on the judge's evidence at every step below 100% (never for want of it), and prod serves v1.3.0 alone.
@@ -183,7 +190,7 @@ const canaryMinutes = plural(canary.looks, 'simulated minute');
 const healthyMinutes = plural(healthy.looks, 'simulated minute');
 const stepsShown = healthy.steps.map((s) => `${s.weight}% after ${plural(s.looks, 'look')}`).join(', ');
 console.log('');
-console.log(`${goodOk ? green('✔') : red('✘')} v1.0.0: ${goodOk ? 'shipped to dev, staging and prod' : `${good.status} ${good.error ?? ''}`}`);
+console.log(`${goodOk ? green('✔') : red('✘')} v1.0.0: ${goodOk ? `verified (${checked.lines.map((c) => c.check).join(', ')}) and shipped to dev, staging and prod` : `${good.status} ${good.error ?? ''}${checked.all ? '' : `; checks not all passed: ${checked.lines.filter((c) => !c.passed).map((c) => c.check).join(', ') || 'none recorded'}`}`}`);
 console.log(`${badOutcome ? green('✔') : red('✘')} v1.1.0: ${badOutcome ? 'failed smoke tests in staging, rolled back to v1.0.0, never reached prod' : `${bad.status} ${bad.error ?? ''}`}`);
 console.log(
   `${canaryOutcome ? green('✔') : red('✘')} v1.2.0: ${canaryOutcome ? `failed prod's canary after ${canaryMinutes}; canary removed, all prod traffic back on v1.0.0` : `${canary.summary.status} ${canary.summary.error ?? ''}: ${canary.summary.cause ?? ''}`}`,

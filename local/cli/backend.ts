@@ -7,6 +7,7 @@ import type { Executions, Ledger, LedgerFreeze, MetricsSource, ObjectStore } fro
 import type { TargetConfig } from '../../lambdas/lib/config.js';
 import type { ExecutionSummary } from '../runtime/runtime.js';
 import type { ProgressEvent } from './progress.js';
+import type { PublishTarget } from './publish-signer.js';
 
 export type MachineName = 'release' | 'rollback' | 'train';
 
@@ -38,6 +39,8 @@ export interface Backend {
   readonly store: ObjectStore;
   /** Where CI uploads builds and test reports. */
   readonly artifactsBucket: string;
+  /** What publish-build and publish-config sign manifests with (publish-signer.ts): the data dir's key, or the stack's KMS key. */
+  readonly signing: PublishTarget;
   /** The metrics a canary is judged on, for `plan`'s live traffic. */
   metrics(target: TargetConfig): MetricsSource;
   /** What a target really serves, for `drift`. */

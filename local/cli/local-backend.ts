@@ -15,6 +15,7 @@ export function localBackend(rt: LocalRuntime, config: PipelineConfig, actor: st
     executions: rt.deps.executions ?? { status: async () => undefined },
     store: rt.deps.store,
     artifactsBucket,
+    signing: { kind: 'local', dataDir: rt.options.dataDir },
     metrics: (target) => rt.deps.metrics(target),
     serving: () => new FleetServing(rt.fleet),
     notices: [...rt.warnings.map((w) => `⚠ ${w}`), ...describeRecovered(rt.recovered)],

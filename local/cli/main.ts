@@ -26,7 +26,7 @@ class UsageError extends CliInputError {}
 
 type FlagName = keyof (typeof SPEC_JSON)['options'];
 /** The parsed flags (local/cli/commands.json): two repeatable, two booleans, the rest strings. */
-type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' | 'env' ? string[] : K extends 'retry' | 'help' | 'notify' | 'config-only' | 'record' | 'acknowledge' ? boolean : string };
+type Flags = { [K in FlagName]?: K extends 'suite' | 'traffic-path' | 'env' ? string[] : K extends 'retry' | 'help' | 'notify' | 'config-only' | 'record' | 'acknowledge' | 'force' ? boolean : string };
 
 /** A flag commands.json requires (checkArguments has refused its absence, with an example). */
 function need(flags: Flags, name: keyof Flags): string {
@@ -449,10 +449,22 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
         ...(flags.schema === undefined ? {} : { schema: Number(flags.schema) }),
         ...(flags['schema-compat'] === undefined ? {} : { schemaCompat: flags['schema-compat'].split(',') }),
       };
+      // --provenance and --sbom checked as the release will check them, also before any upload.
+      const { attestationsFromFlags } = await import('./publish-attestations.js');
+      const attestations = await attestationsFromFlags({ provenance: flags.provenance, sbom: flags.sbom }, build, loadConfigFile(flags.config));
       return on(async (b) => {
-        const { publishBuild } = await import('../runtime/ci.js');
-        const m = await publishBuild(b.store, b.artifactsBucket, build);
+        const [{ publishBuild }, { uploadAttestations, withSignedProvenance }, { publishSigner, describeSigning }] = await Promise.all([
+          import('../runtime/ci.js'),
+          import('../runtime/attestations.js'),
+          import('./publish-signer.js'),
+        ]);
+        const signer = await publishSigner(b.signing);
+        // Beside the build before its manifest, whose presence says the build is complete.
+        const attached = await uploadAttestations(b.store, b.artifactsBucket, build.service, build.version, await withSignedProvenance(attestations, signer));
+        const m = await publishBuild(b.store, b.artifactsBucket, { ...build, ...(signer ? { signer } : {}) });
         console.log(`published ${m.service} ${m.version}: ${m.files.length} files, commit ${m.commit.slice(0, 12)} (s3://${b.artifactsBucket})`);
+        console.log(`  ${await describeSigning(signer, b.signing)}`);
+        for (const key of attached) console.log(`  attached s3://${b.artifactsBucket}/${key}`);
         return 0;
       });
     }
@@ -461,7 +473,33 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
       const f = { service: flags.service, version: flags.version, env: flags.env, file: flags.file };
       configFromFlags(f); // every flag checked before the runtime starts (exit 2)
       return on(async (b) => {
-        console.log(await publishConfigCommand(f, b));
+        const { publishSigner, describeSigning } = await import('./publish-signer.js');
+        const signer = await publishSigner(b.signing);
+        console.log(await publishConfigCommand(f, b, signer));
+        console.log(`  ${await describeSigning(signer, b.signing)}`);
+        return 0;
+      });
+    }
+    case 'keygen': {
+      if (stack !== undefined) throw new UsageError("keygen makes a key pair in the local data folder; a deployed stack signs with its KMS key (output SigningKeyArn), which CI's uploader policy may use");
+      const { describeKeygen, keygen } = await import('./keygen.js');
+      console.log(describeKeygen(keygen(flags['data-dir'] ?? '.tagflow', { force: flags.force === true })));
+      return 0;
+    }
+    case 'scan-image': {
+      if (stack !== undefined) throw new UsageError('scan-image records a scan for the local runtime; in AWS, ECR scans the pushed image and the vulnerability gate reads its findings');
+      const { recordImageScanFile } = await import('../runtime/image-scans.js');
+      const config = loadConfigFile(flags.config);
+      return on(async (b) => {
+        let lines: string[];
+        try {
+          lines = await recordImageScanFile(b.store, b.artifactsBucket, config, { service: need(flags, 'service'), imageDigest: need(flags, 'image-digest'), file: need(flags, 'findings'), ...(flags.repository ? { repository: flags.repository } : {}) });
+        } catch (err) {
+          // What the person gave (a service, a file, an entry) is named first in the message: exit 2.
+          if (err instanceof Error && /^(--|services\.)/.test(err.message)) throw new UsageError(err.message);
+          throw err;
+        }
+        for (const line of lines) console.log(line);
         return 0;
       });
     }

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../../lambdas/lib/ports.js';
+import type { MessageSigner } from '../../lambdas/lib/supply-chain/dsse.js';
 import { configOnlyProblem, envIssues } from '../../lambdas/lib/config-release.js';
 import { parseEnvAssignments, publishConfig, type PublishConfig } from '../runtime/ci.js';
 import { CliInputError } from './cli-errors.js';
@@ -45,8 +46,8 @@ export function configFromFlags(flags: PublishConfigFlags): PublishConfig {
 }
 
 /** Publishes it and says what was published, for the CLI to print. */
-export async function publishConfigCommand(flags: PublishConfigFlags, b: { store: ObjectStore; artifactsBucket: string }): Promise<string> {
-  const request = configFromFlags(flags);
+export async function publishConfigCommand(flags: PublishConfigFlags, b: { store: ObjectStore; artifactsBucket: string }, signer?: MessageSigner): Promise<string> {
+  const request = { ...configFromFlags(flags), ...(signer ? { signer } : {}) };
   let m;
   try {
     m = await publishConfig(b.store, b.artifactsBucket, request);

@@ -17,6 +17,7 @@ import { FreezeInputError, parseFreeze } from '../../../lambdas/lib/freezes.js';
 import type { DriftMark } from '../../../lambdas/lib/types.js';
 import type { LedgerFreeze, MetricsSource } from '../../../lambdas/lib/ports.js';
 import { type ApproveDeps, sendSigned } from '../approve.js';
+import { KMSClient } from '@aws-sdk/client-kms';
 import type { Backend, MachineName, RunHandle, SentEvent } from '../backend.js';
 import type { ProgressEvent } from '../progress.js';
 import { consoleUrl, type FollowOptions, followExecution } from './sfn-progress.js';
@@ -31,6 +32,8 @@ export interface AwsClients {
   eventbridge: EventBridgeClient;
   cloudwatch: CloudWatchClient;
   lambda: LambdaClient;
+  /** For publish-build's signature with the stack's SigningKeyArn; absent: one is made for the region. */
+  kms?: KMSClient;
 }
 
 export interface StackTarget {
@@ -51,6 +54,7 @@ export function awsClients(target: StackTarget): AwsClients {
     eventbridge: new EventBridgeClient(common),
     cloudwatch: new CloudWatchClient(common),
     lambda: new LambdaClient(common),
+    kms: new KMSClient(common),
   };
 }
 
@@ -90,6 +94,7 @@ export async function openStackBackend(target: StackTarget, opts: StackBackendOp
     executions: new SfnExecutions(clients.sfn),
     store: new S3Store(clients.s3),
     artifactsBucket: where.artifactsBucket,
+    signing: { kind: 'stack', stack: where.stackName, region, cloudformation: clients.cloudformation, ...(clients.kms ? { kms: clients.kms } : {}) },
     // As the deployed judge picks its source (lambdas/adapters/aws/metrics.ts): CloudWatch for Lambda aliases.
     serving: () => serving,
     metrics: (target: TargetConfig): MetricsSource => {
