@@ -23,7 +23,7 @@ import { grantStepAccess, STEP_ACCESS } from './step-access.js';
 import { scanRepositoryArns } from './scan-repositories.js';
 import { StepFunction } from './step-function.js';
 import { shippedConfigFile } from './shipped-config.js';
-import { SigningKey } from './signing.js';
+import { SigningKey, VerificationKey } from './signing.js';
 import { Storage } from './storage.js';
 import { pipelineBus, Triggers } from './triggers.js';
 import { Reconciler } from './reconciler.js';
@@ -78,6 +78,8 @@ export class TagflowStack extends Stack {
   readonly cliAccess: CliAccess;
   /** The key CI signs build manifests with (issue 17). */
   readonly signing: SigningKey;
+  /** The key the pipeline signs verification summaries with; kms:Sign for attest-environment only. */
+  readonly verification: VerificationKey;
 
   constructor(scope: Construct, id: string, props: TagflowStackProps) {
     super(scope, id, props);
@@ -107,6 +109,8 @@ export class TagflowStack extends Stack {
     // Before the steps: resolve-artifact, verify-provenance and promote verify with its public half.
     this.signing = new SigningKey(this, 'Signing');
     const signingKeyArn = this.signing.key.keyArn;
+    this.verification = new VerificationKey(this, 'Verification');
+    const verificationKeyArn = this.verification.key.keyArn;
     // Before the steps: the step that requests approvals names this URL in its event.
     this.approvals = new ApprovalFunction(this, 'Approvals', { projectRoot: props.projectRoot, table: this.ledger.table, configFile });
     /** What some steps need beyond the common environment. */
@@ -116,6 +120,7 @@ export class TagflowStack extends Stack {
       'resolve-artifact': { SIGNING_KEY_ARN: signingKeyArn },
       'verify-provenance': { SIGNING_KEY_ARN: signingKeyArn },
       promote: { SIGNING_KEY_ARN: signingKeyArn },
+      'attest-environment': { VERIFICATION_KEY_ARN: verificationKeyArn },
     };
     const access = {
       bus,
@@ -127,6 +132,7 @@ export class TagflowStack extends Stack {
       imageRepositoryArns: targetImageRepositoryArns(this, props.config),
       scanRepositoryArns: scanRepositoryArns(this, props.config),
       signingKeyArn,
+      verificationKeyArn,
       migrationFunctionArns: migrationFunctionArns(this, props.config),
     };
     const byPlaceholder = new Map<string, IFunction>();

@@ -9,7 +9,8 @@ import { DRIFT_DETECTED } from '../lambdas/lib/steps/detect-drift.js';
 import type { StepName } from '../lambdas/steps.js';
 import { grantPutEvents } from './event-grants.js';
 import { acknowledgeWildcardResource } from './nag.js';
-import { PUBLIC_KEY_ACTIONS } from './signing.js';
+import { PUBLIC_KEY_ACTIONS, SIGN_ACTIONS } from './signing.js';
+import { VERIFICATION_SUMMARY_FILE } from '../lambdas/lib/keys.js';
 
 /**
  * What each step touches, read off its core in `lambdas/lib/steps/`. A `Record` over
@@ -59,6 +60,12 @@ export interface StepAccess {
   migrations?: true;
   /** Reads ECR's vulnerability scans of the images releases name (`ecr-scan-findings.ts`): DescribeImageScanFindings on the config's repositories only. */
   imageScans?: true;
+  /**
+   * Signs verification summaries with the pipeline's verification key (kms:Sign and
+   * kms:GetPublicKey on that key only) and writes them next to the promoted copies (PutObject
+   * on each environment's `…/vsa.dsse.json` keys only): attest-environment, nothing else.
+   */
+  verification?: true;
   /** Writes release reports (`lambdas/lib/report/write.ts`): PutObject under the artifacts bucket's `reports/` prefix, nothing else there. */
   reports?: true;
 }
@@ -96,6 +103,8 @@ export const STEP_ACCESS: Record<StepName, StepAccess> = {
   'shift-canary': { ledger: true, targets: ['shift'] },
   smoke: { ledger: true, targets: ['invoke'] },
   'record-stage': { ledger: true },
+  // Signs the verification summary of a known-good environment and writes it beside the promoted copy (issue 17).
+  'attest-environment': { ledger: true, verification: true },
   'rollback-stage': { ledger: true, environments: 'read', targets: ['deploy', 'invoke'] },
   'release-lock': { ledger: true },
   // Writes the release's report to reports/<service>/<version>.html in the artifacts bucket.
@@ -167,6 +176,8 @@ export interface AccessResources {
   bus: IEventBus;
   /** The KMS key CI signs build manifests with (infra/signing.ts). */
   signingKeyArn?: string;
+  /** The KMS key the pipeline signs verification summaries with (infra/signing.ts). */
+  verificationKeyArn?: string;
   /** Unqualified ARNs of the config's migration functions (may be empty). */
   migrationFunctionArns?: readonly string[];
 }
@@ -246,6 +257,13 @@ export function grantStepAccess(grantee: IGrantable, policyOwner: IConstruct, ac
   }
 
   if (access.signingKey && res.signingKeyArn) add(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [res.signingKeyArn] }));
+
+  if (access.verification && res.verificationKeyArn) {
+    add(new PolicyStatement({ actions: SIGN_ACTIONS, resources: [res.verificationKeyArn] }));
+    const summaries = res.environmentNames.map((e) => res.environments.arnForObjects(`${e}/*/${VERIFICATION_SUMMARY_FILE}`));
+    add(new PolicyStatement({ actions: ['s3:PutObject'], resources: summaries }));
+    for (const arn of summaries) acknowledgeWildcardResource(policyOwner, arn, 'Verification summaries only, one beside each promoted copy: the service and version are known only at run time.');
+  }
 
   if (access.alarmTags) {
     // Any alarm of this account and region: the event that needs the lookup names it.

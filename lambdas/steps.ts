@@ -23,6 +23,7 @@ export const STEP_NAMES = [
   'shift-canary',
   'smoke',
   'record-stage',
+  'attest-environment',
   'rollback-stage',
   'release-lock',
   'record-outcome',

@@ -37,7 +37,7 @@ export async function publishDemoBuild(store: ObjectStore, bucket: string, signe
 /**
  * The checks a release made before any environment changed, one line each, from what the ledger
  * recorded: Resolve artifact (signature, checksums), Verify provenance (its lines for provenance
- * and SBOM), Vulnerability gate.
+ * and SBOM), Vulnerability gate; then the verification summaries written where it became known-good.
  */
 export async function supplyChainLines(ledger: Ledger, service: string, version: string): Promise<{ lines: { check: string; passed: boolean; summary: string }[]; all: boolean }> {
   const decisions = await ledger.decisions(service, version);
@@ -53,6 +53,16 @@ export async function supplyChainLines(ledger: Ledger, service: string, version:
     line('provenance', verified, part('provenance') ?? verified?.summary),
     line('SBOM', verified, part('SBOM') ?? verified?.summary),
     line('vulnerability gate', of('vulnerability-gate')),
+    summariesLine(decisions.filter((d) => d.step === 'attest' && d.environment)),
   ];
   return { lines, all: lines.every((l) => l.passed) };
+}
+
+function summariesLine(attested: { environment?: string; verdict: string; summary: string; evidence?: unknown }[]) {
+  const written = attested.filter((d) => d.verdict === 'passed');
+  const first = written[0]?.evidence as { keyid?: string; verifiedLevels?: string[] } | undefined;
+  const summary = written.length
+    ? `signed SLSA VSA in ${written.map((d) => d.environment).join(', ')} (${first?.verifiedLevels?.join(', ') ?? ''}), by the verification key ${first?.keyid?.slice(0, 16) ?? ''}`
+    : (attested[0]?.summary ?? 'none recorded');
+  return { check: 'verification summaries', passed: written.length > 0 && written.length === attested.length, summary };
 }

@@ -44,4 +44,6 @@ export const provenanceKey = (svc: string, ver: string) => `${buildPrefix(svc, v
 export const sbomKey = (svc: string, ver: string) => `${buildPrefix(svc, ver)}sbom.cdx.json`;
 /** Copies promoted with the build, and the verification summary an environment writes when the version is known-good there. */
 export const environmentSignatureKey = (env: string, svc: string, ver: string) => `${environmentPrefix(env, svc, ver)}manifest.dsse.json`;
-export const verificationSummaryKey = (env: string, svc: string, ver: string) => `${environmentPrefix(env, svc, ver)}vsa.dsse.json`;
+/** The signed verification summary beside a promoted copy (the only file attest-environment may write). */
+export const VERIFICATION_SUMMARY_FILE = 'vsa.dsse.json';
+export const verificationSummaryKey = (env: string, svc: string, ver: string) => `${environmentPrefix(env, svc, ver)}${VERIFICATION_SUMMARY_FILE}`;

@@ -1,8 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { keyIdOf } from '../../lambdas/lib/supply-chain/dsse.js';
-import { signingKeyPaths } from '../runtime/local-signer.js';
+import { existsSync } from 'node:fs';
+import { signingKeyPaths, writeKeyPair } from '../runtime/local-signer.js';
 import { CliInputError } from './cli-errors.js';
 
 /** A key pair exists and `--force` was not given: the person decides (exit 2). */
@@ -25,13 +22,7 @@ export function keygen(dataDir: string, opts: { force?: boolean } = {}): KeygenR
   const paths = signingKeyPaths(dataDir);
   if (!opts.force && (existsSync(paths.privateKey) || existsSync(paths.publicKey)))
     throw new KeyExists(`a signing key already exists at ${paths.privateKey}: builds signed with it verify only with it; pass --force to replace it (then publish every build you still want to release again)`);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  mkdirSync(dirname(paths.privateKey), { recursive: true, mode: 0o700 });
-  writeFileSync(paths.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  // writeFileSync's mode applies only to a new file: a replaced one keeps its old mode.
-  chmodSync(paths.privateKey, 0o600);
-  writeFileSync(paths.publicKey, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
-  return { keyid: keyIdOf(publicKey), ...paths };
+  return { keyid: writeKeyPair(paths), ...paths };
 }
 
 /** What `tagflow local keygen` prints. */

@@ -1,6 +1,6 @@
-import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { keyIdOf, type MessageSigner } from '../../lambdas/lib/supply-chain/dsse.js';
 import { ManifestSignatureInvalid, type PublicKeySource, trustedKeyOf } from '../../lambdas/lib/supply-chain/signed-manifest.js';
 
@@ -14,6 +14,37 @@ export const signingKeyPaths = (dataDir: string) => ({
   privateKey: join(dataDir, 'signing', 'private.pem'),
   publicKey: join(dataDir, 'signing', 'public.pem'),
 });
+
+export const verificationKeyPaths = (dataDir: string) => ({
+  privateKey: join(dataDir, 'verification', 'private.pem'),
+  publicKey: join(dataDir, 'verification', 'public.pem'),
+});
+
+/** Writes a new ECDSA P-256 pair: the private half readable by its owner only (0600). Returns the keyid. */
+export function writeKeyPair(paths: { privateKey: string; publicKey: string }): string {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  mkdirSync(dirname(paths.privateKey), { recursive: true, mode: 0o700 });
+  writeFileSync(paths.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  // writeFileSync's mode applies only to a new file: a replaced one keeps its old mode.
+  chmodSync(paths.privateKey, 0o600);
+  writeFileSync(paths.publicKey, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+  return keyIdOf(publicKey);
+}
+
+/**
+ * The local pipeline's verification key, which signs verification summaries (the stack's
+ * VerificationKey in AWS): apart from CI's signing key, made in the data dir on first use.
+ */
+export function localVerificationSigner(dataDir: string): MessageSigner {
+  const paths = verificationKeyPaths(dataDir);
+  let signer: FileSigner | undefined;
+  const get = (): FileSigner => {
+    if (!existsSync(paths.privateKey)) writeKeyPair(paths);
+    signer ??= new FileSigner(readFileSync(paths.privateKey));
+    return signer;
+  };
+  return { keyid: () => get().keyid(), sign: (message) => get().sign(message) };
+}
 
 /** Signs with a PEM private key: ECDSA over SHA-256, DER, exactly what KMS returns. */
 export class FileSigner implements MessageSigner {

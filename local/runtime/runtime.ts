@@ -32,7 +32,8 @@ import type { ExecutionStatus } from '../../lambdas/lib/ports.js';
 import { processAlive, RunningRegistry } from './running.js';
 import { localInvoker, type LocalFunction } from './local-functions.js';
 import type { SigningKeyDeps } from '../../lambdas/lib/steps/resolve-artifact.js';
-import { localPublicKey } from './local-signer.js';
+import { localPublicKey, localVerificationSigner } from './local-signer.js';
+import type { MessageSigner } from '../../lambdas/lib/supply-chain/dsse.js';
 
 export const LOCAL_LOCATIONS: Locations = { artifactsBucket: 'tagflow-artifacts', environmentsBucket: 'tagflow-environments' };
 export const LOCAL_TABLE = 'tagflow-ledger';
@@ -164,8 +165,8 @@ function readableCause(cause: unknown): string | undefined {
  * the S3 and DynamoDB APIs on loopback, and a local fleet as the deploy target.
  */
 export class LocalRuntime {
-  /** `signingKey`: the data dir's public key (tagflow local keygen) verifies signed builds. */
-  readonly deps: Deps & SigningKeyDeps;
+  /** `signingKey`: the data dir's public key (tagflow local keygen) verifies signed builds; `verificationSigner` signs verification summaries. */
+  readonly deps: Deps & SigningKeyDeps & { verificationSigner: MessageSigner };
   readonly fleet: LocalFleet;
   private readonly fleetMetrics: FleetMetrics;
   /** What the runtime found wrong at start but could work around (a damaged fleet.json): the CLI shows them. */
@@ -224,6 +225,7 @@ export class LocalRuntime {
       executions: { status: async (arn) => this.executionStatus(arn) },
       invoker: localInvoker(options.dataDir, options.functions),
       signingKey: localPublicKey(options.dataDir),
+      verificationSigner: localVerificationSigner(options.dataDir),
     };
   }
 

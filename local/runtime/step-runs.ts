@@ -25,6 +25,7 @@ import { run as verifyApproval } from '../../lambdas/verify-approval/handler.js'
 import { run as train } from '../../lambdas/train/handler.js';
 import { run as detectDrift } from '../../lambdas/detect-drift/handler.js';
 import { run as vulnerabilityGate } from '../../lambdas/vulnerability-gate/handler.js';
+import { run as attestEnvironment } from '../../lambdas/attest-environment/handler.js';
 import { localImageScans } from './image-scans.js';
 import { FleetServing } from './fleet-serving.js';
 import type { LocalFleet } from './fleet.js';
@@ -53,6 +54,7 @@ export const STEP_RUNS: Record<StepName, StepFn<never, unknown>> = {
   'shift-canary': shiftCanary,
   smoke,
   'record-stage': recordStage,
+  'attest-environment': attestEnvironment,
   'rollback-stage': rollbackStage,
   'release-lock': releaseLock,
   'record-outcome': recordOutcome,

@@ -52,7 +52,7 @@ beforeAll(() => {
 });
 
 /** What a row of STEP_ACCESS must come to, written out again here (the fixture has lambda-alias targets and an image repository). */
-const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'signingKey', 'imageScans', 'migrations'];
+const KNOWN_FIELDS = ['ledger', 'artifacts', 'environments', 'targets', 'metrics', 'events', 'config', 'alarmTags', 'reports', 'signingKey', 'imageScans', 'migrations', 'verification'];
 function expectedActions(a: StepAccess): string[] {
   // A new kind of access must be written out here too before this test passes.
   for (const field of Object.keys(a)) expect(KNOWN_FIELDS, `STEP_ACCESS field ${field}`).toContain(field);
@@ -71,6 +71,7 @@ function expectedActions(a: StepAccess): string[] {
   if (a.metrics) METRICS_ACTIONS.forEach((x) => out.add(x));
   if (a.signingKey) out.add('kms:GetPublicKey');
   if (a.imageScans) out.add('ecr:DescribeImageScanFindings');
+  if (a.verification) ['kms:Sign', 'kms:GetPublicKey', 's3:PutObject'].forEach((x) => out.add(x));
   // `migrations` grants InvokeFunction only on the config's migration functions; this fixture declares none (test/infra/migrations.test.ts has them).
   if (a.events?.length) out.add('events:PutEvents');
   return [...out].sort();
@@ -171,7 +172,7 @@ describe('alarms notify someone', () => {
   it('the topic is encrypted with a rotated key CloudWatch may use, refuses non-TLS requests, lets only this account\'s alarms publish, and mails alertEmail', () => {
     // The alerts topic (ReleaseNotifications has its own topic and key: test/infra/notifications.test.ts).
     const [[topicId, topic]] = ofType('AWS::SNS::Topic').filter(([id]) => !id.startsWith('ReleaseNotifications')) as [[string, Json]];
-    const [[keyId, key]] = ofType('AWS::KMS::Key').filter(([id]) => !id.startsWith('ReleaseNotifications') && !id.startsWith('Signing')) as [[string, Json]];
+    const [[keyId, key]] = ofType('AWS::KMS::Key').filter(([id]) => !id.startsWith('ReleaseNotifications') && !id.startsWith('Signing') && !id.startsWith('Verification')) as [[string, Json]];
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.Properties.EnableKeyRotation).toBe(true);
     const keyStatements = key.Properties.KeyPolicy.Statement as Json[];

@@ -17,6 +17,7 @@ let stack: TagflowStack;
 let resources: Record<string, Json>;
 let outputs: Record<string, Json>;
 let keyId: string;
+let verificationKeyId: string;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const fnOf = (step: string) => ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.Description === `tagflow step ${step}`)!;
 const roleOfStep = (step: string) => fnOf(step)[1].Properties.Role['Fn::GetAtt'][0] as string;
@@ -30,11 +31,11 @@ function identityPolicies(): { holders: string[]; statements: Statement[] }[] {
 }
 
 /** Whether a statement lets its holder call `action` on the signing key (wildcards in action or resource count). */
-const allows = (s: Statement, action: string) =>
+const allows = (s: Statement, action: string, key = keyId) =>
   s.Effect === 'Allow' &&
   list(s.Action).some((a) => a === action || a === '*' || a === 'kms:*' || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))) &&
-  list(s.Resource).some((r) => r === '*' || flat(r) === `<${keyId}.Arn>`);
-const holdersOf = (action: string) => [...new Set(identityPolicies().filter((p) => p.statements.some((s) => allows(s, action))).flatMap((p) => p.holders))].sort();
+  list(s.Resource).some((r) => r === '*' || flat(r) === `<${key}.Arn>`);
+const holdersOf = (action: string, key = keyId) => [...new Set(identityPolicies().filter((p) => p.statements.some((s) => allows(s, action, key))).flatMap((p) => p.holders))].sort();
 
 beforeAll(() => {
   stack = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [], config: CONFIG } }));
@@ -42,6 +43,7 @@ beforeAll(() => {
   resources = template.Resources;
   outputs = template.Outputs;
   keyId = stack.getLogicalId(stack.signing.key.node.defaultChild as never);
+  verificationKeyId = stack.getLogicalId(stack.verification.key.node.defaultChild as never);
 });
 
 describe('the manifest signing key', () => {
@@ -79,5 +81,34 @@ describe('the manifest signing key', () => {
       if (step === 'resolve-artifact' || step === 'verify-provenance' || step === 'promote') expect(arn, step).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
       else expect(arn, step ?? fn.Properties.Description).toBeUndefined();
     }
+  });
+});
+
+describe('the verification key (verification summaries)', () => {
+  it('is another ECC_NIST_P256 sign/verify key, kept on stack deletion, output as VerificationKeyArn', () => {
+    expect(verificationKeyId).not.toBe(keyId);
+    expect(resources[verificationKeyId]).toMatchObject({ Type: 'AWS::KMS::Key', Properties: { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }, DeletionPolicy: 'Retain' });
+    expect(outputs.VerificationKeyArn!.Value).toEqual({ 'Fn::GetAtt': [verificationKeyId, 'Arn'] });
+  });
+
+  it('only attest-environment may sign with it (and read its public half): not CI, which signs builds and must not vouch for them', () => {
+    const step = `role:${roleOfStep('attest-environment')}`;
+    expect(holdersOf('kms:Sign', verificationKeyId)).toEqual([step]);
+    expect(holdersOf('kms:GetPublicKey', verificationKeyId)).toEqual([step]);
+    // And attest-environment cannot sign builds.
+    expect(holdersOf('kms:Sign')).not.toContain(step);
+  });
+
+  it('attest-environment gets its ARN as VERIFICATION_KEY_ARN and may write only vsa.dsse.json objects in the environments bucket', () => {
+    const [, fn] = fnOf('attest-environment');
+    expect(fn.Properties.Environment.Variables.VERIFICATION_KEY_ARN).toEqual({ 'Fn::GetAtt': [verificationKeyId, 'Arn'] });
+    const puts = identityPolicies()
+      .filter((p) => p.holders.includes(`role:${roleOfStep('attest-environment')}`))
+      .flatMap((p) => p.statements)
+      .filter((s) => list(s.Action).some((a) => a.startsWith('s3:')));
+    expect(puts.flatMap((s) => list(s.Action))).toEqual(['s3:PutObject']);
+    const envBucket = stack.getLogicalId(stack.storage.environments.node.defaultChild as never);
+    expect(puts.flatMap((s) => list(s.Resource).map(flat)).sort()).toEqual(['dev', 'prod', 'qa', 'staging'].map((e) => `<${envBucket}.Arn>/${e}/*/vsa.dsse.json`));
+    for (const [, f] of ofType('AWS::Lambda::Function')) if (f !== fn) expect(f.Properties.Environment?.Variables?.VERIFICATION_KEY_ARN, f.Properties.Description).toBeUndefined();
   });
 });

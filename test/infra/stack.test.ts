@@ -155,7 +155,9 @@ describe('functions', () => {
       // The step that requests approvals also puts its event and names the approval URL in it.
       // The drift check puts `Drift Detected`.
       // The steps that verify signed manifests name the signing key (issue 17).
-      const extra = step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : step === 'resolve-artifact' || step === 'verify-provenance' || step === 'promote' ? ['SIGNING_KEY_ARN'] : [];
+      // The step that signs verification summaries names the verification key.
+      const extra =
+        step === 'request-approval' ? ['APPROVAL_URL', 'EVENT_BUS_NAME'] : step === 'detect-drift' ? ['EVENT_BUS_NAME'] : step === 'resolve-artifact' || step === 'verify-provenance' || step === 'promote' ? ['SIGNING_KEY_ARN'] : step === 'attest-environment' ? ['VERIFICATION_KEY_ARN'] : [];
       expect(Object.keys(env).sort(), step).toEqual(['ARTIFACTS_BUCKET', 'ENVIRONMENTS_BUCKET', 'LEDGER_TABLE', 'LOCK_TTL_MS', 'NODE_OPTIONS', ...extra].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(Number(env.LOCK_TTL_MS)).toBe(30 * 60_000);
@@ -329,7 +331,9 @@ describe('IAM', () => {
     expect(actionsOf(statementsOf('record-outcome')).filter((a) => !base.includes(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
     expect(resourcesFor(statementsOf('record-outcome'), 's3:PutObject')).toEqual([`${artifacts}/reports/*`]);
     expect(resourcesFor(statementsOf('record-outcome'), 's3:GetObject')).toEqual([`${artifacts}/builds/*`]);
-    for (const step of STEP_NAMES.filter((s) => s !== 'promote' && s !== 'record-outcome')) {
+    // attest-environment writes verification summaries beside the promoted copies, nothing else (test/infra/signing.test.ts).
+    expect(resourcesFor(statementsOf('attest-environment'), 's3:PutObject')).toEqual(['dev', 'prod', 'qa', 'staging'].map((e) => `${environments}/${e}/*/vsa.dsse.json`));
+    for (const step of STEP_NAMES.filter((s) => s !== 'promote' && s !== 'record-outcome' && s !== 'attest-environment')) {
       expect(resourcesFor(statementsOf(step), 's3:PutObject'), step).toEqual([]);
     }
     // The canary judge reads metrics (no resource-level permissions exist for GetMetricData); nothing else does.

@@ -34,12 +34,13 @@ describe("the demo's supply chain", () => {
     const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.0', environments: ['dev'] }).done;
     expect(s.status, JSON.stringify(s)).toBe('SUCCEEDED');
     const { lines, all } = await supplyChainLines(h.rt.deps.ledger, 'demo', 'v1.0.0');
-    expect(lines.map((l) => l.check)).toEqual(['signature', 'checksums', 'provenance', 'SBOM', 'vulnerability gate']);
+    expect(lines.map((l) => l.check)).toEqual(['signature', 'checksums', 'provenance', 'SBOM', 'vulnerability gate', 'verification summaries']);
     expect(all).toBe(true);
     expect(lines[0]!.summary).toMatch(/^manifest signed by key [0-9a-f]{16} \(the data dir's key /);
     expect(lines[2]!.summary).toContain('built by https://tagflow.dev/local-ci from git+https://github.com/acme/demo at ');
     expect(lines[3]!.summary).toMatch(/^CycloneDX 1\.5, 1 components, sha256 [0-9a-f]{16}$/);
     expect(lines[4]!.summary).toMatch(/^no findings within supplyChain\.maxSeverity/);
+    expect(lines[5]!.summary).toMatch(/^signed SLSA VSA in dev \(SLSA_BUILD_LEVEL_1, TAGFLOW_SIGNED_MANIFEST, TAGFLOW_SBOM, TAGFLOW_VULNERABILITY_GATE\), by the verification key [0-9a-f]{16}$/);
   });
 
   it('refuses a build CI published without them before any environment, and its lines say what failed', async () => {

@@ -22,4 +22,18 @@ describe("the report's supply-chain lines", () => {
     expect(supplyChainSection(undefined)).toBe('');
     expect(supplyChainSection({})).toBe('');
   });
+
+  it('show the vulnerability gate and each environment\'s verification summary, or why one was not written', () => {
+    const at = (step: string, environment: string | undefined, verdict: Decision['verdict'], summary: string, evidence?: unknown): Decision => ({ ...d(verdict, summary, evidence), step, ...(environment ? { environment } : {}) });
+    const facts = supplyChainOf([
+      at('vulnerability-gate', undefined, 'passed', 'no findings within supplyChain.maxSeverity'),
+      at('attest', 'dev', 'passed', 'verification summary …', { uri: 's3://env/dev/shop/v1.0.0/vsa.dsse.json', keyid: 'b'.repeat(64), verifiedLevels: ['SLSA_BUILD_LEVEL_1', 'TAGFLOW_SBOM'] }),
+      at('attest', 'prod', 'failed', 'no verification summary of v1.0.0 in prod: <denied>; prod stays known-good'),
+    ]);
+    expect(facts?.summaries?.map((s) => [s.environment, s.written])).toEqual([['dev', true], ['prod', false]]);
+    const html = supplyChainSection(facts);
+    expect(html).toContain('<li data-check="vulnerabilities" class="v passed">vulnerability gate: no findings within supplyChain.maxSeverity</li>');
+    expect(html).toContain('verification summary in dev: SLSA_BUILD_LEVEL_1, TAGFLOW_SBOM, signed by key <code title="' + 'b'.repeat(64) + '">bbbbbbbbbbbbbbbb</code> at <code>s3://env/dev/shop/v1.0.0/vsa.dsse.json</code>');
+    expect(html).toContain('class="v failed">no verification summary of v1.0.0 in prod: &lt;denied&gt;; prod stays known-good</li>');
+  });
 });

@@ -11,6 +11,10 @@ export interface SupplyChainFacts {
   sbom?: { components: number; sha256: string; specVersion?: string };
   /** The refusal, when the step refused the build. */
   refused?: string;
+  /** The vulnerability gate's verdict and its words, when it ran. */
+  vulnerabilities?: { verdict: string; summary: string };
+  /** The signed verification summaries written where the version became known-good, or why one was not. */
+  summaries?: { environment: string; written: boolean; summary: string; uri?: string; keyid?: string; verifiedLevels?: string[] }[];
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -18,9 +22,20 @@ const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : und
 
 export const VERIFY_PROVENANCE_STEP = 'verify-provenance';
 
-/** The last verify-provenance decision's facts; undefined when the step recorded none (its policy asked nothing). */
+/** The supply-chain decisions' facts; undefined when no step recorded one (the policy asked nothing). */
 export function supplyChainOf(decisions: Decision[]): SupplyChainFacts | undefined {
-  const d = decisions.filter((x) => x.step === VERIFY_PROVENANCE_STEP).at(-1);
+  const verified = verifiedOf(decisions.filter((x) => x.step === VERIFY_PROVENANCE_STEP).at(-1));
+  const gate = decisions.filter((x) => x.step === 'vulnerability-gate' && !x.environment).at(-1);
+  const summaries = decisions.filter((x) => x.step === 'attest' && x.environment).map((d) => {
+    const e = isObject(d.evidence) ? d.evidence : {};
+    const levels = Array.isArray(e.verifiedLevels) ? e.verifiedLevels.filter((l): l is string => typeof l === 'string') : undefined;
+    return { environment: d.environment!, written: d.verdict === 'passed', summary: d.summary, ...(str(e.uri) ? { uri: str(e.uri)! } : {}), ...(str(e.keyid) ? { keyid: str(e.keyid)! } : {}), ...(levels ? { verifiedLevels: levels } : {}) };
+  });
+  if (!verified && !gate && summaries.length === 0) return undefined;
+  return { ...verified, ...(gate ? { vulnerabilities: { verdict: gate.verdict, summary: gate.summary } } : {}), ...(summaries.length ? { summaries } : {}) };
+}
+
+function verifiedOf(d: Decision | undefined): SupplyChainFacts | undefined {
   if (!d) return undefined;
   if (d.verdict === 'failed') return { refused: d.summary };
   const e = isObject(d.evidence) ? d.evidence : {};
@@ -41,7 +56,7 @@ export function supplyChainOf(decisions: Decision[]): SupplyChainFacts | undefin
 
 /** The report's "Supply chain" section; empty when nothing was checked. */
 export function supplyChainSection(f: SupplyChainFacts | undefined): string {
-  if (!f || (!f.provenance && !f.sbom && !f.refused)) return '';
+  if (!f || (!f.provenance && !f.sbom && !f.refused && !f.vulnerabilities && !f.summaries?.length)) return '';
   const items: string[] = [];
   if (f.refused) items.push(`<li class="v failed">refused: ${h(f.refused)}</li>`);
   if (f.provenance)
@@ -50,5 +65,12 @@ export function supplyChainSection(f: SupplyChainFacts | undefined): string {
     );
   if (f.sbom)
     items.push(`<li data-check="sbom">SBOM${f.sbom.specVersion ? ` (CycloneDX ${h(f.sbom.specVersion)})` : ''}: <span data-components="${f.sbom.components}">${f.sbom.components} components</span>, sha256 <code title="${h(f.sbom.sha256)}">${h(f.sbom.sha256.slice(0, 16))}</code></li>`);
+  if (f.vulnerabilities) items.push(`<li data-check="vulnerabilities" class="v ${h(f.vulnerabilities.verdict)}">vulnerability gate: ${h(f.vulnerabilities.summary)}</li>`);
+  for (const v of f.summaries ?? [])
+    items.push(
+      v.written
+        ? `<li data-check="vsa" data-environment="${h(v.environment)}">verification summary in ${h(v.environment)}: ${h((v.verifiedLevels ?? []).join(', '))}${v.keyid ? `, signed by key <code title="${h(v.keyid)}">${h(v.keyid.slice(0, 16))}</code>` : ''}${v.uri ? ` at <code>${h(v.uri)}</code>` : ''}</li>`
+        : `<li data-check="vsa" data-environment="${h(v.environment)}" class="v failed">${h(v.summary)}</li>`,
+    );
   return `<section id="supply-chain"><h2>Supply chain</h2><ul>${items.join('')}</ul></section>`;
 }

@@ -1,0 +1,108 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verificationSummaryKey } from '../../lambdas/lib/keys.js';
+import { supplyChainPolicy } from '../../lambdas/lib/supply-chain/config.js';
+import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, parseEnvelope, verifyEnvelope } from '../../lambdas/lib/supply-chain/dsse.js';
+import { policyDigest, VSA_PREDICATE_TYPE, type VerificationSummary } from '../../lambdas/lib/supply-chain/vsa.js';
+import { demoSupplyChain, publishDemoBuild } from '../../local/demo-supply-chain.js';
+import { historyLines } from '../../local/cli/history.js';
+import { reportTests } from '../../local/runtime/ci.js';
+import { signingKeyPaths, verificationKeyPaths } from '../../local/runtime/local-signer.js';
+import { LOCAL_LOCATIONS } from '../../local/runtime/runtime.js';
+import { BAD_DIR, commitOf, demoConfig, GOOD_DIR, GREEN, startHarness, type Harness } from '../support/harness.js';
+
+/**
+ * Verification summaries (issue 17) through the real release.asl.json: when an environment
+ * records a version known-good, "Write verification summary" signs an SLSA VSA with the
+ * pipeline's verification key (not CI's) and writes it beside the promoted copy.
+ */
+
+describe('verification summaries', () => {
+  let h: Harness;
+  const config = demoConfig({ services: ['plain'] });
+  const dataDir = mkdtempSync(join(tmpdir(), 'tagflow-vsa-'));
+  let signer: ReturnType<typeof demoSupplyChain>;
+  const envBucket = LOCAL_LOCATIONS.environmentsBucket;
+
+  beforeAll(async () => {
+    signer = demoSupplyChain(config, dataDir);
+    h = await startHarness({ config, dataDir });
+  });
+  afterAll(async () => h?.close());
+
+  async function published(version: string, dir = GOOD_DIR) {
+    await publishDemoBuild(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, signer, { service: 'demo', version, commit: commitOf(version), dir, entry: 'app.mjs' });
+    await reportTests(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, 'demo', commitOf(version), GREEN);
+  }
+  const summaryOf = async (env: string, service: string, version: string) => {
+    const bytes = await h.rt.deps.store.get({ bucket: envBucket, key: verificationSummaryKey(env, service, version) });
+    return bytes && parseEnvelope(JSON.parse(Buffer.from(bytes).toString('utf8')), 'vsa');
+  };
+
+  it('writes one per known-good environment, signed by the verification key only, naming the promoted files, the policy and what was checked', async () => {
+    await published('v1.0.0');
+    const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.0', environments: ['dev', 'staging'] }).done;
+    expect(s.status, JSON.stringify(s)).toBe('SUCCEEDED');
+    const manifest = JSON.parse(Buffer.from((await h.rt.deps.store.get({ bucket: LOCAL_LOCATIONS.artifactsBucket, key: 'builds/demo/v1.0.0/manifest.json' }))!).toString('utf8')) as { files: { path: string; sha256: string }[] };
+
+    for (const env of ['dev', 'staging']) {
+      const envelope = (await summaryOf(env, 'demo', 'v1.0.0'))!;
+      expect(envelope, env).toBeDefined();
+      const verificationKey = readFileSync(verificationKeyPaths(dataDir).publicKey, 'utf8');
+      expect(envelope.signatures[0]!.keyid).toBe(keyIdOf(verificationKey));
+      const statement = JSON.parse(verifyEnvelope(envelope, verificationKey, IN_TOTO_PAYLOAD_TYPE, env).toString('utf8')) as VerificationSummary;
+      // CI's key signs builds; it cannot vouch that they were verified.
+      expect(() => verifyEnvelope(envelope, readFileSync(signingKeyPaths(dataDir).publicKey, 'utf8'), IN_TOTO_PAYLOAD_TYPE, env)).toThrow(/signed by key/);
+      expect(statement.predicateType).toBe(VSA_PREDICATE_TYPE);
+      expect(statement.subject).toEqual(manifest.files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } })));
+      expect(statement.predicate.resourceUri).toBe(`s3://${envBucket}/${env}/demo/v1.0.0/`);
+      expect(statement.predicate.verificationResult).toBe('PASSED');
+      expect(statement.predicate.verifiedLevels).toEqual(['SLSA_BUILD_LEVEL_1', 'TAGFLOW_SIGNED_MANIFEST', 'TAGFLOW_SBOM', 'TAGFLOW_VULNERABILITY_GATE']);
+      expect(statement.predicate.policy.digest!.sha256).toBe(policyDigest(supplyChainPolicy(undefined, config.services.demo!.supplyChain)));
+      expect(statement.predicate.inputAttestations.map((a) => a.uri)).toEqual([
+        's3://tagflow-artifacts/builds/demo/v1.0.0/manifest.json',
+        's3://tagflow-artifacts/builds/demo/v1.0.0/manifest.dsse.json',
+        's3://tagflow-artifacts/builds/demo/v1.0.0/provenance.intoto.json',
+        's3://tagflow-artifacts/builds/demo/v1.0.0/sbom.cdx.json',
+      ]);
+    }
+    const history = (await historyLines(h.rt.deps.ledger, 'demo', 'v1.0.0', config)).join('\n');
+    expect(history).toMatch(/attest +dev +passed +verification summary \(SLSA VSA\) of v1\.0\.0 in dev: SLSA_BUILD_LEVEL_1, TAGFLOW_SIGNED_MANIFEST, TAGFLOW_SBOM, TAGFLOW_VULNERABILITY_GATE, signed by key [0-9a-f]{16} at s3:\/\/tagflow-environments\/dev\/demo\/v1\.0\.0\/vsa\.dsse\.json/);
+  });
+
+  it('writes none where the version never became known-good', async () => {
+    await published('v1.1.0', BAD_DIR);
+    const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.1.0', environments: ['dev', 'staging'] }).done;
+    expect(s.error).toBe('SmokeTestFailed');
+    expect(await summaryOf('dev', 'demo', 'v1.1.0')).toBeDefined();
+    expect(await summaryOf('staging', 'demo', 'v1.1.0')).toBeUndefined();
+  });
+
+  it('a summary that cannot be signed is recorded as such and the environment stays known-good', async () => {
+    await published('v1.2.0');
+    const deps = h.rt.deps as { verificationSigner: unknown };
+    const real = deps.verificationSigner;
+    deps.verificationSigner = { keyid: async () => 'k', sign: async () => Promise.reject(new Error('KMS Sign: AccessDeniedException')) };
+    try {
+      const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.2.0', environments: ['dev'] }).done;
+      expect(s.status).toBe('SUCCEEDED');
+    } finally {
+      deps.verificationSigner = real;
+    }
+    expect(await summaryOf('dev', 'demo', 'v1.2.0')).toBeUndefined();
+    const d = (await h.rt.deps.ledger.decisions('demo', 'v1.2.0')).find((x) => x.step === 'attest');
+    expect(d?.verdict).toBe('failed');
+    expect(d?.summary).toBe('no verification summary of v1.2.0 in dev: KMS Sign: AccessDeniedException; dev stays known-good (the summary is evidence, not a gate)');
+    expect((await h.rt.deps.ledger.getEnvironment('demo', 'dev'))?.version).toBe('v1.2.0');
+  });
+
+  it('writes none for a service whose supplyChain asks nothing', async () => {
+    await h.publish('v1.0.0', { service: 'plain' });
+    const s = await h.rt.startExecution('release', { service: 'plain', version: 'v1.0.0', environments: ['dev'] }).done;
+    expect(s.status).toBe('SUCCEEDED');
+    expect(await summaryOf('dev', 'plain', 'v1.0.0')).toBeUndefined();
+    expect((await h.rt.deps.ledger.decisions('plain', 'v1.0.0')).filter((d) => d.step === 'attest')).toEqual([]);
+  });
+});
