@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../local/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BAD_DIR, commitOf, GOOD_DIR, ROOT, type RawService } from '../support/harness.js';
+import { runTagflow } from '../support/cli.js';
 
 /**
  * Issue 16, the README's worked example through the CLI over a local data folder: staging runs
@@ -11,8 +11,6 @@ import { BAD_DIR, commitOf, GOOD_DIR, ROOT, type RawService } from '../support/h
  * the rollback machine refuses a build that cannot run on the schema in place, and a failure
  * after the migration holds until `--reject NAME` chooses the rollback.
  */
-
-const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 
 describe('tagflow local with migrations', () => {
   let dir: string;
@@ -37,18 +35,8 @@ describe('tagflow local with migrations', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(...args: string[]) {
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    try {
-      const code = await main([...args, '--config', join(dir, 'tagflow.config.json'), '--data-dir', join(dir, 'data')]);
-      return { code, out: out.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runTagflow(args, { config: join(dir, 'tagflow.config.json'), dataDir: join(dir, 'data') });
+
 
   async function published(version: string, src: string, schema: string, compat: string) {
     const commit = commitOf(version);

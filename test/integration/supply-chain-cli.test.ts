@@ -1,18 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../local/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BUILDER, DEMO_REPOSITORY, makeProvenance, makeSbom } from '../../local/runtime/attestations.js';
 import { commitOf, GOOD_DIR, ROOT, type RawService } from '../support/harness.js';
+import { runTagflow } from '../support/cli.js';
 
 /**
  * Issue 17 through the CLI over a local data folder: `local keygen`, `publish-build` signing the
  * manifest and the bare provenance statement it is given and attaching the SBOM, a release that
  * verifies all of it, and `local scan-image` recording an image's findings.
  */
-
-const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
 
 describe('tagflow local keygen, publish-build --provenance --sbom, scan-image', () => {
   let dir: string;
@@ -27,18 +25,8 @@ describe('tagflow local keygen, publish-build --provenance --sbom, scan-image', 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(...args: string[]) {
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(strip(a.join(' '))));
-    try {
-      const code = await main([...args, '--config', join(dir, 'tagflow.config.json'), '--data-dir', join(dir, 'data')]);
-      return { code, out: out.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runTagflow(args, { config: join(dir, 'tagflow.config.json'), dataDir: join(dir, 'data') });
+
 
   async function publish(version: string) {
     const commit = commitOf(version);
