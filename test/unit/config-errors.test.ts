@@ -142,3 +142,26 @@ function catching(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+describe('supplyChain errors name the field (issue 17)', () => {
+  it('per service: every wrong field at once, with what is expected', () => {
+    const raw = { services: { api: service({ supplyChain: { signatures: 'yes', sbom: 'maybe', maxSeverity: { critical: -1, severe: 1 }, allow: [{ id: 'CVE-2024-1', expires: 'soon' }] } }) } };
+    expect(problems(raw)).toEqual(
+      expect.arrayContaining([
+        { field: 'services.api.supplyChain.signatures', problem: 'expected "required" (builds must be signed by the pipeline\'s key) or "off"' },
+        { field: 'services.api.supplyChain.sbom', problem: 'expected "required", "optional" (checked when present) or "off"' },
+        { field: 'services.api.supplyChain.maxSeverity.critical', problem: 'expected a number at least 0; got -1' },
+        { field: 'services.api.supplyChain.maxSeverity.severe', problem: 'unknown field; allowed fields here: critical, high, medium, low' },
+        { field: 'services.api.supplyChain.allow[0].expires', problem: 'a date such as "2027-01-31": an allowance must end' },
+        { field: 'services.api.supplyChain.allow[0].reason', problem: 'is required (expected a string)' },
+      ]),
+    );
+  });
+
+  it('a top-level default that requires provenance names the service that then trusts no builder', () => {
+    expect(problems({ supplyChain: { provenance: 'required' }, services: { api: service() } })).toEqual([
+      { field: 'services.api.supplyChain.builders', problem: 'provenance is "required" but no builder is trusted: list the builder ids CI runs as (runDetails.builder.id), e.g. ["https://github.com/actions/runner"], here or in the top-level supplyChain' },
+    ]);
+    expect(problems({ supplyChain: { publicKey: 'abc' }, services: { api: service() } })).toEqual([{ field: 'supplyChain.publicKey', problem: 'a PEM public key ("-----BEGIN PUBLIC KEY-----…")' }]);
+  });
+});

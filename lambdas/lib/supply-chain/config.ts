@@ -25,20 +25,20 @@ const maxSeverity = z.strictObject({
 
 export const supplyChainSchema = z.strictObject({
   /** The build manifest must carry a DSSE signature by the pipeline's signing key. */
-  signatures: z.enum(['required', 'off']).optional(),
+  signatures: z.enum(['required', 'off'], { error: 'expected "required" (builds must be signed by the pipeline\'s key) or "off"' }).optional(),
   /**
    * The verifying key as a PEM SPKI (ECDSA P-256), pinned: no KMS call at all. Absent: the
    * stack's signing key (kms:GetPublicKey, once per warm function), or locally the data dir's key.
    */
   publicKey: z.string().includes('BEGIN PUBLIC KEY', { message: 'a PEM public key ("-----BEGIN PUBLIC KEY-----…")' }).optional(),
   /** An in-toto SLSA provenance statement must come with the build and match it. */
-  provenance: z.enum(['required', 'off']).optional(),
+  provenance: z.enum(['required', 'off'], { error: 'expected "required" (builds must come with matching SLSA provenance) or "off"' }).optional(),
   /** Builder ids a provenance may name (`runDetails.builder.id`); required when provenance is. */
   builders: z.array(z.string().min(1)).min(1, 'list at least one builder id, e.g. "https://github.com/actions/runner"').optional(),
   /** The source repository a provenance must name (e.g. "git+https://github.com/acme/shop"); absent: any, the commit still must match. */
   repository: z.string().min(1).optional(),
   /** A CycloneDX SBOM must come with the build. */
-  sbom: z.enum(['required', 'optional', 'off']).optional(),
+  sbom: z.enum(['required', 'optional', 'off'], { error: 'expected "required", "optional" (checked when present) or "off"' }).optional(),
   /** The vulnerability gate: ECR scan findings for images, the SBOM's vulnerabilities for zips. */
   maxSeverity: maxSeverity.optional(),
   /** Findings accepted for a while, each with an expiry and a reason. */
