@@ -48,10 +48,12 @@ describe("the demo's supply chain", () => {
     const commit = commitOf('v1.0.1');
     await publishBuild(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, { service: 'demo', version: 'v1.0.1', commit, dir: GOOD_DIR, entry: 'app.mjs' });
     await reportTests(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, 'demo', commit, GREEN);
+    const before = h.rt.fleet.version('demo', 'dev');
     const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.0.1', environments: ['dev'] }).done;
     expect(s.status).toBe('FAILED');
     expect(s.error).toBe('ManifestSignatureInvalid');
-    expect(h.rt.fleet.version('demo', 'dev')).toBe('v1.0.0');
+    expect(h.rt.fleet.version('demo', 'dev')).toBe(before);
+    expect(before).not.toBe('v1.0.1');
     const { lines, all } = await supplyChainLines(h.rt.deps.ledger, 'demo', 'v1.0.1');
     expect(all).toBe(false);
     expect(lines.find((l) => l.check === 'signature')!.passed).toBe(false);

@@ -21,20 +21,22 @@ import { BAD_DIR, commitOf, demoConfig, GOOD_DIR, GREEN, startHarness, type Harn
 
 describe('verification summaries', () => {
   let h: Harness;
-  const config = demoConfig({ services: ['plain'] });
+  // Each test releases its own service, so they pass in any order.
+  const config = demoConfig({ services: ['plain', 'failing', 'unsigned'] });
   const dataDir = mkdtempSync(join(tmpdir(), 'tagflow-vsa-'));
   let signer: ReturnType<typeof demoSupplyChain>;
   const envBucket = LOCAL_LOCATIONS.environmentsBucket;
 
   beforeAll(async () => {
     signer = demoSupplyChain(config, dataDir);
+    for (const service of ['failing', 'unsigned']) config.services[service]!.supplyChain = config.services.demo!.supplyChain;
     h = await startHarness({ config, dataDir });
   });
   afterAll(async () => h?.close());
 
-  async function published(version: string, dir = GOOD_DIR) {
-    await publishDemoBuild(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, signer, { service: 'demo', version, commit: commitOf(version), dir, entry: 'app.mjs' });
-    await reportTests(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, 'demo', commitOf(version), GREEN);
+  async function published(version: string, { dir = GOOD_DIR, service = 'demo' } = {}) {
+    await publishDemoBuild(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, signer, { service, version, commit: commitOf(version), dir, entry: 'app.mjs' });
+    await reportTests(h.rt.deps.store, LOCAL_LOCATIONS.artifactsBucket, service, commitOf(version), GREEN);
   }
   const summaryOf = async (env: string, service: string, version: string) => {
     const bytes = await h.rt.deps.store.get({ bucket: envBucket, key: verificationSummaryKey(env, service, version) });
@@ -73,29 +75,29 @@ describe('verification summaries', () => {
   });
 
   it('writes none where the version never became known-good', async () => {
-    await published('v1.1.0', BAD_DIR);
-    const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.1.0', environments: ['dev', 'staging'] }).done;
+    await published('v1.1.0', { dir: BAD_DIR, service: 'failing' });
+    const s = await h.rt.startExecution('release', { service: 'failing', version: 'v1.1.0', environments: ['dev', 'staging'] }).done;
     expect(s.error).toBe('SmokeTestFailed');
-    expect(await summaryOf('dev', 'demo', 'v1.1.0')).toBeDefined();
-    expect(await summaryOf('staging', 'demo', 'v1.1.0')).toBeUndefined();
+    expect(await summaryOf('dev', 'failing', 'v1.1.0')).toBeDefined();
+    expect(await summaryOf('staging', 'failing', 'v1.1.0')).toBeUndefined();
   });
 
   it('a summary that cannot be signed is recorded as such and the environment stays known-good', async () => {
-    await published('v1.2.0');
+    await published('v1.2.0', { service: 'unsigned' });
     const deps = h.rt.deps as { verificationSigner: unknown };
     const real = deps.verificationSigner;
     deps.verificationSigner = { keyid: async () => 'k', sign: async () => Promise.reject(new Error('KMS Sign: AccessDeniedException')) };
     try {
-      const s = await h.rt.startExecution('release', { service: 'demo', version: 'v1.2.0', environments: ['dev'] }).done;
+      const s = await h.rt.startExecution('release', { service: 'unsigned', version: 'v1.2.0', environments: ['dev'] }).done;
       expect(s.status).toBe('SUCCEEDED');
     } finally {
       deps.verificationSigner = real;
     }
-    expect(await summaryOf('dev', 'demo', 'v1.2.0')).toBeUndefined();
-    const d = (await h.rt.deps.ledger.decisions('demo', 'v1.2.0')).find((x) => x.step === 'attest');
+    expect(await summaryOf('dev', 'unsigned', 'v1.2.0')).toBeUndefined();
+    const d = (await h.rt.deps.ledger.decisions('unsigned', 'v1.2.0')).find((x) => x.step === 'attest');
     expect(d?.verdict).toBe('failed');
     expect(d?.summary).toBe('no verification summary of v1.2.0 in dev: KMS Sign: AccessDeniedException; dev stays known-good (the summary is evidence, not a gate)');
-    expect((await h.rt.deps.ledger.getEnvironment('demo', 'dev'))?.version).toBe('v1.2.0');
+    expect((await h.rt.deps.ledger.getEnvironment('unsigned', 'dev'))?.version).toBe('v1.2.0');
   });
 
   it('writes none for a service whose supplyChain asks nothing', async () => {
