@@ -6,7 +6,8 @@ import type { PipelineConfig } from '../../lambdas/lib/config.js';
 import type { ClaimOutput } from '../../lambdas/lib/steps/claim.js';
 import { statusTable } from '../../local/cli/status.js';
 import { duplicateExitCode, interrupt } from '../../local/cli/main.js';
-import { LocalRuntime, type ExecutionHandle, type ExecutionSummary } from '../../local/runtime/runtime.js';
+import { LocalRuntime, type ExecutionSummary } from '../../local/runtime/runtime.js';
+import { canaryService, expectInvariants, release } from '../support/crash-injection.js';
 import { BAD_DIR, demoConfig, GOOD_DIR, prodOf, startHarness, statesEntered, type Harness } from '../support/harness.js';
 
 /**
@@ -15,11 +16,8 @@ import { BAD_DIR, demoConfig, GOOD_DIR, prodOf, startHarness, statesEntered, typ
  * `Release Aborted` put. Everything runs through the real ASL, handlers, dynalite and fleet.
  * Time is the runtime's clock, moved by the test: each "Bake canary" jumps past the bake bound,
  * so a canary with no traffic is inconclusive there and `onInconclusive: "promote"` moves it on.
+ * The stop at every state of the machine is in reconcile-kill-points-*.test.ts.
  */
-
-const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
-// A canary on prod that a test can pass through without traffic: one step at 50%, then 100%.
-const canaryService = (s: Parameters<typeof prodOf>[0]) => void Object.assign(prodOf(s).canary!, { steps: [50, 100], maxBakeSeconds: 60, onInconclusive: 'promote' });
 
 let h: Harness | undefined;
 const extra: { rt: LocalRuntime; dataDir: string }[] = [];
@@ -37,101 +35,7 @@ async function harness(config: PipelineConfig): Promise<Harness> {
   return h;
 }
 
-/** Starts a release; `at` (state name) stops it there the first time it is entered, by `how`. */
-function release(rt: LocalRuntime, service: string, version: string, at?: { state: string; how: 'abort' | 'kill'; then?: (handle: ExecutionHandle) => Promise<void> }, extraInput: Record<string, unknown> = {}) {
-  let hit = false;
-  let during: Promise<void> | undefined;
-  const handle: ExecutionHandle = rt.startExecution('release', { service, version, ...extraInput }, {
-    onEvent: (e) => {
-      const name = (e as { state?: { name: string } }).state?.name;
-      if (e.type !== 'StateEntered') return;
-      if (name === 'Bake canary') rt.clock.advanceTo(new Date(rt.clock.now().getTime() + 2 * 60_000));
-      if (at && !hit && name === at.state) {
-        hit = true;
-        during = at.then?.(handle);
-        if (at.how === 'abort') handle.abort({ error: 'CrashInjected', cause: `stopped at "${at.state}" by the test` });
-        else handle.kill();
-      }
-    },
-  });
-  return {
-    handle,
-    done: handle.done.then(async (s) => {
-      await during;
-      return { summary: s, hit };
-    }),
-  };
-}
-
-/** The invariants of DESIGN.md, for one service with nothing running. */
-async function expectInvariants(rt: LocalRuntime, service: string, label: string): Promise<void> {
-  for (const env of ENVIRONMENTS) {
-    const s = await rt.deps.ledger.getEnvironment(service, env);
-    // No lock held by a dead execution (nothing runs now).
-    expect(s?.lockHolder, `${label}: lock of ${env}`).toBeUndefined();
-    // No canary weight without a running release, in the ledger or in what serves.
-    expect(s?.canary ?? null, `${label}: ledger canary in ${env}`).toBeNull();
-    expect(rt.fleet.canary(service, env), `${label}: fleet canary in ${env}`).toBeUndefined();
-    // What serves = what the ledger says.
-    expect(rt.fleet.version(service, env), `${label}: serving in ${env}`).toBe(s?.version);
-  }
-  // Every release has an outcome, for its current attempt.
-  for (const { release: r, outcome } of await rt.deps.ledger.releases(service)) {
-    expect(outcome?.executionId, `${label}: outcome of ${r.version}`).toBe(r.executionId);
-  }
-}
-
-describe('crash injection: a release stopped at every state of the release machine, then reconciled', () => {
-  it(
-    'keeps every invariant after each kill point, and the next release of a new version succeeds',
-    async () => {
-      const service = 'crashy';
-      const { rt, publish } = await harness(demoConfig({ canary: true, services: { crashy: canaryService } }));
-      let n = 0;
-      const next = () => `v1.${++n}.0`;
-      const publishAnd = async (dir: string) => {
-        const v = next();
-        await publish(v, { service, dir });
-        return v;
-      };
-      // A baseline everywhere, so prod runs a real canary; and a dry run of each path to learn its states.
-      expect((await release(rt, service, await publishAnd(GOOD_DIR)).done).summary.status).toBe('SUCCEEDED');
-      const good = await release(rt, service, await publishAnd(GOOD_DIR)).done;
-      expect(good.summary.status).toBe('SUCCEEDED');
-      const goodStates = [...new Set(statesEntered(good.summary.history))];
-      expect(goodStates).toEqual(expect.arrayContaining(['Start canary', 'Bake canary', 'Judge canary', 'Shift canary traffic', 'Record success']));
-      const bad = await release(rt, service, await publishAnd(BAD_DIR)).done;
-      expect(bad.summary.status).toBe('FAILED');
-      const badStates = [...new Set(statesEntered(bad.summary.history))].filter((s) => !goodStates.includes(s));
-      expect(badStates).toEqual(expect.arrayContaining(['Roll back environment', 'Release lock after failure', 'Record failure']));
-
-      const covered: string[] = [];
-      for (const [dir, states] of [[GOOD_DIR, goodStates], [BAD_DIR, badStates]] as const) {
-        for (const state of states) {
-          const version = await publishAnd(dir);
-          const { summary, hit } = await release(rt, service, version, { state, how: 'abort' }).done;
-          expect(hit, state).toBe(true);
-          const label = `stopped at "${state}" (${version}, ended ${summary.status})`;
-          await expectInvariants(rt, service, label);
-          if (summary.status === 'ABORTED') {
-            const outcome = await rt.deps.ledger.getOutcome(service, version);
-            // Its own Catch path may have recorded the outcome before the stop took effect; otherwise the reconciler did.
-            // (A release stopped before its claim has no record, so nothing to record; expectInvariants checked every record has its outcome.)
-            if (summary.reconciled?.outcome) expect(outcome?.outcome, label).toBe('aborted');
-            if (await rt.deps.ledger.getRelease(service, version)) expect(outcome, label).toBeDefined();
-          }
-          const after = await release(rt, service, await publishAnd(GOOD_DIR)).done;
-          expect(after.summary.status, `next release after ${label}: ${after.summary.cause ?? ''}`).toBe('SUCCEEDED');
-          await expectInvariants(rt, service, `after the next release, ${label}`);
-          covered.push(state);
-        }
-      }
-      console.log(`crash injection: ${covered.length} kill points covered: ${covered.join(', ')}`);
-      expect(covered.length).toBe(goodStates.length + badStates.length);
-    },
-    900_000,
-  );
-
+describe('crash injection: a release stopped while it waits for people, then reconciled', () => {
   it(
     'keeps every invariant when stopped while waiting for people: an emergency\'s approvals and a held canary\'s decision',
     async () => {
