@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../lambdas/lib/config.js';
 import type { Ledger, ObjectStore } from '../lambdas/lib/ports.js';
+import { supplyChainOf, type SupplyChainFacts } from '../lambdas/lib/report/supply-chain.js';
 import type { MessageSigner } from '../lambdas/lib/supply-chain/dsse.js';
 import { keygen } from './cli/keygen.js';
 import { DEMO_BUILDER, DEMO_REPOSITORY, demoAttestations, uploadAttestations } from './runtime/attestations.js';
@@ -53,16 +54,17 @@ export async function supplyChainLines(ledger: Ledger, service: string, version:
     line('provenance', verified, part('provenance') ?? verified?.summary),
     line('SBOM', verified, part('SBOM') ?? verified?.summary),
     line('vulnerability gate', of('vulnerability-gate')),
-    summariesLine(decisions.filter((d) => d.step === 'attest' && d.environment)),
+    summariesLine(supplyChainOf(decisions)?.summaries ?? []),
   ];
   return { lines, all: lines.every((l) => l.passed) };
 }
 
-function summariesLine(attested: { environment?: string; verdict: string; summary: string; evidence?: unknown }[]) {
-  const written = attested.filter((d) => d.verdict === 'passed');
-  const first = written[0]?.evidence as { keyid?: string; verifiedLevels?: string[] } | undefined;
-  const summary = written.length
-    ? `signed SLSA VSA in ${written.map((d) => d.environment).join(', ')} (${first?.verifiedLevels?.join(', ') ?? ''}), by the verification key ${first?.keyid?.slice(0, 16) ?? ''}`
-    : (attested[0]?.summary ?? 'none recorded');
-  return { check: 'verification summaries', passed: written.length > 0 && written.length === attested.length, summary };
+/** The summaries as the report reads them (supplyChainOf): all written, and where, or why the first was not. */
+function summariesLine(summaries: NonNullable<SupplyChainFacts['summaries']>) {
+  const written = summaries.filter((v) => v.written);
+  const first = written[0];
+  const summary = first
+    ? `signed SLSA VSA in ${written.map((v) => v.environment).join(', ')} (${first.verifiedLevels?.join(', ') ?? ''}), by the verification key ${first.keyid?.slice(0, 16) ?? ''}`
+    : (summaries[0]?.summary ?? 'none recorded');
+  return { check: 'verification summaries', passed: written.length > 0 && written.length === summaries.length, summary };
 }

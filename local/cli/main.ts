@@ -443,15 +443,16 @@ export async function main(argv: string[], env: CliEnv = {}): Promise<number> {
     case 'publish-build': {
       // Every flag checked against the folder before anything is uploaded (one line, exit 2).
       const { validatePublishBuild } = await import('./publish-validate.js');
+      const config = loadConfigFile(flags.config);
       const build = {
-        ...validatePublishBuild({ ...flags, imageDigest: flags['image-digest'], changesFile: flags['changes-file'] }, loadConfigFile(flags.config)),
+        ...validatePublishBuild({ ...flags, imageDigest: flags['image-digest'], changesFile: flags['changes-file'] }, config),
         // commands.json checked their form: what rollbacks past a migration read (schema-compat.ts).
         ...(flags.schema === undefined ? {} : { schema: Number(flags.schema) }),
         ...(flags['schema-compat'] === undefined ? {} : { schemaCompat: flags['schema-compat'].split(',') }),
       };
       // --provenance and --sbom checked as the release will check them, also before any upload.
       const { attestationsFromFlags } = await import('./publish-attestations.js');
-      const attestations = await attestationsFromFlags({ provenance: flags.provenance, sbom: flags.sbom }, build, loadConfigFile(flags.config));
+      const attestations = await attestationsFromFlags({ provenance: flags.provenance, sbom: flags.sbom }, build, config);
       return on(async (b) => {
         const [{ publishBuild }, { uploadAttestations, withSignedProvenance }, { publishSigner, describeSigning }] = await Promise.all([
           import('../runtime/ci.js'),

@@ -10,15 +10,12 @@ import { ManifestSignatureInvalid, type PublicKeySource, trustedKeyOf } from '..
  * runtime's Resolve artifact and Promote verify with the public half.
  */
 
-export const signingKeyPaths = (dataDir: string) => ({
-  privateKey: join(dataDir, 'signing', 'private.pem'),
-  publicKey: join(dataDir, 'signing', 'public.pem'),
+const keyPairPaths = (dataDir: string, name: 'signing' | 'verification') => ({
+  privateKey: join(dataDir, name, 'private.pem'),
+  publicKey: join(dataDir, name, 'public.pem'),
 });
-
-export const verificationKeyPaths = (dataDir: string) => ({
-  privateKey: join(dataDir, 'verification', 'private.pem'),
-  publicKey: join(dataDir, 'verification', 'public.pem'),
-});
+export const signingKeyPaths = (dataDir: string) => keyPairPaths(dataDir, 'signing');
+export const verificationKeyPaths = (dataDir: string) => keyPairPaths(dataDir, 'verification');
 
 /** Writes a new ECDSA P-256 pair: the private half readable by its owner only (0600). Returns the keyid. */
 export function writeKeyPair(paths: { privateKey: string; publicKey: string }): string {
@@ -39,8 +36,10 @@ export function localVerificationSigner(dataDir: string): MessageSigner {
   const paths = verificationKeyPaths(dataDir);
   let signer: FileSigner | undefined;
   const get = (): FileSigner => {
-    if (!existsSync(paths.privateKey)) writeKeyPair(paths);
-    signer ??= new FileSigner(readFileSync(paths.privateKey));
+    if (!signer) {
+      if (!existsSync(paths.privateKey)) writeKeyPair(paths);
+      signer = new FileSigner(readFileSync(paths.privateKey));
+    }
     return signer;
   };
   return { keyid: () => get().keyid(), sign: (message) => get().sign(message) };
