@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ArtifactIntegrityError } from '../../lambdas/lib/errors.js';
 import { sha256Hex } from '../../lambdas/lib/manifest.js';
-import type { CanaryWeightRequest, DeployRequest, DeployResult, DeployTarget, ObjectStore, ReuseRequest, StagedVersion } from '../../lambdas/lib/ports.js';
+import { systemClock, type CanaryWeightRequest, type Clock, type DeployRequest, type DeployResult, type DeployTarget, type ObjectStore, type ReuseRequest, type StagedVersion } from '../../lambdas/lib/ports.js';
 
 /**
  * The local service fleet: each service+environment is an HTTP server on loopback. It serves
@@ -79,8 +79,6 @@ interface FleetState {
 /** Samples kept per environment: enough for an hour of a busy local canary. */
 const MAX_SAMPLES = 500_000;
 
-const now = () => performance.timeOrigin + performance.now();
-
 export class LocalFleet implements DeployTarget {
   private readonly slots = new Map<string, Slot>();
   private readonly statePath: string;
@@ -89,6 +87,9 @@ export class LocalFleet implements DeployTarget {
     private readonly dataDir: string,
     private readonly store: ObjectStore,
     private readonly random: () => number = Math.random,
+    // The runtime's clock, which the judge's windows are read on: a request is stamped with the
+    // time the judge will compare, never with a second clock that may drift from it.
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {
     this.statePath = join(dataDir, 'fleet.json');
   }
@@ -212,7 +213,7 @@ export class LocalFleet implements DeployTarget {
     const previousVersion = slot.live?.version;
     slot.live = await this.takeStaged(req, slot);
     delete slot.canary;
-    slot.switchedAt = now();
+    slot.switchedAt = this.clock.now().getTime();
     this.writeState(key, slot);
     return { ref: req.version, ...(previousVersion ? { previousVersion } : {}) };
   }
@@ -234,11 +235,11 @@ export class LocalFleet implements DeployTarget {
     if (weight === 100) {
       slot.live = slot.canary;
       delete slot.canary;
-      slot.switchedAt = now();
+      slot.switchedAt = this.clock.now().getTime();
     } else if (weight === 0) {
       // No share of traffic: the canary is gone (the reconciler's removal of a dead release's canary).
       delete slot.canary;
-      slot.switchedAt = now();
+      slot.switchedAt = this.clock.now().getTime();
     } else slot.canary.weight = weight;
     this.writeState(key, slot);
   }
@@ -279,14 +280,15 @@ export class LocalFleet implements DeployTarget {
   }
 
   private async serve(service: string, environment: string, slot: Slot, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = now();
+    const at = this.clock.now().getTime();
+    const started = performance.now();
     const target = slot.canary && this.random() * 100 < slot.canary.weight ? slot.canary : slot.live;
     if (!target) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end(`nothing is deployed to ${service} ${environment}`);
       return;
     }
     const { status, custom } = await respond(target, service, environment, req, res);
-    slot.samples.push({ at: started, version: target.version, status, latencyMs: now() - started, ...(custom ? { custom } : {}) });
+    slot.samples.push({ at, version: target.version, status, latencyMs: performance.now() - started, ...(custom ? { custom } : {}) });
     if (slot.samples.length > MAX_SAMPLES) slot.samples.splice(0, slot.samples.length - MAX_SAMPLES);
   }
 }

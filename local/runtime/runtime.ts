@@ -197,9 +197,9 @@ export class LocalRuntime {
     readonly aws: LocalAwsServices,
   ) {
     const store = new S3Store(aws.s3);
-    this.fleet = new LocalFleet(options.dataDir, store);
-    this.fleetMetrics = new FleetMetrics(this.fleet);
     this.clock = new SimulatedClock(options.clock ?? systemClock);
+    this.fleet = new LocalFleet(options.dataDir, store, Math.random, this.clock);
+    this.fleetMetrics = new FleetMetrics(this.fleet);
     this.registry = new RunningRegistry(options.dataDir);
     this.deps = {
       config: async () => options.config,

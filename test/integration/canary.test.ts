@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionSummary } from '../../local/runtime/runtime.js';
-import { ERRORS_X5_DIR, GOOD_DIR, demoConfig, prodOf, startHarness, statesEntered, type Harness, type Users } from '../support/harness.js';
+import { releaseUnderTraffic } from '../support/canary-traffic.js';
+import { ERRORS_X5_DIR, GOOD_DIR, demoConfig, prodOf, startHarness, statesEntered, type Harness } from '../support/harness.js';
 
 /**
  * Prod's canary through the real ASL, the local weighted router and real requests. Each test
@@ -56,33 +56,12 @@ async function firstRelease(service: string): Promise<void> {
   expect(statesEntered(first.history)).not.toContain('Judge canary');
 }
 
-/** A release of `version` while users send PER_MINUTE order reads before each look; every look judged exactly what they sent. */
-async function releaseUnderTraffic(service: string, version: string) {
-  const users = h.users(service, 'prod', { perMinute: PER_MINUTE, paths: ['/api/orders'] });
-  let s: ExecutionSummary;
-  let sent: ReturnType<Users['stop']>;
-  try {
-    s = await release(service, version);
-  } finally {
-    sent = users.stop();
-  }
-  const judged = (await decisions(service, version)).filter((d) => d.step === 'judge');
-  expect(judged.length).toBeGreaterThan(0);
-  expect(sent).toMatchObject({ minutes: judged.length, requests: judged.length * PER_MINUTE });
-  for (const d of judged) {
-    // Counts are since the step began: a step's n-th look has n minutes of requests, the two arms together.
-    const e = d.evidence as { poll: number; counts: { canary: { requests: number }; baseline: { requests: number } } };
-    expect(e.counts.canary.requests + e.counts.baseline.requests).toBe(e.poll * PER_MINUTE);
-  }
-  return { s, judged };
-}
-
 describe('canary releases', () => {
   it('rolls a bad canary back: the baseline has all traffic again', SLOW_MACHINE, async () => {
     const service = 'bad-canary';
     await firstRelease(service);
     await h.publish('v1.2.0', { service, dir: ERRORS_X5_DIR });
-    const { s, judged } = await releaseUnderTraffic(service, 'v1.2.0');
+    const { s, judged } = await releaseUnderTraffic(h, service, 'v1.2.0', PER_MINUTE);
 
     expect(s).toMatchObject({ status: 'FAILED', error: 'CanaryFailed' });
     expect(await prod(service)).toMatchObject({ version: 'v1.0.0', healthy: true, canary: null, lastOutcome: 'rolled-back' });
@@ -105,7 +84,7 @@ describe('canary releases', () => {
     const service = 'good-canary';
     await firstRelease(service);
     await h.publish('v1.0.1', { service });
-    const { s, judged } = await releaseUnderTraffic(service, 'v1.0.1');
+    const { s, judged } = await releaseUnderTraffic(h, service, 'v1.0.1', PER_MINUTE);
 
     expect([s.status, s.error, s.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
     expect(await prod(service)).toMatchObject({ version: 'v1.0.1', healthy: true, canary: null });
@@ -157,7 +136,7 @@ describe('canary releases', () => {
     try {
       await firstRelease(service);
       await h.publish('v1.0.3', { service, dir });
-      const { s, judged } = await releaseUnderTraffic(service, 'v1.0.3');
+      const { s, judged } = await releaseUnderTraffic(h, service, 'v1.0.3', PER_MINUTE);
 
       expect(s).toMatchObject({ status: 'FAILED', error: 'CanaryFailed' });
       expect(s.cause).toMatch(/checkout-failures \(custom metric\): canary \d+\/\d+, baseline 0\/\d+/);

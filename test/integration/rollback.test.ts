@@ -47,7 +47,7 @@ describe('rollback machine', () => {
     const service = 'alarmed';
     await shipped(service, 'v1.0.0', 'v1.1.0');
     expect((await prod(service))!.version).toBe('v1.1.0');
-    const entered = performance.timeOrigin + performance.now();
+    const entered = h.rt.clock.now().getTime(); // the clock the fleet stamps its switches with
     const { started } = h.rt.sendEvent(alarm(service, 'ALARM'));
     expect(started.map((s) => s.rule)).toEqual(['alarm-to-rollback']);
     const s = await started[0]!.execution.done;
@@ -60,7 +60,7 @@ describe('rollback machine', () => {
     expect(switched.version).toBe('v1.0.0');
     const msToKnownGood = switched.at! - entered;
     console.log(`alarm event → all prod traffic on v1.0.0: ${msToKnownGood.toFixed(0)} ms (smoke tests run after the switch)`);
-    expect(msToKnownGood).toBeGreaterThan(0);
+    expect(msToKnownGood).toBeGreaterThanOrEqual(0);
 
     const decision = (await h.rt.deps.ledger.decisions(service, 'v1.1.0')).find((d) => d.step === 'rollback');
     expect(decision).toMatchObject({ environment: 'prod', verdict: 'done' });
