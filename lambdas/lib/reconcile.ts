@@ -3,6 +3,7 @@ import { decide } from './decisions.js';
 import { InvalidInput, LockLost, errorMessage } from './errors.js';
 import { APPROVAL_KINDS } from './approval-kinds.js';
 import type { CanaryArms, Deps, ExecutionStatus } from './ports.js';
+import { nameMissingSummaries } from './steps/attest-environment.js';
 import { targetFor } from './targets.js';
 import type { EnvironmentState, OutcomeRecord, ReleaseRecord } from './types.js';
 
@@ -226,6 +227,11 @@ export async function reconcile(x: EndedExecution, deps: ReconcileDeps): Promise
       ]);
       report.emitted = true;
     }
+  }
+  if (own) {
+    const release = own.release;
+    const named = await nameMissingSummaries(deps, release, config, await deps.ledger.decisions(release.service, release.version), ended);
+    if (named.length) report.notes.push(`no verification summary of ${release.version} in ${named.join(', ')}: the execution ended before it was written`);
   }
   deps.log.info('reconciled', { executionArn: x.executionArn, status: x.status, locks: report.locksReleased.length, canaries: report.canariesRemoved.length, outcome: report.outcome?.outcome });
   return report;

@@ -11,6 +11,7 @@ import { historyLines } from '../../local/cli/history.js';
 import { reportTests } from '../../local/runtime/ci.js';
 import { signingKeyPaths, verificationKeyPaths } from '../../local/runtime/local-signer.js';
 import { LOCAL_LOCATIONS } from '../../local/runtime/runtime.js';
+import { STEP_RUNS } from '../../local/runtime/step-runs.js';
 import { BAD_DIR, commitOf, demoConfig, GOOD_DIR, GREEN, startHarness, type Harness } from '../support/harness.js';
 
 /**
@@ -19,17 +20,28 @@ import { BAD_DIR, commitOf, demoConfig, GOOD_DIR, GREEN, startHarness, type Harn
  * pipeline's verification key (not CI's) and writes it beside the promoted copy.
  */
 
+/** Services whose next "Write verification summary" stops the execution instead of running. */
+const stopBeforeSummary = new Map<string, () => void>();
+const attest = STEP_RUNS['attest-environment'];
+STEP_RUNS['attest-environment'] = async (input, deps) => {
+  const stop = stopBeforeSummary.get((input as { release: { service: string } }).release.service);
+  if (!stop) return attest(input, deps);
+  stopBeforeSummary.delete((input as { release: { service: string } }).release.service);
+  stop();
+  return { written: false };
+};
+
 describe('verification summaries', () => {
   let h: Harness;
   // Each test releases its own service, so they pass in any order.
-  const config = demoConfig({ services: ['plain', 'failing', 'unsigned'] });
+  const config = demoConfig({ services: ['plain', 'failing', 'unsigned', 'stopped'] });
   const dataDir = mkdtempSync(join(tmpdir(), 'tagflow-vsa-'));
   let signer: ReturnType<typeof demoSupplyChain>;
   const envBucket = LOCAL_LOCATIONS.environmentsBucket;
 
   beforeAll(async () => {
     signer = demoSupplyChain(config, dataDir);
-    for (const service of ['failing', 'unsigned']) config.services[service]!.supplyChain = config.services.demo!.supplyChain;
+    for (const service of ['failing', 'unsigned', 'stopped']) config.services[service]!.supplyChain = config.services.demo!.supplyChain;
     h = await startHarness({ config, dataDir });
   });
   afterAll(async () => h?.close());
@@ -98,6 +110,29 @@ describe('verification summaries', () => {
     expect(d?.verdict).toBe('failed');
     expect(d?.summary).toBe('no verification summary of v1.2.0 in dev: KMS Sign: AccessDeniedException; dev stays known-good (the summary is evidence, not a gate)');
     expect((await h.rt.deps.ledger.getEnvironment('unsigned', 'dev'))?.version).toBe('v1.2.0');
+  });
+
+  it('a release stopped after an environment recorded it known-good and before its summary: the reconciler names the missing summary', async () => {
+    await published('v1.3.0', { service: 'stopped' });
+    // A console "Stop execution" (no error, no cause) after dev recorded the version known-good,
+    // before "Write verification summary" ran: its invocation is dropped, as a stopped execution's next Task never starts.
+    const handle = h.rt.startExecution('release', { service: 'stopped', version: 'v1.3.0', environments: ['dev', 'staging'] });
+    stopBeforeSummary.set('stopped', () => handle.abort());
+    const s = await handle.done;
+    expect(s.status).toBe('ABORTED');
+    expect(await summaryOf('dev', 'stopped', 'v1.3.0')).toBeUndefined();
+    expect((await h.rt.deps.ledger.getEnvironment('stopped', 'dev'))?.version).toBe('v1.3.0');
+    const attest = (await h.rt.deps.ledger.decisions('stopped', 'v1.3.0')).filter((d) => d.step === 'attest');
+    expect(attest.map((d) => [d.environment, d.verdict])).toEqual([['dev', 'failed']]);
+    expect(attest[0]!.summary).toMatch(/^no verification summary of v1\.3\.0 in dev: the execution stopped \(ABORTED\)[^;]* after dev recorded it known-good and before the summary was written; dev stays known-good/);
+    const history = (await historyLines(h.rt.deps.ledger, 'stopped', 'v1.3.0', config)).join('\n');
+    expect(history).toMatch(/attest +dev +failed +no verification summary of v1\.3\.0 in dev: the execution stopped/);
+
+    // Reconciling the same end again names it once.
+    expect(s.reconciled?.notes).toContain('no verification summary of v1.3.0 in dev: the execution ended before it was written');
+    const again = await h.rt.reconcileEnded({ executionArn: s.executionArn, machine: 'release', status: 'ABORTED', stoppedAt: s.stoppedAt! });
+    expect(again?.notes.filter((n) => n.startsWith('no verification summary'))).toEqual([]);
+    expect((await h.rt.deps.ledger.decisions('stopped', 'v1.3.0')).filter((d) => d.step === 'attest')).toHaveLength(1);
   });
 
   it('writes none for a service whose supplyChain asks nothing', async () => {

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { environmentPrefix, manifestSignatureKey, provenanceKey, sbomKey, verificationSummaryKey } from '../keys.js';
 import type { Deps, ObjectStore } from '../ports.js';
 import type { ServiceConfig } from '../config.js';
-import type { ReleaseRequest } from '../types.js';
+import type { Decision, ReleaseRequest } from '../types.js';
 import { supplyChainOn, supplyChainPolicy } from '../supply-chain/config.js';
 import { IN_TOTO_PAYLOAD_TYPE, type MessageSigner, signEnvelope } from '../supply-chain/dsse.js';
 import { verificationSummary } from '../supply-chain/vsa.js';
@@ -95,4 +95,35 @@ export async function attestEnvironment(ctx: AttestEnvironmentInput, deps: Attes
     });
     return { written: false };
   }
+}
+
+/**
+ * The reconciler's part: an execution that ended between "Record environment" and "Write
+ * verification summary" (a console stop, a timeout) left an environment known-good with no
+ * summary and no decision saying so. For each such environment of a service whose supplyChain
+ * asks for checks, this records the failed attest decision the step would have, naming why;
+ * an environment with an attest decision already (written, refused, or named by an earlier
+ * reconcile) is left alone. Returns the environments it named.
+ */
+export async function nameMissingSummaries(
+  deps: Pick<Deps, 'ledger' | 'clock'>,
+  release: ReleaseRequest,
+  service: Pick<ServiceConfig, 'supplyChain'> | undefined,
+  decisions: Decision[],
+  ended: string,
+): Promise<string[]> {
+  if (!supplyChainOn(supplyChainPolicy(undefined, service?.supplyChain))) return [];
+  const attested = new Set(decisions.filter((d) => d.step === STEP).map((d) => d.environment));
+  const recorded = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
+  const missing = recorded.filter((env) => !attested.has(env));
+  for (const env of missing) {
+    await decide(deps, release, {
+      step: STEP,
+      environment: env,
+      verdict: 'failed',
+      summary: `no verification summary of ${release.version} in ${env}: the execution ${ended} after ${env} recorded it known-good and before the summary was written; ${env} stays known-good (the summary is evidence, not a gate)`,
+      evidence: { error: `execution ended before the summary: ${ended}` },
+    });
+  }
+  return missing;
 }
