@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,16 +11,23 @@ import { commitOf, ROOT } from '../support/harness.js';
  * inconclusive, rolled back for want of traffic rather than judged.
  */
 
-const CONFIG = join(ROOT, 'examples', 'tagflow.config.json');
+// The example's config with one canary step before all of prod (10% → 50% → 100% there): the
+// path under test is the same, in half the simulated minutes, which the CLI paces at 1 s each.
+const CONFIG_TEXT = ((c) => {
+  const prod = c.services.demo.environments.find((e: { name: string }) => e.name === 'prod');
+  prod.canary.steps = [50, 100];
+  return JSON.stringify(c);
+})(JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')));
 
 describe('tagflow local send-event: a Tag Pushed release of a service with a canary', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'tagflow-event-traffic-'));
+    writeFileSync(join(dir, 'tagflow.config.json'), CONFIG_TEXT);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const cli = (...args: string[]) => runTagflow(args, { config: CONFIG, dataDir: join(dir, 'data') });
+  const cli = (...args: string[]) => runTagflow(args, { config: join(dir, 'tagflow.config.json'), dataDir: join(dir, 'data') });
   const publish = async (version: string) => {
     const commit = commitOf(version);
     expect((await cli('local', 'publish-build', '--service', 'demo', '--version', version, '--commit', commit, '--dir', join(ROOT, 'examples', 'demo-service', version), '--entry', 'app.mjs')).code).toBe(0);
