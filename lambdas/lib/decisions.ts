@@ -19,6 +19,9 @@ export async function decide(
   return decision;
 }
 
+/** The environments where the release was recorded known-good ("Record environment" passed), in the order it reached them. */
+export const environmentsReached = (decisions: Decision[]): string[] => [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
+
 export const emptyEnvironment = (service: string, environment: string): EnvironmentState => ({
   service,
   environment,

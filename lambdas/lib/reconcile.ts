@@ -1,5 +1,5 @@
 import type { ServiceConfig } from './config.js';
-import { decide } from './decisions.js';
+import { decide, environmentsReached } from './decisions.js';
 import { InvalidInput, LockLost, errorMessage } from './errors.js';
 import { APPROVAL_KINDS } from './approval-kinds.js';
 import type { CanaryArms, Deps, ExecutionStatus } from './ports.js';
@@ -204,7 +204,7 @@ export async function reconcile(x: EndedExecution, deps: ReconcileDeps): Promise
   if (own && !stoppedByRollback && !(own.outcome && own.outcome.executionId === x.executionArn)) {
     const { release } = own;
     const decisions = await deps.ledger.decisions(release.service, release.version);
-    const environments = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
+    const environments = environmentsReached(decisions);
     const record: OutcomeRecord = {
       releaseId: release.releaseId,
       service: release.service,
@@ -229,9 +229,8 @@ export async function reconcile(x: EndedExecution, deps: ReconcileDeps): Promise
     }
   }
   if (own) {
-    const release = own.release;
-    const named = await nameMissingSummaries(deps, release, config, await deps.ledger.decisions(release.service, release.version), ended);
-    if (named.length) report.notes.push(`no verification summary of ${release.version} in ${named.join(', ')}: the execution ended before it was written`);
+    const named = await nameMissingSummaries(deps, own.release, config, ended);
+    if (named.length) report.notes.push(`no verification summary of ${own.release.version} in ${named.join(', ')}: the execution ended before it was written`);
   }
   deps.log.info('reconciled', { executionArn: x.executionArn, status: x.status, locks: report.locksReleased.length, canaries: report.canariesRemoved.length, outcome: report.outcome?.outcome });
   return report;

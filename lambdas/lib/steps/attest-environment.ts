@@ -1,9 +1,9 @@
-import { decide } from '../decisions.js';
+import { decide, environmentsReached } from '../decisions.js';
 import { errorMessage } from '../errors.js';
 import { environmentPrefix, manifestSignatureKey, provenanceKey, sbomKey, verificationSummaryKey } from '../keys.js';
 import type { Deps, ObjectStore } from '../ports.js';
 import type { ServiceConfig } from '../config.js';
-import type { Decision, ReleaseRequest } from '../types.js';
+import type { ReleaseRequest } from '../types.js';
 import { supplyChainOn, supplyChainPolicy } from '../supply-chain/config.js';
 import { IN_TOTO_PAYLOAD_TYPE, type MessageSigner, signEnvelope } from '../supply-chain/dsse.js';
 import { verificationSummary } from '../supply-chain/vsa.js';
@@ -86,15 +86,20 @@ export async function attestEnvironment(ctx: AttestEnvironmentInput, deps: Attes
     });
     return { written: true, uri, keyid, verifiedLevels: levels };
   } catch (err) {
-    await decide(deps, release, {
-      step: STEP,
-      environment: env,
-      verdict: 'failed',
-      summary: `no verification summary of ${release.version} in ${env}: ${errorMessage(err)}; ${env} stays known-good (the summary is evidence, not a gate)`,
-      evidence: { uri, error: errorMessage(err) },
-    });
+    await noSummary(deps, release, env, errorMessage(err), { uri, error: errorMessage(err) });
     return { written: false };
   }
+}
+
+/** The failed attest decision: why `env` has no summary, and that it stays known-good. */
+async function noSummary(deps: Pick<Deps, 'ledger' | 'clock'>, release: ReleaseRequest, env: string, why: string, evidence: Record<string, unknown>): Promise<void> {
+  await decide(deps, release, {
+    step: STEP,
+    environment: env,
+    verdict: 'failed',
+    summary: `no verification summary of ${release.version} in ${env}: ${why}; ${env} stays known-good (the summary is evidence, not a gate)`,
+    evidence,
+  });
 }
 
 /**
@@ -105,25 +110,13 @@ export async function attestEnvironment(ctx: AttestEnvironmentInput, deps: Attes
  * an environment with an attest decision already (written, refused, or named by an earlier
  * reconcile) is left alone. Returns the environments it named.
  */
-export async function nameMissingSummaries(
-  deps: Pick<Deps, 'ledger' | 'clock'>,
-  release: ReleaseRequest,
-  service: Pick<ServiceConfig, 'supplyChain'> | undefined,
-  decisions: Decision[],
-  ended: string,
-): Promise<string[]> {
+export async function nameMissingSummaries(deps: Pick<Deps, 'ledger' | 'clock'>, release: ReleaseRequest, service: Pick<ServiceConfig, 'supplyChain'> | undefined, ended: string): Promise<string[]> {
   if (!supplyChainOn(supplyChainPolicy(undefined, service?.supplyChain))) return [];
+  const decisions = await deps.ledger.decisions(release.service, release.version);
   const attested = new Set(decisions.filter((d) => d.step === STEP).map((d) => d.environment));
-  const recorded = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
-  const missing = recorded.filter((env) => !attested.has(env));
+  const missing = environmentsReached(decisions).filter((env) => !attested.has(env));
   for (const env of missing) {
-    await decide(deps, release, {
-      step: STEP,
-      environment: env,
-      verdict: 'failed',
-      summary: `no verification summary of ${release.version} in ${env}: the execution ${ended} after ${env} recorded it known-good and before the summary was written; ${env} stays known-good (the summary is evidence, not a gate)`,
-      evidence: { error: `execution ended before the summary: ${ended}` },
-    });
+    await noSummary(deps, release, env, `the execution ${ended} after ${env} recorded it known-good and before the summary was written`, { error: `execution ended before the summary: ${ended}` });
   }
   return missing;
 }

@@ -1,3 +1,4 @@
+import { environmentsReached } from '../decisions.js';
 import { errorMessage } from '../errors.js';
 import { describeFailure, type StepFailure } from '../failure.js';
 import type { Deps } from '../ports.js';
@@ -29,7 +30,7 @@ export interface RecordOutcomeOutput {
 export async function recordOutcome(input: RecordOutcomeInput, deps: Pick<Deps, 'ledger' | 'clock' | 'store' | 'locations' | 'log'>): Promise<RecordOutcomeOutput> {
   const { release } = input;
   const decisions = await deps.ledger.decisions(release.service, release.version);
-  const reached = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
+  const reached = environmentsReached(decisions);
   const restores = decisions.filter((d) => d.step === 'rollback' && d.verdict === 'done');
   const rolledBack = restores.map((d) => d.environment!);
   // A compensation that itself failed, as the machine recorded it (restore.ts recordFailedRestore): where, why, what serves there now.

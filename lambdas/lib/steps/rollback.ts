@@ -1,3 +1,4 @@
+import { environmentsReached } from '../decisions.js';
 import type { StepFailure } from '../failure.js';
 import type { Deps } from '../ports.js';
 import type { OutcomeRecord } from '../types.js';
@@ -78,7 +79,7 @@ async function endStopped(
   failed?: FailedRestore,
 ): Promise<void> {
   const decisions = await deps.ledger.decisions(input.service, stopped.version);
-  const environments = [...new Set(decisions.filter((d) => d.step === 'record-stage' && d.verdict === 'passed').map((d) => d.environment!))];
+  const environments = environmentsReached(decisions);
   const record: OutcomeRecord = {
     releaseId: stopped.releaseId,
     service: input.service,
