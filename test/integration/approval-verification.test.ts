@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StsCallerIdentity } from '../../lambdas/adapters/sts-caller-identity.js';
 import { handleApprovalRequest } from '../../lambdas/lib/approval-http.js';
@@ -8,7 +6,7 @@ import { systemClock, type Clock } from '../../lambdas/lib/ports.js';
 import type { ApprovalRequested, LocalRuntime } from '../../local/runtime/runtime.js';
 import { signDecision } from '../../local/cli/approval-signing.js';
 import { FakeSts, type FakeKey } from '../support/fake-sts.js';
-import { ROOT, startHarness, statesEntered, type Harness } from '../support/harness.js';
+import { exampleConfigJson, startHarness, statesEntered, type Harness } from '../support/harness.js';
 import { SAMPLE_POLICY } from '../support/policy.js';
 
 /**
@@ -25,9 +23,9 @@ const CAROL: FakeKey = { accessKeyId: 'AKIACAROLXXXXXXXXXXX', secretAccessKey: '
 const APPROVERS = [ALICE.arn, BOB.arn, CAROL.arn];
 
 function config(opts: { hold?: boolean } = {}): PipelineConfig {
-  const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8'));
-  for (const env of raw.services.demo.environments) {
-    if (opts.hold && env.name === 'prod') Object.assign(env.canary, { steps: [10, 100], pollSeconds: 60, maxBakeSeconds: 120, onInconclusive: 'hold' });
+  const raw = exampleConfigJson();
+  for (const env of raw.services.demo!.environments) {
+    if (opts.hold && env.name === 'prod') Object.assign(env.canary!, { steps: [10, 100], pollSeconds: 60, maxBakeSeconds: 120, onInconclusive: 'hold' });
     else delete env.canary;
   }
   return parseConfig({ ...raw, policy: opts.hold ? { approvers: APPROVERS } : { ...SAMPLE_POLICY, approvers: APPROVERS } });

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTagflow } from '../support/cli.js';
-import { commitOf, ROOT } from '../support/harness.js';
+import { commitOf, exampleConfigJson, prodOf, ROOT } from '../support/harness.js';
 
 /**
  * A release started locally by an event (`tagflow local send-event`) gets the canary traffic
@@ -14,10 +14,9 @@ import { commitOf, ROOT } from '../support/harness.js';
 // The example's config with one canary step before all of prod (10% → 50% → 100% there): the
 // path under test is the same, in half the simulated minutes, which the CLI paces at 1 s each.
 const CONFIG_TEXT = ((c) => {
-  const prod = c.services.demo.environments.find((e: { name: string }) => e.name === 'prod');
-  prod.canary.steps = [50, 100];
+  prodOf(c.services.demo!).canary!.steps = [50, 100];
   return JSON.stringify(c);
-})(JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')));
+})(exampleConfigJson());
 
 describe('tagflow local send-event: a Tag Pushed release of a service with a canary', () => {
   let dir: string;

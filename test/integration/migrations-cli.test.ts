@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BAD_DIR, commitOf, GOOD_DIR, ROOT, type RawService } from '../support/harness.js';
+import { BAD_DIR, commitOf, exampleConfigJson, GOOD_DIR } from '../support/harness.js';
 import { runTagflow } from '../support/cli.js';
 
 /**
@@ -16,7 +16,7 @@ describe('tagflow local with migrations', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'tagflow-migrations-cli-'));
-    const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')) as { services: Record<string, RawService>; policy?: unknown };
+    const raw = exampleConfigJson();
     const demo = raw.services.demo!;
     demo.environments = demo.environments.filter((e) => e.name !== 'prod');
     demo.environments[1]!.migrations = [

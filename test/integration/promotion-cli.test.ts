@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../local/cli/main.js';
-import { commitOf, GOOD_DIR, ROOT, type RawService } from '../support/harness.js';
+import { commitOf, exampleConfigJson, GOOD_DIR } from '../support/harness.js';
 
 /**
  * Issue 14: `tagflow local release … --approve NAME` answers an environment's routine sign-off
@@ -16,7 +16,7 @@ describe('tagflow local release --approve with an environment that needs a sign-
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'tagflow-promotion-cli-'));
-    const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')) as { services: Record<string, RawService>; policy?: unknown };
+    const raw = exampleConfigJson();
     const demo = raw.services.demo!;
     delete raw.policy;
     for (const env of demo.environments) delete env.canary;

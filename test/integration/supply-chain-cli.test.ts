@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BUILDER, DEMO_REPOSITORY, makeProvenance, makeSbom } from '../../local/runtime/attestations.js';
-import { commitOf, GOOD_DIR, ROOT, type RawService } from '../support/harness.js';
+import { commitOf, exampleConfigJson, GOOD_DIR } from '../support/harness.js';
 import { runTagflow } from '../support/cli.js';
 
 /**
@@ -16,7 +16,7 @@ describe('tagflow local keygen, publish-build --provenance --sbom, scan-image', 
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'tagflow-supply-cli-'));
-    const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')) as { services: Record<string, RawService & { supplyChain?: unknown }>; policy?: unknown };
+    const raw = exampleConfigJson();
     const demo = raw.services.demo!;
     demo.environments = demo.environments.slice(0, 1);
     demo.supplyChain = { signatures: 'required', provenance: 'required', builders: [DEMO_BUILDER], repository: DEMO_REPOSITORY, sbom: 'required' };

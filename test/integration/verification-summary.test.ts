@@ -24,9 +24,10 @@ import { BAD_DIR, commitOf, demoConfig, GOOD_DIR, GREEN, startHarness, type Harn
 const stopBeforeSummary = new Map<string, () => void>();
 const attest = STEP_RUNS['attest-environment'];
 STEP_RUNS['attest-environment'] = async (input, deps) => {
-  const stop = stopBeforeSummary.get((input as { release: { service: string } }).release.service);
+  const { service } = (input as { release: { service: string } }).release;
+  const stop = stopBeforeSummary.get(service);
   if (!stop) return attest(input, deps);
-  stopBeforeSummary.delete((input as { release: { service: string } }).release.service);
+  stopBeforeSummary.delete(service);
   stop();
   return { written: false };
 };

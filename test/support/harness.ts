@@ -27,6 +27,14 @@ export interface RawEnvironment {
   [field: string]: unknown;
 }
 
+/** The examples' config as JSON, before it is parsed: a test changes it, then parses or writes it. */
+export interface RawConfig {
+  services: Record<string, RawService>;
+  policy?: unknown;
+  [field: string]: unknown;
+}
+export const exampleConfigJson = (): RawConfig => JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')) as RawConfig;
+
 export interface ConfigOptions {
   /** Keep prod's canary (a canary needs traffic to be judged). */
   canary?: boolean;
@@ -42,7 +50,7 @@ export interface ConfigOptions {
 
 /** The demo's pipeline config; without prod's canary unless asked (a canary needs traffic to be judged). */
 export function demoConfig(opts: ConfigOptions = {}): PipelineConfig {
-  const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'tagflow.config.json'), 'utf8')) as { services: Record<string, RawService>; policy?: unknown };
+  const raw = exampleConfigJson();
   const demo = raw.services.demo!;
   const extra = Array.isArray(opts.services) ? Object.fromEntries(opts.services.map((name) => [name, null])) : (opts.services ?? {});
   for (const [name, change] of Object.entries(extra)) {
