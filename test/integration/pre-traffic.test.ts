@@ -65,6 +65,11 @@ async function answers(endpoint: string): Promise<boolean> {
 describe('pre-traffic checks', () => {
   it('a good build passes its checks on its own server in each environment, then takes the traffic', async () => {
     const service = 'pt-good';
+    // The environments' addresses exist before the release (as an environment's does before its
+    // first deploy): a staged server closed later cannot hand its port to one, so the
+    // addresses below differ only if the checks really went elsewhere.
+    const endpoints = new Map<string, string>();
+    for (const name of ['dev', 'staging', 'prod']) endpoints.set(name, await h.rt.fleet.endpoint(service, name));
     await h.publish('v1.0.0', { service });
     const s = await release(service, 'v1.0.0');
 
@@ -79,7 +84,8 @@ describe('pre-traffic checks', () => {
       const { staged, checks } = d.evidence as { staged: { endpoint: string }; checks: { name: string; passed: boolean }[] };
       expect(checks).toEqual([expect.objectContaining({ name: 'health', passed: true, attempts: 1 })]);
       // The checks went to the version's own address, not the environment's, and it closed once traffic moved.
-      expect(staged.endpoint).not.toBe(await h.rt.fleet.endpoint(service, d.environment!));
+      expect(await h.rt.fleet.endpoint(service, d.environment!)).toBe(endpoints.get(d.environment!));
+      expect(staged.endpoint).not.toBe(endpoints.get(d.environment!));
       expect(await answers(staged.endpoint)).toBe(false);
     }
     for (const name of ['dev', 'staging', 'prod']) {
